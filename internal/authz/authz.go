@@ -1,0 +1,134 @@
+// Package authz decides who may do what: roles, the permissions they hold,
+// and the Principal whose Authorize method is the single decision point
+// for every action on a unit-scoped record.
+package authz
+
+import (
+	"slices"
+
+	"khien.vn/khien/internal/errs"
+)
+
+// Role is what a user does in Khiên; it decides the permissions they hold.
+type Role string
+
+// The roles (DESIGN.md §1).
+const (
+	RoleAdmin        Role = "admin"
+	RoleSecurityLead Role = "security_lead"
+	RoleAnalyst      Role = "analyst"
+	RoleSystemOwner  Role = "system_owner"
+	RoleAssessor     Role = "assessor"
+	RoleViewer       Role = "viewer"
+)
+
+// Roles lists every role, most powerful first.
+var Roles = []Role{RoleAdmin, RoleSecurityLead, RoleAnalyst, RoleSystemOwner, RoleAssessor, RoleViewer}
+
+// Valid reports whether r is a known role.
+func (r Role) Valid() bool { return slices.Contains(Roles, r) }
+
+// Permission names one kind of action. Permissions are granted to roles in
+// one table (rolePermissions); whether an action is allowed on a record is
+// then decided by Principal.Authorize from the record's unit.
+type Permission string
+
+// The permissions.
+const (
+	PermSelf        Permission = "self"         // own profile, password, MFA, API tokens
+	PermUnitRead    Permission = "unit.read"    // see units
+	PermUnitWrite   Permission = "unit.write"   // create and edit units
+	PermUserRead    Permission = "user.read"    // see users
+	PermUserWrite   Permission = "user.write"   // create, edit, disable users, reset passwords
+	PermAuditRead   Permission = "audit.read"   // read the audit log
+	PermAuditVerify Permission = "audit.verify" // verify the audit chain
+	PermJobRead     Permission = "job.read"     // see background jobs
+	PermJobManage   Permission = "job.manage"   // cancel jobs of others
+)
+
+// Permissions lists every permission.
+var Permissions = []Permission{PermSelf, PermUnitRead, PermUnitWrite, PermUserRead, PermUserWrite,
+	PermAuditRead, PermAuditVerify, PermJobRead, PermJobManage}
+
+// rolePermissions is the one table that grants permissions to roles.
+var rolePermissions = map[Role][]Permission{
+	RoleAdmin:        Permissions,
+	RoleSecurityLead: {PermSelf, PermUnitRead, PermUserRead, PermAuditRead, PermAuditVerify, PermJobRead, PermJobManage},
+	RoleAnalyst:      {PermSelf, PermUnitRead, PermJobRead},
+	RoleSystemOwner:  {PermSelf, PermUnitRead, PermJobRead},
+	RoleAssessor:     {PermSelf, PermUnitRead, PermUserRead, PermAuditRead, PermAuditVerify, PermJobRead},
+	RoleViewer:       {PermSelf, PermUnitRead},
+}
+
+// Has reports whether role r holds permission p.
+func (r Role) Has(p Permission) bool { return slices.Contains(rolePermissions[r], p) }
+
+// Covers reports whether r holds every permission of other: a user may
+// give an API token only a role their own role covers.
+func (r Role) Covers(other Role) bool {
+	for _, p := range rolePermissions[other] {
+		if !r.Has(p) {
+			return false
+		}
+	}
+	return other.Valid()
+}
+
+// Principal is an authenticated actor: a user through a session, or through
+// an API token whose role and units narrow the user's.
+type Principal struct {
+	UserID   int64
+	Username string
+	Role     Role
+	// TokenRole, when set, further limits permissions to those of both roles.
+	TokenRole Role
+	// Units is the expanded scope: the granted units and all their descendants.
+	Units map[int64]bool
+	// Grants are the units granted directly (before expansion).
+	Grants  []int64
+	TokenID int64
+	Locale  string
+	// IP is the client address of the request being served, for the audit log.
+	IP string
+	// All grants every unit: only the command line acting as the system has it.
+	All bool
+}
+
+// System returns the principal of local administrative commands (the CLI),
+// which act with the admin role on every unit.
+func System() *Principal {
+	return &Principal{Username: "system", Role: RoleAdmin, All: true, IP: "local"}
+}
+
+// Can reports whether the principal holds permission p anywhere.
+func (p *Principal) Can(perm Permission) bool {
+	if p == nil || !p.Role.Has(perm) {
+		return false
+	}
+	return p.TokenRole == "" || p.TokenRole.Has(perm)
+}
+
+// InScope reports whether unit id is within the principal's units.
+func (p *Principal) InScope(unitID int64) bool { return p != nil && (p.All || p.Units[unitID]) }
+
+// Authorize is the single decision point for acting on a record of unitID.
+// unitID 0 means a system-wide object, which only needs the permission.
+func (p *Principal) Authorize(perm Permission, unitID int64) error {
+	if !p.Can(perm) {
+		return errs.Public(errs.ErrForbidden, "err.forbidden")
+	}
+	if unitID != 0 && !p.InScope(unitID) {
+		return errs.Public(errs.ErrForbidden, "err.out_of_scope")
+	}
+	return nil
+}
+
+// ScopeList returns the expanded scope as a sorted slice.
+func (p *Principal) ScopeList() []int64 {
+	out := make([]int64, 0, len(p.Units))
+	for id := range p.Units {
+		out = append(out, id)
+	}
+	slices.Sort(out)
+	return out
+}

@@ -92,12 +92,20 @@ type Principal struct {
 	IP string
 	// All grants every unit: only the command line acting as the system has it.
 	All bool
+	// Global is set when the principal holds a root unit: system-wide records
+	// (e.g. the whole audit chain, failed logins of unknown names) are theirs to see.
+	Global bool
+
+	// Facts about the account that the UI needs on every page.
+	DisplayName        string
+	MustChangePassword bool
+	MFAEnabled         bool
 }
 
 // System returns the principal of local administrative commands (the CLI),
 // which act with the admin role on every unit.
 func System() *Principal {
-	return &Principal{Username: "system", Role: RoleAdmin, All: true, IP: "local"}
+	return &Principal{Username: "system", Role: RoleAdmin, All: true, Global: true, IP: "local"}
 }
 
 // Can reports whether the principal holds permission p anywhere.
@@ -122,6 +130,21 @@ func (p *Principal) Authorize(perm Permission, unitID int64) error {
 	}
 	return nil
 }
+
+// AuthorizeGlobal decides an action on a system-wide object, which needs
+// the permission and a root unit in scope.
+func (p *Principal) AuthorizeGlobal(perm Permission) error {
+	if err := p.Authorize(perm, 0); err != nil {
+		return err
+	}
+	if !p.All && !p.Global {
+		return errs.Public(errs.ErrForbidden, "err.root_scope")
+	}
+	return nil
+}
+
+// SeesGlobal reports whether system-wide records are visible to p.
+func (p *Principal) SeesGlobal() bool { return p != nil && (p.All || p.Global) }
 
 // ScopeList returns the expanded scope as a sorted slice.
 func (p *Principal) ScopeList() []int64 {

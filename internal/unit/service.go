@@ -2,6 +2,7 @@ package unit
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"sync"
@@ -109,7 +110,7 @@ func (s *Service) Create(ctx context.Context, p *authz.Principal, u Unit) (Unit,
 	u.CreatedAt = s.now().UTC()
 	u.UpdatedAt = u.CreatedAt
 	if err := s.store.CreateUnit(ctx, &u); err != nil {
-		return Unit{}, fmt.Errorf("create unit: %w", err)
+		return Unit{}, codeTaken(err, "create unit")
 	}
 	s.invalidate()
 	// A unit created inside the principal's scope is in scope at once.
@@ -153,7 +154,7 @@ func (s *Service) Update(ctx context.Context, p *authz.Principal, u Unit) (Unit,
 	u.CreatedAt = old.CreatedAt
 	u.UpdatedAt = s.now().UTC()
 	if err := s.store.UpdateUnit(ctx, &u); err != nil {
-		return Unit{}, fmt.Errorf("update unit: %w", err)
+		return Unit{}, codeTaken(err, "update unit")
 	}
 	s.invalidate()
 	err = s.audit.Record(ctx, audit.Entry{ActorID: p.UserID, Actor: p.Username, IP: p.IP, UnitID: u.ID,
@@ -174,4 +175,11 @@ func (s *Service) authorizeParent(p *authz.Principal, parent int64) error {
 		return nil
 	}
 	return p.Authorize(authz.PermUnitWrite, parent)
+}
+
+func codeTaken(err error, op string) error {
+	if errors.Is(err, errs.ErrConflict) {
+		return &errs.PublicError{Kind: errs.ErrConflict, Key: "err.unit_code_taken", Field: "code"}
+	}
+	return fmt.Errorf("%s: %w", op, err)
 }

@@ -2,6 +2,7 @@ package user
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -58,6 +59,9 @@ func (s *Service) Create(ctx context.Context, p *authz.Principal, in NewUser) (U
 	}
 	u.PasswordHash = hash
 	if err := s.store.CreateUser(ctx, &u); err != nil {
+		if errors.Is(err, errs.ErrConflict) {
+			return User{}, "", &errs.PublicError{Kind: errs.ErrConflict, Key: "err.username_taken", Field: "username"}
+		}
 		return User{}, "", fmt.Errorf("create user: %w", err)
 	}
 	err = s.audit.Record(ctx, s.entry(p, "user.create", u.ID, u.UnitID,

@@ -102,7 +102,11 @@ type MFAEnrolment struct {
 // BeginMFA returns a new secret for the principal to add to an
 // authenticator app. Nothing is stored until ConfirmMFA.
 func (s *Service) BeginMFA(p *authz.Principal) MFAEnrolment {
-	secret := NewTOTPSecret()
+	return s.EnrolmentFor(p, NewTOTPSecret())
+}
+
+// EnrolmentFor describes an offered secret again (when a confirmation failed).
+func (s *Service) EnrolmentFor(p *authz.Principal, secret string) MFAEnrolment {
 	return MFAEnrolment{Secret: secret, URI: TOTPURI(s.opts.Issuer, p.Username, secret)}
 }
 

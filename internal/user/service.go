@@ -301,13 +301,6 @@ func (s *Service) Authenticate(ctx context.Context, token string, ip string) (*a
 	return p, sess, err
 }
 
-// MustChangePassword reports whether the session's user has to set a new
-// password before doing anything else.
-func (s *Service) MustChangePassword(ctx context.Context, p *authz.Principal) (bool, error) {
-	u, err := s.store.GetUser(ctx, p.UserID)
-	return u.MustChangePassword, err
-}
-
 // AuthenticateToken returns the principal of an API token: the token's role
 // and units narrow the owner's current ones.
 func (s *Service) AuthenticateToken(ctx context.Context, raw, ip string) (*authz.Principal, error) {
@@ -347,6 +340,13 @@ func (s *Service) AuthenticateToken(ctx context.Context, raw, ip string) (*authz
 			delete(p.Units, id)
 		}
 	}
+	tokGlobal := false
+	for _, id := range t.UnitIDs {
+		if un, ok := tree.Get(id); ok && un.ParentID == 0 && p.Units[id] {
+			tokGlobal = true
+		}
+	}
+	p.Global = p.Global && tokGlobal
 	p.TokenRole, p.TokenID = t.Role, t.ID
 	if now.Sub(t.LastUsedAt) > time.Minute {
 		if err := s.store.TouchAPIToken(ctx, t.ID, now); err != nil {
@@ -361,8 +361,15 @@ func (s *Service) principal(ctx context.Context, u User, ip string) (*authz.Prin
 	if err != nil {
 		return nil, err
 	}
-	return &authz.Principal{UserID: u.ID, Username: u.Username, Role: u.Role, Units: tree.Expand(u.UnitIDs),
-		Grants: slices.Clone(u.UnitIDs), Locale: u.Locale, IP: ip}, nil
+	global := false
+	for _, id := range u.UnitIDs {
+		if un, ok := tree.Get(id); ok && un.ParentID == 0 {
+			global = true
+		}
+	}
+	return &authz.Principal{UserID: u.ID, Global: global, Username: u.Username, Role: u.Role, Units: tree.Expand(u.UnitIDs),
+		Grants: slices.Clone(u.UnitIDs), Locale: u.Locale, IP: ip, DisplayName: u.DisplayName,
+		MustChangePassword: u.MustChangePassword, MFAEnabled: u.MFAEnabled}, nil
 }
 
 // Logout ends one session.

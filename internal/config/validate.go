@@ -1,0 +1,123 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// Accepted values of Log.Level and Log.Format.
+var (
+	logLevels  = []string{"debug", "info", "warn", "error"}
+	logFormats = []string{"text", "json"}
+)
+
+// Validate checks the configuration and returns every problem found,
+// joined with [errors.Join], each prefixed with the key at fault. It does
+// no I/O: files named by the configuration are checked where they are
+// opened.
+func (c Config) Validate() error {
+	ps := c.validate()
+	errs := make([]error, len(ps))
+	for i, p := range ps {
+		errs[i] = p
+	}
+	return errors.Join(errs...)
+}
+
+// fieldError is one validation failure of one key.
+type fieldError struct {
+	key string
+	msg string
+}
+
+func (p fieldError) Error() string { return p.key + ": " + p.msg }
+
+func (c Config) validate() []fieldError {
+	var ps []fieldError
+	add := func(key, format string, args ...any) {
+		ps = append(ps, fieldError{key: key, msg: fmt.Sprintf(format, args...)})
+	}
+
+	if err := checkHostPort(c.Listen); err != nil {
+		add("listen", "%v", err)
+	}
+	if strings.TrimSpace(c.DataDir) == "" {
+		add("data_dir", "must not be empty")
+	}
+
+	switch c.Database.Driver {
+	case DriverSQLite:
+		if c.Database.URL != "" {
+			add("database.url", "is set but database.driver is %q; set driver to %q to use it", DriverSQLite, DriverPostgres)
+		}
+	case DriverPostgres:
+		if strings.TrimSpace(c.Database.URL.Reveal()) == "" {
+			add("database.url", "is required when database.driver is %q", DriverPostgres)
+		}
+	default:
+		add("database.driver", "%q is not one of %q, %q", c.Database.Driver, DriverSQLite, DriverPostgres)
+	}
+
+	switch {
+	case c.TLS.CertFile != "" && c.TLS.KeyFile == "":
+		add("tls.key_file", "is required when tls.cert_file is set")
+	case c.TLS.CertFile == "" && c.TLS.KeyFile != "":
+		add("tls.cert_file", "is required when tls.key_file is set")
+	}
+	if c.TLS.InsecureHTTP && c.TLS.CertFile != "" {
+		add("tls.insecure_http", "contradicts tls.cert_file: choose plain HTTP or a certificate")
+	}
+
+	if !slices.Contains(logLevels, c.Log.Level) {
+		add("log.level", "%q is not one of %s", c.Log.Level, strings.Join(logLevels, ", "))
+	}
+	if !slices.Contains(logFormats, c.Log.Format) {
+		add("log.format", "%q is not one of %s", c.Log.Format, strings.Join(logFormats, ", "))
+	}
+
+	positive := func(key string, d Duration) {
+		if d <= 0 {
+			add(key, "must be a positive duration, got %s", d)
+		}
+	}
+	positive("auth.session_ttl", c.Auth.SessionTTL)
+	positive("auth.session_idle", c.Auth.SessionIdle)
+	if c.Auth.SessionIdle > c.Auth.SessionTTL && c.Auth.SessionTTL > 0 {
+		add("auth.session_idle", "%s exceeds auth.session_ttl %s", c.Auth.SessionIdle, c.Auth.SessionTTL)
+	}
+	if c.Auth.LockoutThreshold < 1 {
+		add("auth.lockout_threshold", "must be at least 1, got %d", c.Auth.LockoutThreshold)
+	}
+	positive("auth.lockout_base", c.Auth.LockoutBase)
+	positive("auth.lockout_max", c.Auth.LockoutMax)
+	if c.Auth.LockoutBase > c.Auth.LockoutMax && c.Auth.LockoutMax > 0 {
+		add("auth.lockout_base", "%s exceeds auth.lockout_max %s", c.Auth.LockoutBase, c.Auth.LockoutMax)
+	}
+
+	positive("http.read_header_timeout", c.HTTP.ReadHeaderTimeout)
+	positive("http.read_timeout", c.HTTP.ReadTimeout)
+	positive("http.write_timeout", c.HTTP.WriteTimeout)
+	positive("http.idle_timeout", c.HTTP.IdleTimeout)
+	if c.HTTP.MaxHeaderBytes < 1 {
+		add("http.max_header_bytes", "must be positive, got %d", c.HTTP.MaxHeaderBytes)
+	}
+	positive("http.shutdown_grace", c.HTTP.ShutdownGrace)
+	return ps
+}
+
+// checkHostPort accepts host:port with a numeric port (0 picks a free
+// one) and an optional host.
+func checkHostPort(addr string) error {
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("%q is not host:port", addr)
+	}
+	if _, err := strconv.ParseUint(port, 10, 16); err != nil {
+		return fmt.Errorf("%q: port %q is not a number from 0 to 65535", addr, port)
+	}
+	return nil
+}

@@ -1,0 +1,152 @@
+package web
+
+import (
+	"net/http"
+
+	"khien.vn/khien/internal/errs"
+	"khien.vn/khien/internal/web/respond"
+)
+
+// Access says how a route authenticates.
+type Access int
+
+// The access kinds.
+const (
+	Public  Access = iota // no authentication
+	Session               // browser session cookie (UI pages decide redirects themselves)
+	Token                 // bearer API token, required
+)
+
+// Route is one entry of the URL map.
+type Route struct {
+	Method  string
+	Pattern string
+	Access  Access
+	handler http.Handler
+}
+
+var (
+	errForbiddenOrigin = errs.Public(errs.ErrForbidden, "err.cross_origin")
+	errUnauthenticated = errs.Public(errs.ErrUnauthorized, "err.token_required")
+)
+
+func notFound(http.ResponseWriter, *http.Request) error { return errs.ErrNotFound }
+
+// routeTable is the full URL map of Khiên, in one place.
+func (s *Server) routeTable() []Route {
+	u, a := s.UI, s.API
+	page := func(m, p string, fn respond.HandlerFunc) Route {
+		return Route{Method: m, Pattern: p, Access: Session, handler: u.Page(fn)}
+	}
+	auth := func(m, p string, fn respond.HandlerFunc) Route {
+		return Route{Method: m, Pattern: p, Access: Session, handler: u.Auth(fn)}
+	}
+	apiRoute := func(m, p string, fn respond.HandlerFunc) Route {
+		return Route{Method: m, Pattern: p, Access: Token, handler: a.Handle(fn)}
+	}
+	public := func(m, p string, h http.Handler) Route {
+		return Route{Method: m, Pattern: p, Access: Public, handler: h}
+	}
+	return []Route{
+		// Probes, metrics, static files, API description.
+		public("GET", "/healthz", http.HandlerFunc(s.healthz)),
+		public("GET", "/readyz", http.HandlerFunc(s.readyz)),
+		public("GET", "/metrics", http.HandlerFunc(s.metrics)),
+		public("GET", "/static/", s.Static),
+		public("GET", "/api/v1/openapi.json", http.HandlerFunc(s.openAPI)),
+
+		// UI: sign-in.
+		page("GET", "/login", u.LoginForm),
+		page("POST", "/login", u.Login),
+		page("GET", "/login/mfa", u.MFAForm),
+		page("POST", "/login/mfa", u.MFA),
+		page("POST", "/logout", u.Logout),
+		page("POST", "/lang", u.SetLang),
+		auth("GET", "/password", u.PasswordForm),
+		auth("POST", "/password", u.Password),
+
+		// UI: pages.
+		auth("GET", "/{$}", u.Home),
+		auth("GET", "/units", u.UnitList),
+		auth("POST", "/units", u.CreateUnit),
+		auth("GET", "/units/{id}", u.UnitView),
+		auth("POST", "/units/{id}", u.UpdateUnit),
+		auth("GET", "/users", u.UserList),
+		auth("GET", "/users/new", u.NewUserForm),
+		auth("POST", "/users", u.CreateUser),
+		auth("GET", "/users/{id}", u.EditUserForm),
+		auth("POST", "/users/{id}", u.UpdateUser),
+		auth("POST", "/users/{id}/reset-password", u.ResetUserPassword),
+		auth("POST", "/users/{id}/reset-mfa", u.ResetUserMFA),
+		auth("POST", "/users/{id}/logout-all", u.LogoutUser),
+		auth("GET", "/audit", u.AuditList),
+		auth("POST", "/audit/verify", u.AuditVerify),
+		auth("GET", "/jobs", u.JobList),
+		auth("GET", "/jobs/{id}", u.JobView),
+		auth("GET", "/jobs/{id}/status", u.JobStatus),
+		auth("POST", "/jobs/{id}/cancel", u.JobCancel),
+		auth("GET", "/profile", u.Profile),
+		auth("POST", "/profile", u.UpdateProfile),
+		auth("POST", "/profile/language", u.ProfileLanguage),
+		auth("GET", "/profile/mfa", u.MFASetup),
+		auth("POST", "/profile/mfa", u.MFAConfirm),
+		auth("POST", "/profile/mfa/disable", u.MFADisable),
+		auth("POST", "/profile/logout-all", u.ProfileLogoutAll),
+		auth("POST", "/profile/tokens", u.CreateToken),
+		auth("POST", "/profile/tokens/{id}/delete", u.DeleteToken),
+
+		// API v1.
+		apiRoute("GET", "/api/v1/me", a.Me),
+		apiRoute("GET", "/api/v1/stats", a.Stats),
+		apiRoute("GET", "/api/v1/units", a.ListUnits),
+		apiRoute("POST", "/api/v1/units", a.CreateUnit),
+		apiRoute("GET", "/api/v1/units/{id}", a.GetUnit),
+		apiRoute("PATCH", "/api/v1/units/{id}", a.UpdateUnit),
+		apiRoute("GET", "/api/v1/users", a.ListUsers),
+		apiRoute("POST", "/api/v1/users", a.CreateUser),
+		apiRoute("GET", "/api/v1/users/{id}", a.GetUser),
+		apiRoute("PATCH", "/api/v1/users/{id}", a.UpdateUser),
+		apiRoute("POST", "/api/v1/users/{id}/reset-password", a.ResetPassword),
+		apiRoute("POST", "/api/v1/users/{id}/logout-all", a.LogoutUser),
+		apiRoute("GET", "/api/v1/audit", a.ListAudit),
+		apiRoute("POST", "/api/v1/audit/verify", a.VerifyAudit),
+		apiRoute("GET", "/api/v1/jobs", a.ListJobs),
+		apiRoute("GET", "/api/v1/jobs/{id}", a.GetJob),
+		apiRoute("POST", "/api/v1/jobs/{id}/cancel", a.CancelJob),
+		apiRoute("GET", "/api/v1/tokens", a.ListTokens),
+		apiRoute("DELETE", "/api/v1/tokens/{id}", a.DeleteToken),
+	}
+}
+
+func (s *Server) healthz(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	_, _ = w.Write([]byte("ok\n"))
+}
+
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	if s.Ready != nil {
+		if err := s.Ready(r.Context()); err != nil {
+			s.Logger.Warn("not ready", "err", err)
+			w.WriteHeader(http.StatusServiceUnavailable)
+			_, _ = w.Write([]byte("not ready\n"))
+			return
+		}
+	}
+	_, _ = w.Write([]byte("ready\n"))
+}
+
+func (s *Server) metrics(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	if err := s.Metrics.WriteText(w); err != nil {
+		s.Logger.Warn("write metrics", "err", err)
+	}
+}
+
+func (s *Server) openAPI(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	_, _ = w.Write(s.openapi)
+}

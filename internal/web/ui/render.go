@@ -1,0 +1,249 @@
+// Package ui serves Khiên's server-rendered web pages. Each page has a
+// typed view model; templates are parsed once per language at start-up.
+package ui
+
+import (
+	"bytes"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"khien.vn/khien/internal/audit"
+	"khien.vn/khien/internal/authz"
+	"khien.vn/khien/internal/i18n"
+	"khien.vn/khien/internal/job"
+	"khien.vn/khien/internal/unit"
+	"khien.vn/khien/internal/user"
+	"khien.vn/khien/internal/web/assets"
+	"khien.vn/khien/internal/web/respond"
+)
+
+// Cookie names.
+const (
+	SessionCookie = "khien_session"
+	PendingCookie = "khien_pending"
+	LangCookie    = "khien_lang"
+	flashCookie   = "khien_flash"
+)
+
+// Deps are the services the pages use.
+type Deps struct {
+	Units   *unit.Service
+	Users   *user.Service
+	Audit   *audit.Log
+	Jobs    *job.Runner
+	Catalog *i18n.Catalog
+	Static  *assets.Static
+	Logger  *slog.Logger
+	Version string
+	// Location is the time zone dates are shown in (Asia/Ho_Chi_Minh by default).
+	Location *time.Location
+	// OnLogin is called with "success", "failure" or "mfa_failure" (for metrics).
+	OnLogin func(result string)
+}
+
+// Handler serves the pages.
+type Handler struct {
+	Deps
+	pages map[string]map[string]*template.Template // lang → page → template
+}
+
+// pageNames are the page templates; each is parsed with layout.html.
+var pageNames = []string{"login", "login_mfa", "password", "home", "units", "unit", "users", "user_form",
+	"secret", "audit", "jobs", "job", "profile", "mfa_setup", "error"}
+
+// partials are shared templates some pages include.
+var partials = map[string][]string{"home": {"audit_table"}, "audit": {"audit_table"}}
+
+// New parses every page for every language. A missing or broken template
+// fails here, at start-up.
+func New(d Deps) (*Handler, error) {
+	if d.Logger == nil {
+		d.Logger = slog.New(slog.DiscardHandler)
+	}
+	if d.Location == nil {
+		d.Location = time.UTC
+	}
+	if d.OnLogin == nil {
+		d.OnLogin = func(string) {}
+	}
+	h := &Handler{Deps: d, pages: make(map[string]map[string]*template.Template)}
+	tfs := assets.Templates()
+	for _, lang := range i18n.Languages {
+		h.pages[lang] = make(map[string]*template.Template)
+		funcs := h.funcs(lang)
+		for _, name := range pageNames {
+			t, err := template.New(name).Funcs(funcs).ParseFS(tfs, "templates/layout.html", "templates/"+name+".html")
+			if err != nil {
+				return nil, fmt.Errorf("parse template %s: %w", name, err)
+			}
+			for _, part := range partials[name] {
+				if t, err = t.ParseFS(tfs, "templates/"+part+".html"); err != nil {
+					return nil, fmt.Errorf("parse template %s: %w", name, err)
+				}
+			}
+			if t.Lookup("page") == nil {
+				return nil, fmt.Errorf("template %s defines no page", name)
+			}
+			h.pages[lang][name] = t
+		}
+	}
+	return h, nil
+}
+
+// TemplateFS exposes the template files for tests.
+func TemplateFS() fs.FS { return assets.Templates() }
+
+func (h *Handler) funcs(lang string) template.FuncMap {
+	return template.FuncMap{
+		"t": func(key string, args ...any) string { return h.Catalog.T(lang, key, args...) },
+		"asset": func(name string) (string, error) {
+			u := h.Static.URL(name)
+			if u == "" {
+				return "", fmt.Errorf("no static file %q", name)
+			}
+			return u, nil
+		},
+		"fmtTime": func(t time.Time) string {
+			if t.IsZero() {
+				return "—"
+			}
+			return t.In(h.Location).Format("2006-01-02 15:04:05")
+		},
+		"roleName":  func(r authz.Role) string { return h.Catalog.T(lang, "role."+string(r)) },
+		"jobKind":   func(k string) string { return h.Catalog.T(lang, "job."+k) },
+		"jobStatus": func(s job.Status) string { return h.Catalog.T(lang, "jobstatus."+string(s)) },
+		"indent":    func(depth int) string { return strings.Repeat("\u00a0\u00a0\u00a0", depth) },
+	}
+}
+
+// Flash is a one-time message shown at the top of the next page.
+type Flash struct {
+	Kind string // ok, error, warn
+	Text string
+}
+
+// Base is embedded in every view model.
+type Base struct {
+	Lang    string
+	Nonce   string
+	Title   string
+	Nav     string
+	Path    string
+	Version string
+	User    struct {
+		Username    string
+		DisplayName string
+		Role        authz.Role
+	}
+	Can   map[string]bool
+	Flash *Flash
+}
+
+func (h *Handler) base(w http.ResponseWriter, r *http.Request, titleKey, nav string) Base {
+	lang := respond.Lang(r)
+	b := Base{Lang: lang, Nonce: respond.Nonce(r), Title: h.Catalog.T(lang, titleKey), Nav: nav,
+		Path: r.URL.Path, Version: h.Version, Can: map[string]bool{}}
+	if p := respond.Principal(r); p != nil {
+		b.User.Username, b.User.DisplayName, b.User.Role = p.Username, p.DisplayName, p.Role
+		b.Can["unit_read"] = p.Can(authz.PermUnitRead)
+		b.Can["unit_write"] = p.Can(authz.PermUnitWrite)
+		b.Can["user_read"] = p.Can(authz.PermUserRead)
+		b.Can["user_write"] = p.Can(authz.PermUserWrite)
+		b.Can["audit_read"] = p.Can(authz.PermAuditRead)
+		b.Can["audit_verify"] = p.Can(authz.PermAuditVerify)
+		b.Can["job_read"] = p.Can(authz.PermJobRead)
+	}
+	if c, err := r.Cookie(flashCookie); err == nil && c.Value != "" {
+		kind, key, _ := strings.Cut(c.Value, ":")
+		if h.Catalog.Has(lang, key) {
+			b.Flash = &Flash{Kind: kind, Text: h.Catalog.T(lang, key)}
+		}
+		http.SetCookie(w, &http.Cookie{Name: flashCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteLaxMode})
+	}
+	return b
+}
+
+// render executes a page into a buffer and writes it only when it succeeded.
+func (h *Handler) render(w http.ResponseWriter, r *http.Request, status int, page string, data any) error {
+	t := h.pages[respond.Lang(r)][page]
+	if t == nil {
+		return fmt.Errorf("no page %q", page)
+	}
+	var buf bytes.Buffer
+	if err := t.ExecuteTemplate(&buf, "page", data); err != nil {
+		return fmt.Errorf("render %s: %w", page, err)
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+// redirect answers a form post with 303 See Other and an optional flash.
+func (h *Handler) redirect(w http.ResponseWriter, r *http.Request, to, flashKind, flashKey string) error {
+	if flashKey != "" {
+		http.SetCookie(w, &http.Cookie{Name: flashCookie, Value: flashKind + ":" + flashKey, Path: "/",
+			MaxAge: 60, HttpOnly: true, Secure: r.TLS != nil, SameSite: http.SameSiteLaxMode})
+	}
+	http.Redirect(w, r, to, http.StatusSeeOther)
+	return nil
+}
+
+// Translate is the respond.Translator of the UI.
+func (h *Handler) Translate(r *http.Request, key string, args ...any) string {
+	return h.Catalog.T(respond.Lang(r), key, args...)
+}
+
+type errorPage struct {
+	Base
+	Heading string
+	Message string
+	ErrorID string
+}
+
+// Page adapts a page handler: errors are rendered as an HTML error page in
+// the user's language, with an error id that is also logged.
+func (h *Handler) Page(fn respond.HandlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		err := fn(w, r)
+		if err == nil {
+			return
+		}
+		status := respond.Status(err)
+		if status == http.StatusUnauthorized {
+			http.Redirect(w, r, "/login", http.StatusSeeOther)
+			return
+		}
+		id := respond.NewErrorID()
+		respond.Log(h.Logger, r, err, status, id)
+		msg, _ := respond.Message(r, h.Translate, err, status)
+		v := errorPage{Base: h.base(w, r, "error.title", ""), Heading: h.Translate(r, "error.title"), Message: msg, ErrorID: id}
+		if rerr := h.render(w, r, status, "error", v); rerr != nil {
+			h.Logger.Error("render error page", "err", rerr)
+			http.Error(w, msg+" ("+id+")", status)
+		}
+	})
+}
+
+// Auth adapts a page that needs a signed-in user. A user who must change
+// their password is sent to do that first.
+func (h *Handler) Auth(fn respond.HandlerFunc) http.Handler {
+	return h.Page(func(w http.ResponseWriter, r *http.Request) error {
+		p := respond.Principal(r)
+		if p == nil {
+			http.Redirect(w, r, "/login", http.StatusSeeOther)
+			return nil
+		}
+		if p.MustChangePassword && r.URL.Path != "/password" {
+			http.Redirect(w, r, "/password", http.StatusSeeOther)
+			return nil
+		}
+		return fn(w, r)
+	})
+}

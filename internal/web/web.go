@@ -165,7 +165,7 @@ func bearer(r *http.Request) (string, bool) {
 func newNonce() string {
 	b := make([]byte, 16)
 	_, _ = rand.Read(b)
-	return base64.RawStdEncoding.EncodeToString(b)
+	return base64.RawURLEncoding.EncodeToString(b)
 }
 
 // setSecurityHeaders sets the headers every response carries.

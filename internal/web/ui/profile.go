@@ -13,7 +13,7 @@ import (
 
 	"khien.vn/khien/internal/authz"
 	"khien.vn/khien/internal/errs"
-		"khien.vn/khien/internal/user"
+	"khien.vn/khien/internal/user"
 	"khien.vn/khien/internal/web/respond"
 )
 

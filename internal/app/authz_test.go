@@ -1,0 +1,260 @@
+package app_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"testing"
+
+	"khien.vn/khien/internal/authz"
+	"khien.vn/khien/internal/job"
+	"khien.vn/khien/internal/user"
+	"khien.vn/khien/internal/web"
+)
+
+// authzFixture holds, for every role, a user granted unit A and a user
+// granted the top-level unit, plus target objects in unit A (in scope of
+// the first) and in its sibling B (out of scope).
+type authzFixture struct {
+	app               *testApp
+	root, a, b        int64
+	tokenA, tokenRoot map[authz.Role]string
+	userA, userB      int64
+	jobA, jobB        int64
+	seq               int
+	ownTokenID        map[authz.Role]func() int64
+	otherTokenID      func() int64
+}
+
+// routeCase documents who may call a route. The request targets an
+// object in scope when in is true, out of scope otherwise.
+type routeCase struct {
+	perm authz.Permission
+	// scope: "unit" (target object's unit decides), "global" (needs a
+	// top-level unit), "list" (always allowed with perm; out-of-scope
+	// objects must not be listed), "own" (own objects only).
+	scope string
+	req   func(f *authzFixture, role authz.Role, in bool) (method, path string, body any)
+	// leak, for "list" routes, is a string that must not appear in the
+	// body (an out-of-scope object).
+	leak func(f *authzFixture) string
+}
+
+func (f *authzFixture) next() int { f.seq++; return f.seq }
+
+func id(n int64) string { return strconv.FormatInt(n, 10) }
+
+func (f *authzFixture) unitFor(in bool) int64 {
+	if in {
+		return f.a
+	}
+	return f.b
+}
+
+var routeCases = map[string]routeCase{
+	"GET /api/v1/me":    {perm: authz.PermSelf, scope: "list", req: get("/api/v1/me")},
+	"GET /api/v1/stats": {perm: authz.PermSelf, scope: "list", req: get("/api/v1/stats")},
+	"GET /api/v1/units": {perm: authz.PermUnitRead, scope: "list", req: get("/api/v1/units"),
+		leak: func(f *authzFixture) string { return `"code":"B"` }},
+	"POST /api/v1/units": {perm: authz.PermUnitWrite, scope: "unit", req: func(f *authzFixture, _ authz.Role, in bool) (string, string, any) {
+		return "POST", "/api/v1/units", map[string]any{"parent_id": f.unitFor(in), "code": fmt.Sprintf("N%d", f.next()), "name": "New unit"}
+	}},
+	"GET /api/v1/units/{id}": {perm: authz.PermUnitRead, scope: "unit", req: func(f *authzFixture, _ authz.Role, in bool) (string, string, any) {
+		return "GET", "/api/v1/units/" + id(f.unitFor(in)), nil
+	}},
+	"PATCH /api/v1/units/{id}": {perm: authz.PermUnitWrite, scope: "unit", req: func(f *authzFixture, _ authz.Role, in bool) (string, string, any) {
+		return "PATCH", "/api/v1/units/" + id(f.unitFor(in)), map[string]any{"name": fmt.Sprintf("Renamed %d", f.next())}
+	}},
+	"GET /api/v1/users": {perm: authz.PermUserRead, scope: "list", req: get("/api/v1/users"),
+		leak: func(f *authzFixture) string { return `"username":"target.b"` }},
+	"POST /api/v1/users": {perm: authz.PermUserWrite, scope: "unit", req: func(f *authzFixture, _ authz.Role, in bool) (string, string, any) {
+		return "POST", "/api/v1/users", map[string]any{"username": fmt.Sprintf("new%d", f.next()), "display_name": "New",
+			"role": "viewer", "unit_id": f.unitFor(in)}
+	}},
+	"GET /api/v1/users/{id}": {perm: authz.PermUserRead, scope: "unit", req: func(f *authzFixture, _ authz.Role, in bool) (string, string, any) {
+		return "GET", "/api/v1/users/" + id(f.userFor(in)), nil
+	}},
+	"PATCH /api/v1/users/{id}": {perm: authz.PermUserWrite, scope: "unit", req: func(f *authzFixture, _ authz.Role, in bool) (string, string, any) {
+		return "PATCH", "/api/v1/users/" + id(f.userFor(in)), map[string]any{"display_name": fmt.Sprintf("Renamed %d", f.next())}
+	}},
+	"POST /api/v1/users/{id}/reset-password": {perm: authz.PermUserWrite, scope: "unit", req: func(f *authzFixture, _ authz.Role, in bool) (string, string, any) {
+		return "POST", "/api/v1/users/" + id(f.userFor(in)) + "/reset-password", nil
+	}},
+	"POST /api/v1/users/{id}/logout-all": {perm: authz.PermUserWrite, scope: "unit", req: func(f *authzFixture, _ authz.Role, in bool) (string, string, any) {
+		return "POST", "/api/v1/users/" + id(f.userFor(in)) + "/logout-all", nil
+	}},
+	"GET /api/v1/audit": {perm: authz.PermAuditRead, scope: "list", req: get("/api/v1/audit?limit=1000"),
+		leak: func(f *authzFixture) string { return `"target":"user:` + id(f.userB) + `"` }},
+	"POST /api/v1/audit/verify": {perm: authz.PermAuditVerify, scope: "global", req: func(*authzFixture, authz.Role, bool) (string, string, any) {
+		return "POST", "/api/v1/audit/verify", nil
+	}},
+	"GET /api/v1/jobs": {perm: authz.PermJobRead, scope: "list", req: get("/api/v1/jobs"),
+		leak: func(f *authzFixture) string { return `"id":` + id(f.jobB) + `,` }},
+	"GET /api/v1/jobs/{id}": {perm: authz.PermJobRead, scope: "unit", req: func(f *authzFixture, _ authz.Role, in bool) (string, string, any) {
+		return "GET", "/api/v1/jobs/" + id(f.jobFor(in)), nil
+	}},
+	"POST /api/v1/jobs/{id}/cancel": {perm: authz.PermJobManage, scope: "unit", req: func(f *authzFixture, _ authz.Role, in bool) (string, string, any) {
+		j, err := f.app.core.Jobs.Submit(context.Background(), job.Spec{Kind: "test.block", UnitID: f.unitFor(in)})
+		if err != nil {
+			panic(err)
+		}
+		return "POST", "/api/v1/jobs/" + id(j.ID) + "/cancel", nil
+	}},
+	"GET /api/v1/tokens": {perm: authz.PermSelf, scope: "list", req: get("/api/v1/tokens")},
+	"DELETE /api/v1/tokens/{id}": {perm: authz.PermSelf, scope: "own", req: func(f *authzFixture, role authz.Role, in bool) (string, string, any) {
+		if in {
+			return "DELETE", "/api/v1/tokens/" + id(f.ownTokenID[role]()), nil
+		}
+		return "DELETE", "/api/v1/tokens/" + id(f.otherTokenID()), nil
+	}},
+}
+
+func get(path string) func(*authzFixture, authz.Role, bool) (string, string, any) {
+	return func(*authzFixture, authz.Role, bool) (string, string, any) { return "GET", path, nil }
+}
+
+func (f *authzFixture) userFor(in bool) int64 {
+	if in {
+		return f.userA
+	}
+	return f.userB
+}
+
+func (f *authzFixture) jobFor(in bool) int64 {
+	if in {
+		return f.jobA
+	}
+	return f.jobB
+}
+
+// TestAPIAuthorization exercises every API route × role × in-unit/out-of-unit.
+func TestAPIAuthorization(t *testing.T) {
+	a := startApp(t, nil)
+	ctx := context.Background()
+	tree, err := a.core.Units.Tree(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &authzFixture{app: a, root: tree.Children(0)[0], tokenA: map[authz.Role]string{}, tokenRoot: map[authz.Role]string{},
+		ownTokenID: map[authz.Role]func() int64{}}
+	f.a = a.mkUnit(f.root, "A").ID
+	f.b = a.mkUnit(f.root, "B").ID
+	f.userA = a.mkUser("target.a", authz.RoleViewer, f.a).ID
+	f.userB = a.mkUser("target.b", authz.RoleViewer, f.b).ID
+	for _, role := range authz.Roles {
+		ua := a.mkUser("a."+string(role), role, f.a)
+		a.mkUser("root."+string(role), role, f.root)
+		f.tokenA[role] = a.token("a." + string(role))
+		f.tokenRoot[role] = a.token("root." + string(role))
+		f.ownTokenID[role] = func() int64 { return newTokenID(t, a, ua.Username) }
+	}
+	other := a.mkUser("other", authz.RoleViewer, f.b)
+	f.otherTokenID = func() int64 { return newTokenID(t, a, other.Username) }
+	a.core.Jobs.Register("test.block", func(ctx context.Context, _ *job.Progress) error {
+		<-ctx.Done()
+		return ctx.Err()
+	})
+	jobA, err := a.core.Jobs.Submit(ctx, job.Spec{Kind: "audit.verify", UnitID: f.a})
+	if err != nil {
+		t.Fatal(err)
+	}
+	jobB, err := a.core.Jobs.Submit(ctx, job.Spec{Kind: "audit.verify", UnitID: f.b})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.jobA, f.jobB = jobA.ID, jobB.ID
+	routes := map[string]bool{}
+	for _, rt := range a.srv.Handler().Routes() {
+		if rt.Access != web.Token {
+			continue
+		}
+		key := rt.Method + " " + rt.Pattern
+		routes[key] = true
+		if _, ok := routeCases[key]; !ok {
+			t.Errorf("API route %s is missing from the authorisation table", key)
+		}
+	}
+	for key := range routeCases {
+		if !routes[key] {
+			t.Errorf("authorisation table lists %s, which is not a route", key)
+		}
+	}
+	for key, rc := range routeCases {
+		for _, role := range authz.Roles {
+			for _, in := range []bool{true, false} {
+				name := fmt.Sprintf("%s/%s/in=%t", key, role, in)
+				t.Run(strings.ReplaceAll(name, " ", "_"), func(t *testing.T) {
+					tok := f.tokenA[role]
+					if rc.scope == "global" && in {
+						tok = f.tokenRoot[role]
+					}
+					method, path, body := rc.req(f, role, in)
+					resp := a.api(method, path, tok, body)
+					allowed := role.Has(rc.perm) && (in || rc.scope == "list")
+					switch {
+					case allowed && (resp.status < 200 || resp.status > 299):
+						t.Fatalf("%s %s as %s: status %d, want 2xx: %s", method, path, role, resp.status, resp.body)
+					case !allowed && rc.scope == "own" && resp.status != http.StatusNotFound:
+						t.Fatalf("%s %s as %s: status %d, want 404 (another user's token): %s", method, path, role, resp.status, resp.body)
+					case !allowed && rc.scope != "own" && resp.status != http.StatusForbidden:
+						t.Fatalf("%s %s as %s: status %d, want 403: %s", method, path, role, resp.status, resp.body)
+					}
+					if !allowed {
+						var env struct {
+							Error struct{ Kind, Message, ID string }
+						}
+						if err := json.Unmarshal(resp.body, &env); err != nil || env.Error.ID == "" || env.Error.Message == "" {
+							t.Errorf("denial is not the error envelope: %s", resp.body)
+						}
+					}
+					if allowed && rc.leak != nil && strings.Contains(string(resp.body), rc.leak(f)) {
+						t.Errorf("%s as %s lists an out-of-scope object (%s)", path, role, rc.leak(f))
+					}
+				})
+			}
+		}
+	}
+}
+
+func newTokenID(t *testing.T, a *testApp, username string) int64 {
+	t.Helper()
+	ctx := context.Background()
+	res, err := a.core.Users.Login(ctx, username, testPassword, user.Meta{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, _, err := a.core.Users.Authenticate(ctx, res.Token, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, tok, err := a.core.Users.CreateToken(ctx, p, user.NewToken{Name: "spare"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok.ID
+}
+
+// TestAPIAuthentication covers requests without or with a bad token.
+func TestAPIAuthentication(t *testing.T) {
+	a := startApp(t, nil)
+	for _, tok := range []string{"", "khien_bogus", "not-even-a-token"} {
+		r := a.api("GET", "/api/v1/me", tok, nil)
+		if r.status != http.StatusUnauthorized {
+			t.Errorf("token %q: status %d, want 401", tok, r.status)
+		}
+	}
+	// A session cookie does not authenticate the API.
+	b := a.browser()
+	root := a.mkUser("cookie.user", authz.RoleAdmin, 1)
+	b.login(root.Username, testPassword)
+	if r := b.get("/api/v1/me"); r.status != http.StatusUnauthorized {
+		t.Errorf("API with a session cookie: status %d, want 401", r.status)
+	}
+	// The OpenAPI document needs no token.
+	if r := a.api("GET", "/api/v1/openapi.json", "", nil); r.status != http.StatusOK {
+		t.Errorf("openapi.json: status %d", r.status)
+	}
+}

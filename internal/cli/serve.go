@@ -1,0 +1,113 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"os"
+
+	"khien.vn/khien/internal/app"
+	"khien.vn/khien/internal/config"
+	"khien.vn/khien/internal/version"
+)
+
+func runServe(ctx context.Context, e *env, args []string) int {
+	fs := newFlagSet(e, "serve")
+	flags := config.BindFlags(fs)
+	if code, ok := parse(fs, args); !ok {
+		return code
+	}
+	cfg, ok := loadConfig(e, flags)
+	if !ok {
+		return exitUsage
+	}
+	logger := newLogger(cfg, e.stderr)
+	slogDefault(logger)
+	logger.Info("starting", "version", version.Get().String(), "data_dir", cfg.DataDir, "database", cfg.Database.Driver)
+	core, err := app.Open(ctx, cfg, logger)
+	if err != nil {
+		return fail(e, err)
+	}
+	defer core.Close()
+	out := app.Printer{W: e.stdout}
+	password, err := core.Bootstrap(ctx, "Tổ chức")
+	if err != nil {
+		return fail(e, err)
+	}
+	srv, err := app.NewServer(ctx, core, app.ServeOptions{Out: out})
+	if err != nil {
+		return fail(e, err)
+	}
+	out.Printf("Khiên is running at %s", srv.URL())
+	if password != "" {
+		out.Printf("First start: an administrator account was created.")
+		out.Printf("  username: admin")
+		out.Printf("  one-time password: %s", password)
+		out.Printf("  (shown once; you must choose your own password at first sign-in)")
+	}
+	if err := srv.Run(ctx); err != nil {
+		return fail(e, err)
+	}
+	return exitOK
+}
+
+func runDemo(ctx context.Context, e *env, args []string) int {
+	fs := newFlagSet(e, "demo")
+	flags := config.BindFlags(fs)
+	if code, ok := parse(fs, args); !ok {
+		return code
+	}
+	cfg, ok := loadConfig(e, flags)
+	if !ok {
+		return exitUsage
+	}
+	// The demo keeps its data apart unless told where: a fresh directory
+	// each run, so it never touches a real installation's data.
+	if cfg.DataDir == config.Default().DataDir {
+		dir, err := os.MkdirTemp("", "khien-demo-")
+		if err != nil {
+			return fail(e, err)
+		}
+		cfg.DataDir = dir
+	}
+	logger := newLogger(cfg, e.stderr)
+	slogDefault(logger)
+	core, err := app.Open(ctx, cfg, logger)
+	if err != nil {
+		return fail(e, err)
+	}
+	defer core.Close()
+	accounts, err := core.SeedDemo(ctx)
+	if err != nil {
+		return fail(e, err)
+	}
+	out := app.Printer{W: e.stdout}
+	srv, err := app.NewServer(ctx, core, app.ServeOptions{Out: out, PlainOnLoopback: true})
+	if err != nil {
+		return fail(e, err)
+	}
+	out.Printf("Khiên demo is running at %s", srv.URL())
+	out.Printf("Data directory: %s", cfg.DataDir)
+	if len(accounts) > 0 {
+		out.Printf("Sign in as admin with the one-time password below (you will choose your own at first sign-in).")
+		out.Printf("  %-10s %-15s %-34s %s", "username", "role", "unit", "one-time password")
+		for _, a := range accounts {
+			out.Printf("  %-10s %-15s %-34s %s", a.Username, a.Role, a.Unit, a.Password)
+		}
+	} else {
+		out.Printf("Existing demo data reused; use 'khien user reset-password --data %s USERNAME' if you lost a password.", cfg.DataDir)
+	}
+	out.Printf("Press Ctrl+C to stop.")
+	if err := srv.Run(ctx); err != nil {
+		return fail(e, err)
+	}
+	return exitOK
+}
+
+func runVersion(_ context.Context, e *env, args []string) int {
+	fs := newFlagSet(e, "version")
+	if code, ok := parse(fs, args); !ok {
+		return code
+	}
+	fmt.Fprintln(e.stdout, version.Get().String())
+	return exitOK
+}

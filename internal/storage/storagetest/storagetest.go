@@ -1,0 +1,123 @@
+// Package storagetest is the behavioural specification of Khiên's storage:
+// one conformance suite that every backend (sqlite, postgres) runs from its
+// own tests. A backend passes when Run passes.
+//
+// The suite states what the domain Store interfaces leave implicit, so that
+// the backends agree on it:
+//
+//   - Times come back in UTC at microsecond precision; a zero time.Time
+//     comes back zero. Create methods write the stored form back to their
+//     argument, and a zero CreatedAt (and UpdatedAt) is set to now.
+//   - Unknown ids and hashes give errs.ErrNotFound; a duplicate username,
+//     unit code, session hash or token hash gives errs.ErrConflict; a
+//     reference to a unit or user that does not exist, or a missing
+//     required value (a session without expiry), gives errs.ErrInvalid.
+//   - Lists are ordered (units, users, tokens by id; audit entries and jobs
+//     newest first) and may be nil or empty when nothing matches. Unit id
+//     lists (User.UnitIDs, APIToken.UnitIDs) come back sorted without
+//     duplicates.
+//   - A Filter Limit <= 0 means no limit.
+package storagetest
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+
+	"khien.vn/khien/internal/audit"
+	"khien.vn/khien/internal/job"
+	"khien.vn/khien/internal/unit"
+	"khien.vn/khien/internal/user"
+)
+
+// Backend is what a storage backend must provide to run the suite: every
+// domain Store, and Exec, a test helper that runs one raw SQL statement
+// (placeholders $1, $2, …) so that the suite can tamper with stored audit
+// rows. The suite relies on the table audit_log having the columns seq,
+// time_us, actor_id, actor, unit_id, action, target, detail, ip, prev_hash
+// and hash.
+type Backend interface {
+	unit.Store
+	user.Store
+	audit.Store
+	job.Store
+	Exec(ctx context.Context, sql string, args ...any) error
+}
+
+// Run runs the conformance suite. Every call of open must return a new,
+// empty, migrated database, closed by open's own t.Cleanup.
+func Run(t *testing.T, open func(t *testing.T) Backend) {
+	t.Run("unit", func(t *testing.T) { testUnits(t, open) })
+	t.Run("user", func(t *testing.T) { testUsers(t, open) })
+	t.Run("session", func(t *testing.T) { testSessions(t, open) })
+	t.Run("token", func(t *testing.T) { testTokens(t, open) })
+	t.Run("audit", func(t *testing.T) { testAudit(t, open) })
+	t.Run("job", func(t *testing.T) { testJobs(t, open) })
+}
+
+// t0 is a reference time with nanoseconds and a zone other than UTC, to
+// check that backends store UTC microseconds.
+var t0 = time.Date(2025, 3, 14, 9, 26, 53, 589793238, time.FixedZone("ICT", 7*3600))
+
+// stored is t as every backend gives it back.
+func stored(t time.Time) time.Time {
+	if t.IsZero() {
+		return t
+	}
+	return t.UTC().Truncate(time.Microsecond)
+}
+
+// diffOpts compare values as stored: nil and empty slices are equal, times
+// by instant (time.Time.Equal).
+var diffOpts = []cmp.Option{cmpopts.EquateEmpty()}
+
+func diff(want, got any) string { return cmp.Diff(want, got, diffOpts...) }
+
+// wantKind fails unless err wraps kind.
+func wantKind(t *testing.T, what string, err, kind error) {
+	t.Helper()
+	if !errors.Is(err, kind) {
+		t.Errorf("%s: got error %v, want one wrapping %q", what, err, kind)
+	}
+}
+
+// ok fails the test now if err is not nil.
+func ok(t *testing.T, what string, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+}
+
+// checkUTC fails unless every non-zero time is in UTC.
+func checkUTC(t *testing.T, what string, times ...time.Time) {
+	t.Helper()
+	for i, tm := range times {
+		if !tm.IsZero() && tm.Location() != time.UTC {
+			t.Errorf("%s: time %d is in %v, want UTC", what, i, tm.Location())
+		}
+	}
+}
+
+// waitTimeout bounds every wait on another goroutine, so that a broken
+// backend fails the suite instead of hanging it.
+const waitTimeout = 30 * time.Second
+
+func mustUnit(t *testing.T, b Backend, code string, parent int64) unit.Unit {
+	t.Helper()
+	u := unit.Unit{Code: code, Name: "Unit " + code, ParentID: parent, CreatedAt: t0, UpdatedAt: t0}
+	ok(t, "create unit "+code, b.CreateUnit(t.Context(), &u))
+	return u
+}
+
+func mustUser(t *testing.T, b Backend, name string, unitID int64, grants ...int64) user.User {
+	t.Helper()
+	u := user.User{UnitID: unitID, Username: name, DisplayName: "User " + name, Role: "analyst",
+		UnitIDs: grants, PasswordHash: "$argon2id$v=19$m=65536,t=1,p=4$c2FsdA$aGFzaA", CreatedAt: t0, UpdatedAt: t0}
+	ok(t, "create user "+name, b.CreateUser(t.Context(), &u))
+	return u
+}

@@ -71,8 +71,8 @@ type Filter struct {
 // Store persists the chain. AppendAudit must, atomically with respect to
 // other appends (also from other processes), assign Seq = last Seq + 1,
 // PrevHash = last Hash (Genesis for the first), Hash = ComputeHash(PrevHash, e),
-// and store e. ScanAudit calls fn for every entry in Seq order from afterSeq
-// on, stopping at the first error fn returns. AuditHead returns the Seq and
+// and store e. ScanAudit calls fn for every entry with Seq > afterSeq, in Seq
+// order, stopping at the first error fn returns. AuditHead returns the Seq and
 // Hash of the last appended entry as recorded apart from the entries
 // themselves (0 and Genesis when empty), so that deleting the newest rows
 // is detected too.
@@ -133,44 +133,51 @@ func (b *Break) Error() string {
 
 // Verify walks the whole chain. It returns the number of entries checked and
 // a *Break error at the first row that was edited, deleted or inserted out
-// of order. progress, if not nil, is called every 1,000 entries.
+// of order. progress, if not nil, is called every 1,000 entries. Entries
+// appended while Verify runs are checked too: it reads on until the chain
+// it has checked ends at the recorded head.
 func Verify(ctx context.Context, store Store, progress func(checked int64)) (int64, error) {
 	prev := Genesis
-	var want, checked int64 = 1, 0
-	err := store.ScanAudit(ctx, 0, func(e Entry) error {
+	var last, checked int64
+	check := func(e Entry) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
 		switch {
-		case e.Seq != want:
-			return &Break{Seq: want, Reason: "missing entry"}
+		case e.Seq != last+1:
+			return &Break{Seq: last + 1, Reason: "missing entry"}
 		case e.PrevHash != prev:
 			return &Break{Seq: e.Seq, Reason: "prev hash mismatch"}
 		case ComputeHash(e.PrevHash, e) != e.Hash:
 			return &Break{Seq: e.Seq, Reason: "hash mismatch"}
 		}
-		prev = e.Hash
-		want++
+		prev, last = e.Hash, e.Seq
 		checked++
 		if progress != nil && checked%1000 == 0 {
 			progress(checked)
 		}
 		return nil
-	})
-	if err != nil {
-		return checked, err
 	}
-	headSeq, headHash, err := store.AuditHead(ctx)
-	if err != nil {
-		return checked, fmt.Errorf("read audit head: %w", err)
+	// A few rounds at most: each round reads what was appended during the last.
+	for round := 0; ; round++ {
+		before := last
+		if err := store.ScanAudit(ctx, last, check); err != nil {
+			return checked, err
+		}
+		headSeq, headHash, err := store.AuditHead(ctx)
+		if err != nil {
+			return checked, fmt.Errorf("read audit head: %w", err)
+		}
+		switch {
+		case headSeq == last && headHash == prev:
+			return checked, nil
+		case headSeq == last:
+			return checked, &Break{Seq: headSeq, Reason: "head hash mismatch"}
+		case headSeq < last:
+			return checked, &Break{Seq: headSeq + 1, Reason: "entry beyond recorded head"}
+		case last == before || round >= 10:
+			// The head is ahead but no entry came: the newest rows are gone.
+			return checked, &Break{Seq: last + 1, Reason: "missing entry"}
+		}
 	}
-	switch {
-	case headSeq > checked:
-		return checked, &Break{Seq: checked + 1, Reason: "missing entry"}
-	case headSeq < checked:
-		return checked, &Break{Seq: headSeq + 1, Reason: "entry beyond recorded head"}
-	case headHash != prev:
-		return checked, &Break{Seq: headSeq, Reason: "head hash mismatch"}
-	}
-	return checked, nil
 }

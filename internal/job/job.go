@@ -70,13 +70,17 @@ type Filter struct {
 }
 
 // Store persists jobs. UpdateJob writes every mutable field except
-// CancelRequested, which only RequestJobCancel sets. FailActiveJobs marks
-// every running job failed with reason (used at start-up, after a crash)
-// and returns how many it changed.
+// CancelRequested, which only RequestJobCancel sets. ClaimJob atomically
+// moves a queued job whose cancellation was not requested to Running with
+// StartedAt = at, and reports whether it did: of two workers (or nodes)
+// only one claims a job. FailActiveJobs marks every running job failed
+// with reason (used at start-up, after a crash) and returns how many it
+// changed.
 type Store interface {
 	CreateJob(ctx context.Context, j *Job) error
 	GetJob(ctx context.Context, id int64) (Job, error)
 	UpdateJob(ctx context.Context, j *Job) error
+	ClaimJob(ctx context.Context, id int64, at time.Time) (bool, error)
 	ListJobs(ctx context.Context, f Filter) ([]Job, error)
 	RequestJobCancel(ctx context.Context, id int64) error
 	FailActiveJobs(ctx context.Context, reason string, now time.Time) (int, error)
@@ -150,7 +154,7 @@ func (r *Runner) Register(kind string, fn Func) {
 	r.funcs[kind] = fn
 }
 
-// Kinds reports whether kind is registered.
+// Known reports whether kind is registered.
 func (r *Runner) Known(kind string) bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -258,16 +262,14 @@ func (r *Runner) execute(parent context.Context, id int64) {
 	r.mu.Lock()
 	fn := r.funcs[j.Kind]
 	r.mu.Unlock()
-	if j.CancelRequested {
-		j.Status, j.FinishedAt = Cancelled, r.now().UTC()
-		r.save(store, &j)
-		return
-	}
 	if fn == nil {
 		j.Status, j.Error, j.FinishedAt = Failed, "unknown job kind", r.now().UTC()
 		r.save(store, &j)
 		return
 	}
+	// The cancel func is registered before the claim, so that a Cancel
+	// arriving at any moment either stops the claim (the store refuses a job
+	// whose cancellation was requested) or reaches the running job.
 	ctx, cancel := context.WithCancel(parent)
 	defer cancel()
 	r.mu.Lock()
@@ -278,10 +280,22 @@ func (r *Runner) execute(parent context.Context, id int64) {
 		delete(r.cancels, id)
 		r.mu.Unlock()
 	}()
-
-	j.Status, j.StartedAt = Running, r.now().UTC()
-	r.save(store, &j)
-	p := &Progress{r: r, job: &j, ctx: store}
+	started := r.now().UTC()
+	claimed, err := r.store.ClaimJob(store, id, started)
+	if err != nil {
+		r.logger.Error("claim job", "job_id", id, "err", err)
+		return
+	}
+	if !claimed {
+		// Another worker has it, or it was cancelled while queued.
+		if j, err = r.store.GetJob(store, id); err == nil && j.Status == Queued && j.CancelRequested {
+			j.Status, j.FinishedAt = Cancelled, r.now().UTC()
+			r.save(store, &j)
+		}
+		return
+	}
+	j.Status, j.StartedAt = Running, started
+	p := &Progress{r: r, job: &j, ctx: store, cancel: cancel}
 	err = r.call(ctx, fn, p)
 
 	p.mu.Lock()
@@ -322,6 +336,7 @@ func (r *Runner) save(ctx context.Context, j *Job) {
 type Progress struct {
 	r       *Runner
 	ctx     context.Context
+	cancel  context.CancelFunc
 	mu      sync.Mutex
 	job     *Job
 	flushed time.Time
@@ -357,5 +372,10 @@ func (p *Progress) update(f func(*Job)) {
 	if now.Sub(p.flushed) >= p.r.interval {
 		p.flushed = now
 		p.r.save(p.ctx, p.job)
+		// A cancellation requested through another node only reaches the
+		// store: look for it at each flush.
+		if cur, err := p.r.store.GetJob(p.ctx, p.job.ID); err == nil && cur.CancelRequested && p.cancel != nil {
+			p.cancel()
+		}
 	}
 }

@@ -85,7 +85,8 @@ type Store interface {
 	ListUsers(ctx context.Context) ([]User, error)
 	UpdateUser(ctx context.Context, u *User) error
 	// RecordLoginFailure increments the failure count, sets LockedUntil to
-	// lock(newCount) and returns the new count.
+	// lock(newCount) and returns the new count. lock runs inside the
+	// store's transaction: it must be quick and must not call the store.
 	RecordLoginFailure(ctx context.Context, id int64, lock func(failures int) time.Time) (int, error)
 	// RecordLoginSuccess resets the failure count and lock and sets LastLoginAt.
 	RecordLoginSuccess(ctx context.Context, id int64, at time.Time) error

@@ -95,6 +95,16 @@ func (db *DB) ListJobs(ctx context.Context, f job.Filter) ([]job.Job, error) {
 	return out, nil
 }
 
+// ClaimJob moves a queued, uncancelled job to running.
+func (db *DB) ClaimJob(ctx context.Context, id int64, at time.Time) (bool, error) {
+	tag, err := db.pool.Exec(ctx, `UPDATE jobs SET status = 'running', started_at = $1
+		WHERE id = $2 AND status = 'queued' AND NOT cancel_requested`, timeArg(at), id)
+	if err != nil {
+		return false, fmt.Errorf("claim job: %w", translate(err))
+	}
+	return tag.RowsAffected() == 1, nil
+}
+
 // RequestJobCancel sets the CancelRequested flag of job id.
 func (db *DB) RequestJobCancel(ctx context.Context, id int64) error {
 	tag, err := db.pool.Exec(ctx, `UPDATE jobs SET cancel_requested = TRUE WHERE id = $1`, id)

@@ -105,6 +105,20 @@ func (db *DB) ListJobs(ctx context.Context, f job.Filter) ([]job.Job, error) {
 	return out, nil
 }
 
+// ClaimJob moves a queued, uncancelled job to running.
+func (db *DB) ClaimJob(ctx context.Context, id int64, at time.Time) (bool, error) {
+	res, err := db.w.ExecContext(ctx, `UPDATE jobs SET status = 'running', started_at = $1
+		WHERE id = $2 AND status = 'queued' AND cancel_requested = 0`, timeArg(at), id)
+	if err != nil {
+		return false, fmt.Errorf("claim job: %w", translate(err))
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("claim job: %w", translate(err))
+	}
+	return n == 1, nil
+}
+
 // RequestJobCancel sets the CancelRequested flag of job id.
 func (db *DB) RequestJobCancel(ctx context.Context, id int64) error {
 	res, err := db.w.ExecContext(ctx, `UPDATE jobs SET cancel_requested = 1 WHERE id = $1`, id)

@@ -198,6 +198,38 @@ func testAudit(t *testing.T, open func(t *testing.T) Backend) {
 			t.Errorf("Count = %d, want %d", n, goroutines*each)
 		}
 	})
+
+	// Verify on a live system: entries appended while it runs are no break.
+	t.Run("verify_while_appending", func(t *testing.T) {
+		b := open(t)
+		ctx := t.Context()
+		log := audit.NewLog(b, nil)
+		for i := range 1500 {
+			ok(t, "record", log.Record(ctx, audit.Entry{Actor: "seed", Action: "test.seed", Detail: fmt.Sprint(i)}))
+		}
+		stop := make(chan struct{})
+		var wg sync.WaitGroup
+		wg.Go(func() {
+			for i := 0; ; i++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				if err := log.Record(ctx, audit.Entry{Actor: "live", Action: "test.live", Detail: fmt.Sprint(i)}); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		})
+		for range 3 {
+			if checked, err := audit.Verify(ctx, b, nil); err != nil || checked < 1500 {
+				t.Errorf("Verify during appends = %d, %v", checked, err)
+			}
+		}
+		close(stop)
+		wg.Wait()
+	})
 }
 
 // testTamper edits the stored chain behind the store's back and checks that

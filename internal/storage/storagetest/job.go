@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -94,6 +96,46 @@ func testJobs(t *testing.T, open func(t *testing.T) Backend) {
 		ok(t, "get", err)
 		if !got.CancelRequested || got.Done != 3 {
 			t.Errorf("after UpdateJob: CancelRequested=%v Done=%d, want true and 3", got.CancelRequested, got.Done)
+		}
+	})
+
+	t.Run("claim", func(t *testing.T) {
+		b := open(t)
+		ctx := t.Context()
+		j := job.Job{Kind: "hunt", Status: job.Queued, CreatedAt: t0}
+		ok(t, "create", b.CreateJob(ctx, &j))
+		// Of several concurrent claims exactly one wins.
+		var wins atomic.Int32
+		var wg sync.WaitGroup
+		for range 8 {
+			wg.Go(func() {
+				claimed, err := b.ClaimJob(ctx, j.ID, t0.Add(time.Second))
+				if err != nil {
+					t.Error(err)
+				}
+				if claimed {
+					wins.Add(1)
+				}
+			})
+		}
+		wg.Wait()
+		if wins.Load() != 1 {
+			t.Fatalf("%d claims won, want 1", wins.Load())
+		}
+		got, err := b.GetJob(ctx, j.ID)
+		ok(t, "get", err)
+		if got.Status != job.Running || !got.StartedAt.Equal(t0.Add(time.Second).Truncate(time.Microsecond)) {
+			t.Errorf("claimed job: status %s started %v", got.Status, got.StartedAt)
+		}
+		// A queued job whose cancellation was requested is not claimed.
+		k := job.Job{Kind: "hunt", Status: job.Queued, CreatedAt: t0}
+		ok(t, "create", b.CreateJob(ctx, &k))
+		ok(t, "request cancel", b.RequestJobCancel(ctx, k.ID))
+		if claimed, err := b.ClaimJob(ctx, k.ID, t0); err != nil || claimed {
+			t.Errorf("claim of a cancelled job = %v, %v", claimed, err)
+		}
+		if claimed, err := b.ClaimJob(ctx, 999999, t0); err != nil || claimed {
+			t.Errorf("claim of an unknown job = %v, %v", claimed, err)
 		}
 	})
 

@@ -1,6 +1,7 @@
 package app_test
 
 import (
+	"crypto/tls"
 	"encoding/json"
 	"net/http"
 	"net/url"
@@ -9,7 +10,7 @@ import (
 	"testing"
 
 	"khien.vn/khien/internal/authz"
-	"khien.vn/khien/internal/web"
+	"khien.vn/khien/internal/config"
 )
 
 // Every API route is in the OpenAPI document and every documented
@@ -144,4 +145,43 @@ func TestProbesAndMetrics(t *testing.T) {
 	}
 }
 
-var _ = web.Token
+
+// Under TLS the session cookie is Secure and HSTS is sent.
+func TestTLSCookiesAndHSTS(t *testing.T) {
+	a := startApp(t, func(c *config.Config) { c.TLS.InsecureHTTP = false })
+	if !strings.HasPrefix(a.url, "https://") {
+		t.Fatalf("server URL %s", a.url)
+	}
+	a.mkUser("ivan", authz.RoleViewer, 1)
+	client := &http.Client{
+		Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}, //nolint:gosec // self-signed test server
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+	form := url.Values{"username": {"ivan"}, "password": {testPassword}}
+	req, _ := http.NewRequest("POST", a.url+"/login", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Sec-Fetch-Site", "same-origin")
+	resp, err := client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("login over TLS: %d", resp.StatusCode)
+	}
+	var session *http.Cookie
+	for _, c := range resp.Cookies() {
+		if c.Name == "khien_session" {
+			session = c
+		}
+	}
+	if session == nil || !session.Secure || !session.HttpOnly || session.SameSite != http.SameSiteLaxMode {
+		t.Errorf("session cookie over TLS: %+v", session)
+	}
+	if h := resp.Header.Get("Strict-Transport-Security"); !strings.Contains(h, "max-age=") {
+		t.Errorf("no HSTS over TLS: %q", h)
+	}
+	if !strings.Contains(a.out.String(), "TLS certificate SHA-256 fingerprint") {
+		t.Errorf("fingerprint not printed: %s", a.out)
+	}
+}

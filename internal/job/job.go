@@ -218,10 +218,16 @@ func (r *Runner) List(ctx context.Context, f Filter) ([]Job, error) {
 // process are marked failed; jobs left queued are run.
 func (r *Runner) Run(ctx context.Context) error {
 	if _, err := r.store.FailActiveJobs(ctx, "interrupted by shutdown", r.now().UTC()); err != nil {
+		if ctx.Err() != nil {
+			return nil // stopped before it started
+		}
 		return fmt.Errorf("recover jobs: %w", err)
 	}
 	queued, err := r.store.ListJobs(ctx, Filter{Status: Queued, Limit: 10000, IncludeGlobal: true})
 	if err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
 		return fmt.Errorf("list queued jobs: %w", err)
 	}
 	var wg sync.WaitGroup

@@ -18,7 +18,10 @@ import (
 
 var update = flag.Bool("update", false, "rewrite the option table in docs/configuration.md")
 
-const docPath = "../../docs/configuration.md"
+const (
+	docPath    = "../../docs/configuration.md"
+	readmePath = "../../README.md"
+)
 
 func TestSecret_masked(t *testing.T) {
 	const secret = "postgres://khien:hunter2@db/khien"
@@ -307,6 +310,13 @@ const (
 // table between the markers is generated (rewrite it with -update), and
 // every environment variable must be mentioned.
 func TestDocs(t *testing.T) {
+	// The full reference is in docs/configuration.md; the README carries the same table.
+	for _, docPath := range []string{docPath, readmePath} {
+		t.Run(filepath.Base(docPath), func(t *testing.T) { checkDoc(t, docPath) })
+	}
+}
+
+func checkDoc(t *testing.T, docPath string) {
 	data, err := os.ReadFile(docPath)
 	if err != nil {
 		t.Fatal(err)

@@ -145,7 +145,6 @@ func TestProbesAndMetrics(t *testing.T) {
 	}
 }
 
-
 // Under TLS the session cookie is Secure and HSTS is sent.
 func TestTLSCookiesAndHSTS(t *testing.T) {
 	a := startApp(t, func(c *config.Config) { c.TLS.InsecureHTTP = false })
@@ -154,7 +153,7 @@ func TestTLSCookiesAndHSTS(t *testing.T) {
 	}
 	a.mkUser("ivan", authz.RoleViewer, 1)
 	client := &http.Client{
-		Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}, //nolint:gosec // self-signed test server
+		Transport:     &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}, //nolint:gosec // self-signed test server
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
 	form := url.Values{"username": {"ivan"}, "password": {testPassword}}

@@ -35,7 +35,9 @@ func TestStatus(t *testing.T) {
 }
 
 func TestMessage(t *testing.T) {
-	tr := func(_ *http.Request, key string, args ...any) string { return fmt.Sprint(append([]any{key}, args...)...) }
+	tr := func(_ *http.Request, key string, args ...any) string {
+		return fmt.Sprint(append([]any{key}, args...)...)
+	}
 	r, _ := http.NewRequest("GET", "/", nil)
 	msg, field := respond.Message(r, tr, errs.Invalid("code", "err.unit_code"), 400)
 	if msg != "err.unit_code" || field != "code" {

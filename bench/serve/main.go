@@ -63,6 +63,8 @@ type options struct {
 	levelTimeout time.Duration
 	timeout      time.Duration
 	password     string
+	quietWait    time.Duration
+	quietCores   float64
 	skipStartup  bool
 	skipLoad     bool
 }
@@ -89,6 +91,8 @@ func run() int {
 	flag.DurationVar(&o.levelTimeout, "level-timeout", 2*time.Minute, "time bound of one level (requests not started by then are skipped and reported)")
 	flag.DurationVar(&o.timeout, "timeout", 20*time.Minute, "time bound of the whole run")
 	flag.StringVar(&o.password, "password", "correct-horse-battery-staple-42", "password set for the bench account (>= 12 characters, must not contain \"bench\")")
+	flag.DurationVar(&o.quietWait, "quiet-wait", 2*time.Minute, "before each run, wait up to this long for the machine to be quiet (0 disables)")
+	flag.Float64Var(&o.quietCores, "quiet-cores", 0.3, "the machine is quiet when all other processes use less than this many cores over a 1 s sample")
 	flag.BoolVar(&o.skipStartup, "skip-startup", false, "skip the start-up, shutdown and idle memory runs")
 	flag.BoolVar(&o.skipLoad, "skip-load", false, "skip the request latency runs")
 	flag.Parse()
@@ -193,7 +197,7 @@ func (h *harness) main(ctx context.Context, out io.Writer) error {
 	fmt.Fprintf(out, "- machine: %s\n", mach)
 	fmt.Fprintf(out, "- binary: `%s` (%s)\n", h.opts.bin, mach.binVersion)
 	fmt.Fprintf(out, "- harness: `%s`\n", strings.Join(os.Args, " "))
-	fmt.Fprintf(out, "- date: %s\n\n", time.Now().UTC().Format(time.RFC3339))
+	fmt.Fprintf(out, "- date: %s; load average at start: %s\n\n", time.Now().UTC().Format(time.RFC3339), loadAvg())
 
 	if !h.opts.skipStartup {
 		res, err := h.startupRuns(ctx)
@@ -208,6 +212,7 @@ func (h *harness) main(ctx context.Context, out io.Writer) error {
 			if ctx.Err() != nil {
 				return context.Cause(ctx)
 			}
+			h.waitQuiet(ctx, fmt.Sprintf("load run %d", i+1))
 			fmt.Fprintf(os.Stderr, "load run %d/%d\n", i+1, h.opts.loadRuns)
 			r, err := h.loadRun(ctx)
 			if err != nil {
@@ -217,6 +222,7 @@ func (h *harness) main(ctx context.Context, out io.Writer) error {
 		}
 		writeLoad(out, runs)
 	}
+	fmt.Fprintf(out, "Load average at end: %s.\n\n", loadAvg())
 	if len(h.notes) > 0 {
 		fmt.Fprintf(out, "### Notes\n\n")
 		for _, n := range h.notes {
@@ -374,8 +380,11 @@ func (s *server) procStatus() (rss, hwm int64, err error) {
 
 // cpuTime is the user+system CPU time the process has used so far
 // (/proc/PID/stat fields 14 and 15, in USER_HZ ticks of 10 ms on Linux).
-func (s *server) cpuTime() (time.Duration, error) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", s.cmd.Process.Pid))
+func (s *server) cpuTime() (time.Duration, error) { return procCPU(strconv.Itoa(s.cmd.Process.Pid)) }
+
+// procCPU reads the CPU time of /proc/<pid> ("self" for the harness).
+func procCPU(pid string) (time.Duration, error) {
+	b, err := os.ReadFile("/proc/" + pid + "/stat")
 	if err != nil {
 		return 0, err
 	}
@@ -548,7 +557,8 @@ type startSample struct {
 	rss, hwm   int64         // KiB, after the idle wait
 	stop       time.Duration // SIGTERM to exit
 	exitCode   int
-	firstStart bool // printed the one-time admin password
+	firstStart bool    // printed the one-time admin password
+	others     float64 // cores used by other processes from start to ready
 }
 
 type startupResult struct {
@@ -561,6 +571,7 @@ func (h *harness) startupRuns(ctx context.Context) (startupResult, error) {
 		if ctx.Err() != nil {
 			return res, context.Cause(ctx)
 		}
+		h.waitQuiet(ctx, fmt.Sprintf("start-up run %d", i+1))
 		dir, err := h.tempDir()
 		if err != nil {
 			return res, err
@@ -581,8 +592,8 @@ func (h *harness) startupRuns(ctx context.Context) (startupResult, error) {
 				}
 				res.second = append(res.second, smp)
 			}
-			fmt.Fprintf(os.Stderr, "start-up run %d/%d start %d: ready %s, rss %d KiB, hwm %d KiB, stop %s exit %d\n",
-				i+1, h.opts.runs, pass+1, ms(smp.ready), smp.rss, smp.hwm, ms(smp.stop), smp.exitCode)
+			fmt.Fprintf(os.Stderr, "start-up run %d/%d start %d: ready %s, rss %d KiB, hwm %d KiB, stop %s exit %d, others %.2f cores\n",
+				i+1, h.opts.runs, pass+1, ms(smp.ready), smp.rss, smp.hwm, ms(smp.stop), smp.exitCode, smp.others)
 		}
 		if err := os.RemoveAll(dir); err != nil {
 			h.note("remove %s: %v", dir, err)
@@ -593,10 +604,12 @@ func (h *harness) startupRuns(ctx context.Context) (startupResult, error) {
 
 func (h *harness) oneStart(ctx context.Context, dir string) (startSample, error) {
 	var smp startSample
+	m := startMeter(nil)
 	s, err := h.startServer(ctx, dir)
 	if err != nil {
 		return smp, err
 	}
+	m.s = s // started after the meter: all of its CPU time is excluded
 	defer func() {
 		if !s.exited() {
 			_, _, _ = s.stop(h.opts.stopTimeout)
@@ -606,6 +619,7 @@ func (h *harness) oneStart(ctx context.Context, dir string) (startSample, error)
 	if err != nil {
 		return smp, err
 	}
+	smp.others = m.others()
 	smp.starting, _ = s.stderr.mark("starting", false)
 	smp.migrated, _ = s.stderr.mark("migration", true)
 	smp.running, _ = s.stdout.mark("running", false)
@@ -646,6 +660,7 @@ type levelResult struct {
 	hwmAfter  int64         // server VmHWM (KiB) after the level
 	rssAfter  int64
 	requested int
+	others    float64 // cores used by other processes during the level
 }
 
 func (h *harness) loadRun(ctx context.Context) ([]levelResult, error) {
@@ -862,6 +877,7 @@ func (h *harness) level(ctx context.Context, s *server, name string, conc, total
 	lats := make([][]time.Duration, conc)
 	var errCount, skipped atomic.Int64
 	var errOnce sync.Once
+	meter := startMeter(s)
 	t0 := time.Now()
 	for w := range conc {
 		wg.Go(func() {
@@ -888,6 +904,7 @@ func (h *harness) level(ctx context.Context, s *server, name string, conc, total
 	}
 	wg.Wait()
 	r.wall = time.Since(t0)
+	r.others = meter.others()
 	cpu1, err := s.cpuTime()
 	if err != nil {
 		return r, err
@@ -905,9 +922,9 @@ func (h *harness) level(ctx context.Context, s *server, name string, conc, total
 	if r.skipped > 0 {
 		h.note("%s c=%d: %d requests skipped at the %s time bound", name, conc, r.skipped, h.opts.levelTimeout)
 	}
-	fmt.Fprintf(os.Stderr, "  %-18s c=%-3d n=%-5d p50 %s p99 %s max %s  %.1f req/s  server CPU %.1f ms/req\n",
+	fmt.Fprintf(os.Stderr, "  %-18s c=%-3d n=%-5d p50 %s p99 %s max %s  %.1f req/s  server CPU %.1f ms/req  others %.2f cores\n",
 		name, conc, len(r.lat), ms(pct(r.lat, 0.50)), ms(pct(r.lat, 0.99)), ms(pct(r.lat, 1)),
-		r.throughput(), r.cpuPerReq())
+		r.throughput(), r.cpuPerReq(), r.others)
 	return r, ctx.Err()
 }
 
@@ -968,8 +985,8 @@ func collect[T any, V any](in []T, f func(T) V) []V {
 
 func writeStartup(out io.Writer, res startupResult, o options) {
 	fmt.Fprintf(out, "### Start-up to `GET /readyz` 200 (%d runs, poll every %s)\n\n", len(res.first), o.poll)
-	fmt.Fprintln(out, "| start | median | min | max | phases (median): first log line / last migration / console URL line |")
-	fmt.Fprintln(out, "|---|---|---|---|---|")
+	fmt.Fprintln(out, "| start | median | min | max | phases (median): first log line / last migration / console URL line | other processes (cores, max) |")
+	fmt.Fprintln(out, "|---|---|---|---|---|---|")
 	for _, p := range []struct {
 		name string
 		s    []startSample
@@ -982,9 +999,10 @@ func writeStartup(out io.Writer, res startupResult, o options) {
 		if m := median(collect(p.s, func(s startSample) time.Duration { return s.migrated })); m > 0 {
 			mig = ms(m)
 		}
-		fmt.Fprintf(out, "| %s | %s | %s | %s | %s / %s / %s |\n", p.name, ms(median(r)), ms(slices.Min(r)), ms(slices.Max(r)),
+		fmt.Fprintf(out, "| %s | %s | %s | %s | %s / %s / %s | %.2f |\n", p.name, ms(median(r)), ms(slices.Min(r)), ms(slices.Max(r)),
 			ms(median(collect(p.s, func(s startSample) time.Duration { return s.starting }))), mig,
-			ms(median(collect(p.s, func(s startSample) time.Duration { return s.running }))))
+			ms(median(collect(p.s, func(s startSample) time.Duration { return s.running }))),
+			slices.Max(collect(p.s, func(s startSample) float64 { return s.others })))
 	}
 	fmt.Fprintln(out)
 	fmt.Fprintf(out, "Per run, ready after (ms): first %s; second %s.\n\n",
@@ -1036,12 +1054,13 @@ func joinMS(v []time.Duration) string {
 func writeLoad(out io.Writer, runs [][]levelResult) {
 	fmt.Fprintf(out, "### Request latency under load (median of %d runs, each on a fresh server)\n\n", len(runs))
 	fmt.Fprintf(out, "Clients and server share the machine; keep-alive connections; percentiles are nearest-rank over the requests of one run.\n\n")
-	fmt.Fprintln(out, "| request | clients | requests/run | p50 | p90 | p99 | max | throughput | server CPU/request | server VmHWM after |")
-	fmt.Fprintln(out, "|---|---|---|---|---|---|---|---|---|---|")
+	fmt.Fprintln(out, "| request | clients | requests/run | p50 | p90 | p99 | max | throughput | server CPU/request | server VmHWM after | other processes (cores, max) |")
+	fmt.Fprintln(out, "|---|---|---|---|---|---|---|---|---|---|---|")
 	for i := range runs[0] {
 		var p50, p90, p99, mx []time.Duration
 		var tput, cpu []float64
 		var hwm []int64
+		var others []float64
 		for _, run := range runs {
 			if i >= len(run) {
 				continue
@@ -1054,18 +1073,20 @@ func writeLoad(out io.Writer, runs [][]levelResult) {
 			tput = append(tput, r.throughput())
 			cpu = append(cpu, r.cpuPerReq())
 			hwm = append(hwm, r.hwmAfter)
+			others = append(others, r.others)
 		}
 		r := runs[0][i]
-		fmt.Fprintf(out, "| `%s` | %d | %d | %s | %s | %s | %s | %.1f req/s | %.2f ms | %s |\n", r.name, r.conc, r.requested,
-			ms(median(p50)), ms(median(p90)), ms(median(p99)), ms(median(mx)), median(tput), median(cpu), mib(median(hwm)))
+		fmt.Fprintf(out, "| `%s` | %d | %d | %s | %s | %s | %s | %.1f req/s | %.2f ms | %s | %.2f |\n", r.name, r.conc, r.requested,
+			ms(median(p50)), ms(median(p90)), ms(median(p99)), ms(median(mx)), median(tput), median(cpu), mib(median(hwm)),
+			slices.Max(others))
 	}
 	fmt.Fprintln(out)
-	fmt.Fprintf(out, "Per run (p50 / p99 / throughput):\n\n")
+	fmt.Fprintf(out, "Per run (p50 / p99 / throughput / CPU used by other processes meanwhile):\n\n")
 	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
 	for ri, run := range runs {
 		for _, r := range run {
-			fmt.Fprintf(tw, "    run %d\t%s\tc=%d\tn=%d\terr=%d\t%s\t%s\t%.1f req/s\n", ri+1, r.name, r.conc, len(r.lat), r.errors,
-				ms(pct(r.lat, 0.5)), ms(pct(r.lat, 0.99)), r.throughput())
+			fmt.Fprintf(tw, "    run %d\t%s\tc=%d\tn=%d\terr=%d\t%s\t%s\t%.1f req/s\tothers %.2f cores\n", ri+1, r.name, r.conc,
+				len(r.lat), r.errors, ms(pct(r.lat, 0.5)), ms(pct(r.lat, 0.99)), r.throughput(), r.others)
 		}
 	}
 	_ = tw.Flush()
@@ -1119,4 +1140,108 @@ func describeMachine(ctx context.Context, bin string) machine {
 		m.binVersion = strings.TrimSpace(string(b))
 	}
 	return m
+}
+
+// ---------------------------------------------------------------------------
+// Background load: the machine is shared, so every figure comes with how
+// much CPU the other processes used meanwhile.
+
+// busyTime is the CPU time all CPUs spent not idle (/proc/stat, first line).
+func busyTime() (time.Duration, error) {
+	b, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return 0, err
+	}
+	line, _, _ := strings.Cut(string(b), "\n")
+	f := strings.Fields(line)
+	if len(f) < 9 || f[0] != "cpu" {
+		return 0, errors.New("malformed /proc/stat")
+	}
+	var busy int64
+	for i, v := range f[1:9] { // user nice system idle iowait irq softirq steal
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			return 0, errors.New("malformed /proc/stat")
+		}
+		if i != 3 && i != 4 {
+			busy += n
+		}
+	}
+	return time.Duration(busy) * 10 * time.Millisecond, nil
+}
+
+// cpuMeter measures, over an interval, the CPU used by everything except
+// the harness and its server.
+type cpuMeter struct {
+	t0               time.Time
+	busy, self, serv time.Duration
+	s                *server
+}
+
+func startMeter(s *server) cpuMeter {
+	m := cpuMeter{t0: time.Now(), s: s}
+	m.busy, _ = busyTime()
+	m.self, _ = procCPU("self")
+	if s != nil {
+		m.serv, _ = s.cpuTime()
+	}
+	return m
+}
+
+// others is the average number of cores the other processes used since start.
+func (m cpuMeter) others() float64 {
+	wall := time.Since(m.t0)
+	busy, err := busyTime()
+	if err != nil || wall <= 0 {
+		return math.NaN()
+	}
+	self, _ := procCPU("self")
+	other := (busy - m.busy) - (self - m.self)
+	if m.s != nil && !m.s.exited() {
+		serv, _ := m.s.cpuTime()
+		other -= serv - m.serv
+	}
+	return max(0, other.Seconds()/wall.Seconds())
+}
+
+// waitQuiet waits, up to the -quiet-wait bound, for a 1 s sample in which
+// the other processes use less than -quiet-cores; it returns the last sample.
+func (h *harness) waitQuiet(ctx context.Context, what string) float64 {
+	if h.opts.quietWait <= 0 {
+		return math.NaN()
+	}
+	deadline := time.Now().Add(h.opts.quietWait)
+	last := math.NaN()
+	for n := 0; n < 10_000; n++ {
+		m := startMeter(nil)
+		select {
+		case <-ctx.Done():
+			return last
+		case <-time.After(time.Second):
+		}
+		last = m.others()
+		if last < h.opts.quietCores || math.IsNaN(last) {
+			return last
+		}
+		if time.Now().After(deadline) {
+			h.note("%s: machine still busy after %s (other processes %.2f cores); measured anyway", what, h.opts.quietWait, last)
+			return last
+		}
+		if n == 0 {
+			fmt.Fprintf(os.Stderr, "%s: waiting for a quiet machine (other processes use %.2f cores)\n", what, last)
+		}
+	}
+	return last
+}
+
+func loadAvg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "?"
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return "?"
+	}
+	return strings.Join(f[:3], " ")
 }

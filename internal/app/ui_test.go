@@ -229,3 +229,56 @@ func TestUIScope(t *testing.T) {
 		t.Errorf("grant out-of-scope unit: %d", r.status)
 	}
 }
+
+// A token made on the profile page works on the API with the chosen role
+// and units only, is shown once, and can be revoked.
+func TestTokenFromUI(t *testing.T) {
+	a := startApp(t, nil)
+	ua := a.mkUnit(1, "TA")
+	ub := a.mkUnit(1, "TB")
+	a.mkUser("judy", authz.RoleSecurityLead, 1)
+	b := a.browser()
+	b.login("judy", testPassword)
+	r := b.post("/profile/tokens", url.Values{"name": {"siem export"}, "role": {"viewer"}, "unit_ids": {itoa(ua.ID)}, "ttl_days": {"30"}})
+	m := regexp.MustCompile(`id="secret-value">(khien_[A-Za-z0-9_-]+)<`).FindStringSubmatch(string(r.body))
+	if r.status != http.StatusOK || m == nil {
+		t.Fatalf("create token: %d", r.status)
+	}
+	tok := m[1]
+	var me struct {
+		Scope       []int64  `json:"scope"`
+		Permissions []string `json:"permissions"`
+		TokenRole   string   `json:"token_role"`
+	}
+	a.api("GET", "/api/v1/me", tok, nil).json(t, &me)
+	if len(me.Scope) != 1 || me.Scope[0] != ua.ID || me.TokenRole != "viewer" {
+		t.Errorf("token scope %v role %q, want [%d] viewer", me.Scope, me.TokenRole, ua.ID)
+	}
+	if r := a.api("GET", "/api/v1/units/"+itoa(ub.ID), tok, nil); r.status != http.StatusForbidden {
+		t.Errorf("unit outside the token's units: %d", r.status)
+	}
+	if r := a.api("GET", "/api/v1/users", tok, nil); r.status != http.StatusForbidden {
+		t.Errorf("users with a viewer token of a security lead: %d", r.status)
+	}
+	// Only a prefix is kept for display; the profile never shows the token again.
+	if p := b.get("/profile"); strings.Contains(string(p.body), tok) || !strings.Contains(string(p.body), tok[:12]) {
+		t.Error("profile shows the whole token, or not its prefix")
+	}
+	// A role above one's own is refused.
+	if r := b.post("/profile/tokens", url.Values{"name": {"too much"}, "role": {"admin"}}); r.status != http.StatusBadRequest {
+		t.Errorf("token with a higher role: %d", r.status)
+	}
+	var list struct {
+		Items []struct{ ID int64 } `json:"items"`
+	}
+	a.api("GET", "/api/v1/tokens", tok, nil).json(t, &list)
+	if len(list.Items) != 1 {
+		t.Fatalf("tokens: %+v", list)
+	}
+	if r := b.post("/profile/tokens/"+itoa(list.Items[0].ID)+"/delete", nil); r.status != http.StatusSeeOther {
+		t.Fatalf("revoke: %d", r.status)
+	}
+	if r := a.api("GET", "/api/v1/me", tok, nil); r.status != http.StatusUnauthorized {
+		t.Errorf("revoked token: %d", r.status)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"text/tabwriter"
 
 	"khien.vn/khien/internal/app"
 	"khien.vn/khien/internal/config"
@@ -89,10 +90,12 @@ func runDemo(ctx context.Context, e *env, args []string) int {
 	out.Printf("Data directory: %s", cfg.DataDir)
 	if len(accounts) > 0 {
 		out.Printf("Sign in as admin with the one-time password below (you will choose your own at first sign-in).")
-		out.Printf("  %-10s %-15s %-34s %s", "username", "role", "unit", "one-time password")
+		tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "  username\trole\tunit\tone-time password")
 		for _, a := range accounts {
-			out.Printf("  %-10s %-15s %-34s %s", a.Username, a.Role, a.Unit, a.Password)
+			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", a.Username, a.Role, a.Unit, a.Password)
 		}
+		_ = tw.Flush()
 	} else {
 		out.Printf("Existing demo data reused; use 'khien user reset-password --data %s USERNAME' if you lost a password.", cfg.DataDir)
 	}

@@ -13,6 +13,7 @@ import (
 
 	"khien.vn/khien/internal/authz"
 	"khien.vn/khien/internal/errs"
+	"khien.vn/khien/internal/unit"
 	"khien.vn/khien/internal/user"
 	"khien.vn/khien/internal/web/respond"
 )
@@ -22,6 +23,7 @@ type profilePage struct {
 	Me         user.User
 	Tokens     []user.APIToken
 	TokenRoles []authz.Role
+	Units      []unit.Node
 }
 
 // Profile shows the user's own account: details, language, password, MFA, tokens.
@@ -40,7 +42,11 @@ func (h *Handler) profilePage(w http.ResponseWriter, r *http.Request, status int
 	if err != nil {
 		return err
 	}
-	v := profilePage{Base: h.base(w, r, "profile.title", "profile"), Me: me, Tokens: tokens}
+	nodes, err := h.Units.List(ctx, p)
+	if err != nil {
+		return err
+	}
+	v := profilePage{Base: h.base(w, r, "profile.title", "profile"), Me: me, Tokens: tokens, Units: nodes}
 	for _, role := range authz.Roles {
 		if p.Role.Covers(role) {
 			v.TokenRoles = append(v.TokenRoles, role)
@@ -149,13 +155,16 @@ func (h *Handler) ProfileLogoutAll(w http.ResponseWriter, r *http.Request) error
 
 // CreateToken issues an API token and shows it once.
 func (h *Handler) CreateToken(w http.ResponseWriter, r *http.Request) error {
-	r.Body = http.MaxBytesReader(w, r.Body, 8<<10)
+	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
+	if err := r.ParseForm(); err != nil {
+		return errs.Invalid("", "err.invalid")
+	}
 	days, _ := strconv.Atoi(r.PostFormValue("ttl_days"))
 	if days < 0 || days > 3650 {
 		days = 90
 	}
 	raw, t, err := h.Users.CreateToken(r.Context(), respond.Principal(r), user.NewToken{Name: r.PostFormValue("name"),
-		Role: authz.Role(r.PostFormValue("role")), TTL: time.Duration(days) * 24 * time.Hour})
+		Role: authz.Role(r.PostFormValue("role")), UnitIDs: formIDs(r, "unit_ids"), TTL: time.Duration(days) * 24 * time.Hour})
 	if err != nil {
 		return h.profileErr(w, r, err)
 	}

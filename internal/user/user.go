@@ -78,6 +78,13 @@ type APIToken struct {
 // LockedUntil, LastLoginAt, MFALastStep), which only the Record* and
 // UseTOTPStep methods change, atomically.
 type Store interface {
+	AccountStore
+	SessionStore
+	TokenStore
+}
+
+// AccountStore persists accounts and their login counters.
+type AccountStore interface {
 	CountUsers(ctx context.Context) (int, error)
 	CreateUser(ctx context.Context, u *User) error
 	GetUser(ctx context.Context, id int64) (User, error)
@@ -93,14 +100,20 @@ type Store interface {
 	// UseTOTPStep sets MFALastStep to step if it is greater than the stored
 	// one and reports whether it did (a code is accepted once).
 	UseTOTPStep(ctx context.Context, id int64, step int64) (bool, error)
+}
 
+// SessionStore persists browser sessions, keyed by the SHA-256 of their token.
+type SessionStore interface {
 	CreateSession(ctx context.Context, s *Session) error
 	GetSession(ctx context.Context, idHash string) (Session, error)
 	TouchSession(ctx context.Context, idHash string, at time.Time) error
 	DeleteSession(ctx context.Context, idHash string) error
 	DeleteUserSessions(ctx context.Context, userID int64) (int, error)
 	DeleteExpiredSessions(ctx context.Context, now time.Time) (int, error)
+}
 
+// TokenStore persists API tokens, keyed by the SHA-256 of their secret.
+type TokenStore interface {
 	CreateAPIToken(ctx context.Context, t *APIToken) error
 	GetAPITokenByHash(ctx context.Context, hash string) (APIToken, error)
 	ListAPITokens(ctx context.Context, userID int64) ([]APIToken, error)

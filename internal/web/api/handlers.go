@@ -100,13 +100,8 @@ type unitInput struct {
 	Name     *string `json:"name"`
 }
 
-// CreateUnit adds a unit.
-func (h *Handler) CreateUnit(w http.ResponseWriter, r *http.Request) error {
-	var in unitInput
-	if err := decode(r, &in); err != nil {
-		return err
-	}
-	u := unit.Unit{}
+// apply copies the fields that are present onto u.
+func (in unitInput) apply(u *unit.Unit) {
 	if in.ParentID != nil {
 		u.ParentID = *in.ParentID
 	}
@@ -116,6 +111,16 @@ func (h *Handler) CreateUnit(w http.ResponseWriter, r *http.Request) error {
 	if in.Name != nil {
 		u.Name = *in.Name
 	}
+}
+
+// CreateUnit adds a unit.
+func (h *Handler) CreateUnit(w http.ResponseWriter, r *http.Request) error {
+	var in unitInput
+	if err := decode(r, &in); err != nil {
+		return err
+	}
+	u := unit.Unit{}
+	in.apply(&u)
 	created, err := h.Units.Create(r.Context(), respond.Principal(r), u)
 	if err != nil {
 		return err
@@ -134,15 +139,7 @@ func (h *Handler) UpdateUnit(w http.ResponseWriter, r *http.Request) error {
 	if err := decode(r, &in); err != nil {
 		return err
 	}
-	if in.ParentID != nil {
-		u.ParentID = *in.ParentID
-	}
-	if in.Code != nil {
-		u.Code = *in.Code
-	}
-	if in.Name != nil {
-		u.Name = *in.Name
-	}
+	in.apply(&u)
 	updated, err := h.Units.Update(r.Context(), p, u)
 	if err != nil {
 		return err

@@ -282,3 +282,43 @@ func TestTokenFromUI(t *testing.T) {
 		t.Errorf("revoked token: %d", r.status)
 	}
 }
+
+// The audit verification job runs in the background and its page reports
+// progress until it ends; the API shows the same job.
+func TestAuditVerifyJob(t *testing.T) {
+	a := startApp(t, nil)
+	a.mkUser("kim", authz.RoleSecurityLead, 1)
+	b := a.browser()
+	b.login("kim", testPassword)
+	r := b.post("/audit/verify", nil)
+	loc := r.header.Get("Location")
+	if r.status != http.StatusSeeOther || !regexp.MustCompile(`^/jobs/\d+$`).MatchString(loc) {
+		t.Fatalf("start verification: %d %q", r.status, loc)
+	}
+	var st struct {
+		Status string `json:"status"`
+		Final  bool   `json:"final"`
+		Pct    int    `json:"percent"`
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for !st.Final {
+		if time.Now().After(deadline) {
+			t.Fatalf("job not finished: %+v", st)
+		}
+		b.get(loc + "/status").json(t, &st)
+		if !st.Final {
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	if st.Status != "succeeded" || st.Pct != 100 {
+		t.Fatalf("job ended %+v", st)
+	}
+	page := b.get(loc)
+	if !strings.Contains(string(page.body), "chain intact") {
+		t.Errorf("job page lacks the result")
+	}
+	// Cancelling a finished job is refused with a clear message.
+	if r := b.post(loc+"/cancel", nil); r.status != http.StatusConflict {
+		t.Errorf("cancel finished job: %d", r.status)
+	}
+}

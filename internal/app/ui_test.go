@@ -305,7 +305,7 @@ func TestAuditVerifyJob(t *testing.T) {
 		if time.Now().After(deadline) {
 			t.Fatalf("job not finished: %+v", st)
 		}
-		b.get(loc + "/status").json(t, &st)
+		b.get(loc+"/status").json(t, &st)
 		if !st.Final {
 			time.Sleep(50 * time.Millisecond)
 		}

@@ -44,20 +44,28 @@ const (
 	PermAuditVerify Permission = "audit.verify" // verify the audit chain
 	PermJobRead     Permission = "job.read"     // see background jobs
 	PermJobManage   Permission = "job.manage"   // cancel jobs of others
+
+	PermSystemRead      Permission = "system.read"      // see information systems, assets, dossiers, 4-layer status
+	PermSystemWrite     Permission = "system.write"     // edit systems, assets, focal points; prepare dossiers
+	PermDossierSubmit   Permission = "dossier.submit"   // submit a level dossier for appraisal
+	PermDossierAppraise Permission = "dossier.appraise" // appraise a dossier (where the pack gives it to the specialised IS unit)
+	PermDossierDecide   Permission = "dossier.decide"   // approve or return a dossier, record the approval decision
 )
 
 // Permissions lists every permission.
 var Permissions = []Permission{PermSelf, PermUnitRead, PermUnitWrite, PermUserRead, PermUserWrite,
-	PermAuditRead, PermAuditVerify, PermJobRead, PermJobManage}
+	PermAuditRead, PermAuditVerify, PermJobRead, PermJobManage,
+	PermSystemRead, PermSystemWrite, PermDossierSubmit, PermDossierAppraise, PermDossierDecide}
 
 // rolePermissions is the one table that grants permissions to roles.
 var rolePermissions = map[Role][]Permission{
-	RoleAdmin:        Permissions,
-	RoleSecurityLead: {PermSelf, PermUnitRead, PermUserRead, PermAuditRead, PermAuditVerify, PermJobRead, PermJobManage},
-	RoleAnalyst:      {PermSelf, PermUnitRead, PermJobRead},
-	RoleSystemOwner:  {PermSelf, PermUnitRead, PermJobRead},
-	RoleAssessor:     {PermSelf, PermUnitRead, PermUserRead, PermAuditRead, PermAuditVerify, PermJobRead},
-	RoleViewer:       {PermSelf, PermUnitRead},
+	RoleAdmin: Permissions,
+	RoleSecurityLead: {PermSelf, PermUnitRead, PermUserRead, PermAuditRead, PermAuditVerify, PermJobRead, PermJobManage,
+		PermSystemRead, PermSystemWrite, PermDossierSubmit, PermDossierAppraise, PermDossierDecide},
+	RoleAnalyst:     {PermSelf, PermUnitRead, PermJobRead, PermSystemRead},
+	RoleSystemOwner: {PermSelf, PermUnitRead, PermJobRead, PermSystemRead, PermSystemWrite, PermDossierSubmit},
+	RoleAssessor:    {PermSelf, PermUnitRead, PermUserRead, PermAuditRead, PermAuditVerify, PermJobRead, PermSystemRead},
+	RoleViewer:      {PermSelf, PermUnitRead, PermSystemRead},
 }
 
 // Has reports whether role r holds permission p.

@@ -11,12 +11,13 @@ import (
 // The documented role → permission table (docs/architecture.md). Changing
 // the grants in authz.go must change this table too.
 var want = map[authz.Role][]authz.Permission{
-	authz.RoleAdmin:        authz.Permissions,
-	authz.RoleSecurityLead: {authz.PermSelf, authz.PermUnitRead, authz.PermUserRead, authz.PermAuditRead, authz.PermAuditVerify, authz.PermJobRead, authz.PermJobManage},
-	authz.RoleAnalyst:      {authz.PermSelf, authz.PermUnitRead, authz.PermJobRead},
-	authz.RoleSystemOwner:  {authz.PermSelf, authz.PermUnitRead, authz.PermJobRead},
-	authz.RoleAssessor:     {authz.PermSelf, authz.PermUnitRead, authz.PermUserRead, authz.PermAuditRead, authz.PermAuditVerify, authz.PermJobRead},
-	authz.RoleViewer:       {authz.PermSelf, authz.PermUnitRead},
+	authz.RoleAdmin: authz.Permissions,
+	authz.RoleSecurityLead: {authz.PermSelf, authz.PermUnitRead, authz.PermUserRead, authz.PermAuditRead, authz.PermAuditVerify, authz.PermJobRead, authz.PermJobManage,
+		authz.PermSystemRead, authz.PermSystemWrite, authz.PermDossierSubmit, authz.PermDossierAppraise, authz.PermDossierDecide},
+	authz.RoleAnalyst:     {authz.PermSelf, authz.PermUnitRead, authz.PermJobRead, authz.PermSystemRead},
+	authz.RoleSystemOwner: {authz.PermSelf, authz.PermUnitRead, authz.PermJobRead, authz.PermSystemRead, authz.PermSystemWrite, authz.PermDossierSubmit},
+	authz.RoleAssessor:    {authz.PermSelf, authz.PermUnitRead, authz.PermUserRead, authz.PermAuditRead, authz.PermAuditVerify, authz.PermJobRead, authz.PermSystemRead},
+	authz.RoleViewer:      {authz.PermSelf, authz.PermUnitRead, authz.PermSystemRead},
 }
 
 func TestRolePermissions(t *testing.T) {
@@ -44,7 +45,8 @@ func TestCovers(t *testing.T) {
 		{authz.RoleAdmin, authz.RoleViewer, true},
 		{authz.RoleAdmin, authz.RoleAdmin, true},
 		{authz.RoleViewer, authz.RoleAdmin, false},
-		{authz.RoleAnalyst, authz.RoleSystemOwner, true},
+		{authz.RoleAnalyst, authz.RoleSystemOwner, false},
+		{authz.RoleAnalyst, authz.RoleViewer, true},
 		{authz.RoleAnalyst, authz.RoleAssessor, false},
 		{authz.RoleSecurityLead, authz.RoleAssessor, true},
 		{authz.RoleAdmin, authz.Role("bogus"), false},

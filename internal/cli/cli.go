@@ -42,6 +42,7 @@ func commands() []command {
 		{"user", "manage accounts: create, reset-password, list, disable", runUser},
 		{"audit", "audit log: verify", runAudit},
 		{"config", "configuration: check, dump", runConfig},
+		{"regulation", "regulation packs: list, validate DIR", runRegulation},
 		{"version", "print the version", runVersion},
 	}
 }

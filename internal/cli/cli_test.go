@@ -55,6 +55,11 @@ func TestExitCodes(t *testing.T) {
 		{"audit_no_sub", []string{"audit"}, nil, exitUsage, []string{"Usage: khien audit verify"}},
 		{"serve_bad_flag", []string{"serve", "--no-such-flag"}, nil, exitUsage, []string{"no-such-flag"}},
 		{"serve_help", []string{"serve", "-h"}, nil, exitOK, []string{"-listen", "-data", "-insecure-http"}},
+		{"regulation_list", []string{"regulation", "list"}, nil, exitOK, []string{"decree85-2016", "2016-07-01"}},
+		{"regulation_validate_ok", []string{"regulation", "validate", "../regulation/testdata/override"}, nil, exitOK, []string{"valid"}},
+		{"regulation_validate_bad", []string{"regulation", "validate", "../regulation/testdata/bad"}, nil, exitFailure,
+			[]string{"bad-pack.yaml:26:12: criteria[0].level", "broken-syntax.yaml:4:1"}},
+		{"regulation_validate_no_dir", []string{"regulation", "validate"}, nil, exitUsage, []string{"Usage: khien regulation"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			code, out, errOut := runCLI(t, tc.env, tc.args...)

@@ -1,0 +1,4 @@
+package report
+
+// Clean exposes the text cleaning to the external tests.
+var Clean = clean

@@ -571,12 +571,12 @@ func (h *harness) startupRuns(ctx context.Context) (startupResult, error) {
 		if ctx.Err() != nil {
 			return res, context.Cause(ctx)
 		}
-		h.waitQuiet(ctx, fmt.Sprintf("start-up run %d", i+1))
 		dir, err := h.tempDir()
 		if err != nil {
 			return res, err
 		}
 		for pass := range 2 {
+			h.waitQuiet(ctx, fmt.Sprintf("start-up run %d, start %d", i+1, pass+1))
 			smp, err := h.oneStart(ctx, dir)
 			if err != nil {
 				return res, fmt.Errorf("start-up run %d, start %d: %w", i+1, pass+1, err)
@@ -620,6 +620,9 @@ func (h *harness) oneStart(ctx context.Context, dir string) (startSample, error)
 		return smp, err
 	}
 	smp.others = m.others()
+	if smp.others > h.opts.quietCores {
+		h.note("start on %s: other processes used %.2f cores meanwhile (busy machine)", dir, smp.others)
+	}
 	smp.starting, _ = s.stderr.mark("starting", false)
 	smp.migrated, _ = s.stderr.mark("migration", true)
 	smp.running, _ = s.stdout.mark("running", false)
@@ -919,6 +922,9 @@ func (h *harness) level(ctx context.Context, s *server, name string, conc, total
 	if r.errors > 0 {
 		h.note("%s c=%d: %d failed requests, first: %s", name, conc, r.errors, r.firstErr)
 	}
+	if r.others > h.opts.quietCores {
+		h.note("%s c=%d: other processes used %.2f cores meanwhile (busy machine; consider re-running)", name, conc, r.others)
+	}
 	if r.skipped > 0 {
 		h.note("%s c=%d: %d requests skipped at the %s time bound", name, conc, r.skipped, h.opts.levelTimeout)
 	}
@@ -1081,12 +1087,12 @@ func writeLoad(out io.Writer, runs [][]levelResult) {
 			slices.Max(others))
 	}
 	fmt.Fprintln(out)
-	fmt.Fprintf(out, "Per run (p50 / p99 / throughput / CPU used by other processes meanwhile):\n\n")
+	fmt.Fprintf(out, "Per run (p50 / p99 / throughput / server VmRSS after the level / CPU used by other processes meanwhile):\n\n")
 	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
 	for ri, run := range runs {
 		for _, r := range run {
-			fmt.Fprintf(tw, "    run %d\t%s\tc=%d\tn=%d\terr=%d\t%s\t%s\t%.1f req/s\tothers %.2f cores\n", ri+1, r.name, r.conc,
-				len(r.lat), r.errors, ms(pct(r.lat, 0.5)), ms(pct(r.lat, 0.99)), r.throughput(), r.others)
+			fmt.Fprintf(tw, "    run %d\t%s\tc=%d\tn=%d\terr=%d\t%s\t%s\t%.1f req/s\tRSS after %s\tothers %.2f cores\n", ri+1, r.name,
+				r.conc, len(r.lat), r.errors, ms(pct(r.lat, 0.5)), ms(pct(r.lat, 0.99)), r.throughput(), mib(r.rssAfter), r.others)
 		}
 	}
 	_ = tw.Flush()

@@ -53,7 +53,7 @@ func (s *Service) Create(ctx context.Context, p *authz.Principal, in NewUser) (U
 	} else if err := CheckPasswordPolicy(password, u.Username); err != nil {
 		return User{}, "", err
 	}
-	hash, err := HashPassword(password)
+	hash, err := s.hashPassword(ctx, password)
 	if err != nil {
 		return User{}, "", err
 	}
@@ -216,7 +216,7 @@ func (s *Service) ResetPassword(ctx context.Context, p *authz.Principal, id int6
 		return "", err
 	}
 	password := RandomPassword()
-	if u.PasswordHash, err = HashPassword(password); err != nil {
+	if u.PasswordHash, err = s.hashPassword(ctx, password); err != nil {
 		return "", err
 	}
 	u.MustChangePassword = true

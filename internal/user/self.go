@@ -19,7 +19,7 @@ func (s *Service) ChangePassword(ctx context.Context, p *authz.Principal, curren
 	if err != nil {
 		return err
 	}
-	ok, err := CheckPassword(u.PasswordHash, current)
+	ok, err := s.checkPassword(ctx, u.PasswordHash, current)
 	if err != nil {
 		return err
 	}
@@ -32,7 +32,7 @@ func (s *Service) ChangePassword(ctx context.Context, p *authz.Principal, curren
 	if current == next {
 		return errs.Invalid("new_password", "err.password_same")
 	}
-	if u.PasswordHash, err = HashPassword(next); err != nil {
+	if u.PasswordHash, err = s.hashPassword(ctx, next); err != nil {
 		return err
 	}
 	u.MustChangePassword = false
@@ -158,7 +158,7 @@ func (s *Service) DisableMFA(ctx context.Context, p *authz.Principal, password s
 	if err != nil {
 		return err
 	}
-	ok, err := CheckPassword(u.PasswordHash, password)
+	ok, err := s.checkPassword(ctx, u.PasswordHash, password)
 	if err != nil {
 		return err
 	}

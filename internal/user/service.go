@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -48,6 +49,10 @@ type Service struct {
 	audit     *audit.Log
 	opts      Options
 	dummyHash string
+	// hashing bounds how many argon2id computations run at once: each
+	// takes 19 MiB and ~50 ms of CPU, so unbounded concurrent logins (even
+	// of unknown users) would only queue on the CPUs while memory grows.
+	hashing chan struct{}
 }
 
 // pendingTTL bounds the time between the password and the MFA step.
@@ -82,7 +87,8 @@ func NewService(store Store, units TreeSource, log *audit.Log, opts Options) (*S
 	if err != nil {
 		return nil, err
 	}
-	return &Service{store: store, units: units, audit: log, opts: opts, dummyHash: dummy}, nil
+	return &Service{store: store, units: units, audit: log, opts: opts, dummyHash: dummy,
+		hashing: make(chan struct{}, max(runtime.GOMAXPROCS(0), 1))}, nil
 }
 
 func (s *Service) now() time.Time { return s.opts.Now().UTC() }
@@ -105,6 +111,28 @@ func newToken(prefix string) string {
 	return prefix + base64.RawURLEncoding.EncodeToString(b)
 }
 
+// checkPassword is CheckPassword with the concurrency bound.
+func (s *Service) checkPassword(ctx context.Context, hash, password string) (bool, error) {
+	select {
+	case s.hashing <- struct{}{}:
+	case <-ctx.Done():
+		return false, ctx.Err()
+	}
+	defer func() { <-s.hashing }()
+	return CheckPassword(hash, password)
+}
+
+// hashPassword is HashPassword with the concurrency bound.
+func (s *Service) hashPassword(ctx context.Context, password string) (string, error) {
+	select {
+	case s.hashing <- struct{}{}:
+	case <-ctx.Done():
+		return "", ctx.Err()
+	}
+	defer func() { <-s.hashing }()
+	return HashPassword(password)
+}
+
 // LoginResult is the outcome of a correct password.
 type LoginResult struct {
 	// Token is the new session's cookie value.
@@ -119,7 +147,7 @@ func (s *Service) Login(ctx context.Context, username, password string, m Meta) 
 	name := NormalizeUsername(username)
 	u, err := s.store.GetUserByUsername(ctx, name)
 	if errors.Is(err, errs.ErrNotFound) {
-		_, _ = CheckPassword(s.dummyHash, password)
+		_, _ = s.checkPassword(ctx, s.dummyHash, password)
 		return LoginResult{}, s.loginFailed(ctx, nil, name, "unknown user", m)
 	}
 	if err != nil {
@@ -131,7 +159,7 @@ func (s *Service) Login(ctx context.Context, username, password string, m Meta) 
 		// must not reveal whether a guess was right.
 		return LoginResult{}, s.loginFailed(ctx, &u, name, "account locked", m)
 	}
-	ok, err := CheckPassword(u.PasswordHash, password)
+	ok, err := s.checkPassword(ctx, u.PasswordHash, password)
 	if err != nil {
 		return LoginResult{}, fmt.Errorf("check password of user %d: %w", u.ID, err)
 	}

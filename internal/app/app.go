@@ -13,12 +13,15 @@ import (
 	"os"
 	"time"
 
+	"khien.vn/khien/internal/asset"
 	"khien.vn/khien/internal/audit"
 	"khien.vn/khien/internal/config"
 	"khien.vn/khien/internal/i18n"
 	"khien.vn/khien/internal/job"
+	"khien.vn/khien/internal/regulation"
 	"khien.vn/khien/internal/storage/postgres"
 	"khien.vn/khien/internal/storage/sqlite"
+	"khien.vn/khien/internal/system"
 	"khien.vn/khien/internal/unit"
 	"khien.vn/khien/internal/user"
 )
@@ -30,6 +33,9 @@ type Backend interface {
 	user.Store
 	audit.Store
 	job.Store
+	system.Store
+	system.DossierStore
+	asset.Store
 	Ping(ctx context.Context) error
 	Migrate(ctx context.Context) error
 	SchemaVersion(ctx context.Context) (current, latest int, err error)
@@ -51,6 +57,8 @@ type Core struct {
 	Units   *unit.Service
 	Users   *user.Service
 	Jobs    *job.Runner
+	Systems *system.Service
+	Packs   *regulation.Registry
 	Catalog *i18n.Catalog
 }
 
@@ -111,10 +119,22 @@ func newCore(cfg config.Config, logger *slog.Logger, be Backend) (*Core, error) 
 		return nil, err
 	}
 	jobs := job.NewRunner(be, job.Options{Logger: logger})
-	c := &Core{Config: cfg, Logger: logger, Backend: be, Audit: log, Units: units, Users: users, Jobs: jobs, Catalog: cat}
+	packs, err := regulation.LoadEmbedded()
+	if err != nil {
+		return nil, fmt.Errorf("load regulation packs: %w", err)
+	}
+	systems, err := system.NewService(be, be, packs, log, DefaultPack)
+	if err != nil {
+		return nil, err
+	}
+	c := &Core{Config: cfg, Logger: logger, Backend: be, Audit: log, Units: units, Users: users, Jobs: jobs,
+		Systems: systems, Packs: packs, Catalog: cat}
 	c.registerJobs()
 	return c, nil
 }
+
+// DefaultPack is the regulation pack new systems use.
+const DefaultPack = "decree85-2016"
 
 // Close closes the backend.
 func (c *Core) Close() error { return c.Backend.Close() }

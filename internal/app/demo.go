@@ -3,9 +3,12 @@ package app
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"khien.vn/khien/internal/authz"
 	"khien.vn/khien/internal/job"
+	"khien.vn/khien/internal/regulation"
+	"khien.vn/khien/internal/system"
 	"khien.vn/khien/internal/unit"
 	"khien.vn/khien/internal/user"
 )
@@ -62,9 +65,76 @@ func (c *Core) SeedDemo(ctx context.Context) ([]DemoAccount, error) {
 		}
 		out = append(out, DemoAccount{Username: p.username, Role: p.role, Unit: p.unit.Name, Password: password})
 	}
+	if err := c.seedSystems(ctx, root, hn, hcm); err != nil {
+		return nil, err
+	}
 	// One finished job, so the jobs page shows what a job looks like.
 	if _, err := c.Jobs.Submit(ctx, job.Spec{Kind: JobAuditVerify}); err != nil {
 		return nil, fmt.Errorf("seed job: %w", err)
 	}
 	return out, nil
+}
+
+// seedSystems registers a few systems of a securities company: one whose
+// level is approved, one with a dossier under appraisal, one still a draft.
+func (c *Core) seedSystems(ctx context.Context, root, hn, hcm unit.Unit) error {
+	sys := systemPrincipal()
+	owner := system.Party{Name: "Công ty Cổ phần Chứng khoán Demo", UnitID: root.ID, Representative: "Nguyễn Văn An", Title: "Tổng Giám đốc"}
+	isUnit := system.Party{Name: "Phòng An toàn thông tin", UnitID: root.ID}
+	opHN := system.Party{Name: "Phòng Công nghệ thông tin — Chi nhánh Hà Nội", UnitID: hn.ID}
+	opHCM := system.Party{Name: "Phòng Công nghệ thông tin — Chi nhánh TP. Hồ Chí Minh", UnitID: hcm.ID}
+	unanswered := []string{regulation.FieldNationalEGovernment, regulation.FieldEspeciallyImportantNationalData}
+	systems := []system.System{
+		{UnitID: hcm.ID, Code: "TRADING", Name: "Hệ thống giao dịch chứng khoán trực tuyến", Status: system.Operating,
+			Hosting: system.DataCentre, Owner: owner, Operator: opHCM, ISUnit: isUnit,
+			Scope: "Khách hàng giao dịch trực tuyến trên toàn quốc",
+			Profile: regulation.Profile{SystemType: "citizen_business", InfoTypes: []string{"private", "personal"}, DataSubjects: 250000,
+				ConditionalBusinessLine: true, Requires24x7: false, Unanswered: unanswered},
+			Layers: system.Layers{OnSiteTeam: "Tổ vận hành giao dịch", MonitoringBy: "provider", MonitoringProvider: "Nhà cung cấp SOC Demo"}},
+		{UnitID: hn.ID, Code: "EMAIL", Name: "Hệ thống thư điện tử nội bộ", Status: system.Operating, Hosting: system.OnPremises,
+			Owner: owner, Operator: opHN, ISUnit: isUnit,
+			Profile: regulation.Profile{SystemType: "internal", InfoTypes: []string{"private", "personal"}, DataSubjects: 600,
+				Unanswered: []string{regulation.FieldConditionalBusinessLine, regulation.FieldRequires24x7,
+					regulation.FieldUnplannedDowntimeAcceptable, regulation.FieldNationalEGovernment, regulation.FieldEspeciallyImportantNationalData}},
+			Layers: system.Layers{OnSiteTeam: "Phòng CNTT Hà Nội", MonitoringBy: "in_house", Assessor: "Công ty Kiểm định Demo", NationalConnected: true}},
+		{UnitID: root.ID, Code: "PORTAL", Name: "Cổng thông tin điện tử", Status: system.Operating, Hosting: system.Cloud,
+			Owner: owner, Operator: opHN, ISUnit: isUnit,
+			Profile: regulation.Profile{SystemType: "internal", InfoTypes: []string{"public"},
+				Unanswered: []string{regulation.FieldConditionalBusinessLine, regulation.FieldRequires24x7,
+					regulation.FieldUnplannedDowntimeAcceptable, regulation.FieldNationalEGovernment, regulation.FieldEspeciallyImportantNationalData}}},
+	}
+	var created []system.System
+	for _, s := range systems {
+		cs, err := c.Systems.Create(ctx, sys, s)
+		if err != nil {
+			return fmt.Errorf("seed system %s: %w", s.Code, err)
+		}
+		created = append(created, cs)
+	}
+	// EMAIL: approved at its proposed level; TRADING: under appraisal.
+	step := func(id int64, act system.Action, in system.StepInput) error {
+		_, err := c.Systems.Step(ctx, sys, id, act, in)
+		return err
+	}
+	email, err := c.Systems.OpenDossier(ctx, sys, created[1].ID)
+	if err != nil {
+		return fmt.Errorf("seed dossier: %w", err)
+	}
+	decision := system.Decision{Number: "125/QĐ-CKD", Date: time.Date(2024, 8, 20, 0, 0, 0, 0, time.UTC), Signer: "Nguyễn Văn An"}
+	for _, st := range []struct {
+		act system.Action
+		in  system.StepInput
+	}{{system.ActSubmit, system.StepInput{}}, {system.ActAppraise, system.StepInput{}}, {system.ActApprove, system.StepInput{Decision: decision}}} {
+		if err := step(email.ID, st.act, st.in); err != nil {
+			return fmt.Errorf("seed dossier %s: %w", st.act, err)
+		}
+	}
+	trading, err := c.Systems.OpenDossier(ctx, sys, created[0].ID)
+	if err != nil {
+		return fmt.Errorf("seed dossier: %w", err)
+	}
+	if err := step(trading.ID, system.ActSubmit, system.StepInput{}); err != nil {
+		return fmt.Errorf("seed dossier submit: %w", err)
+	}
+	return nil
 }

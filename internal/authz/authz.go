@@ -50,12 +50,15 @@ const (
 	PermDossierSubmit   Permission = "dossier.submit"   // submit a level dossier for appraisal
 	PermDossierAppraise Permission = "dossier.appraise" // appraise a dossier (where the pack gives it to the specialised IS unit)
 	PermDossierDecide   Permission = "dossier.decide"   // approve or return a dossier, record the approval decision
+	// PermDossierRecord records the steps an outside authority takes (appraisal by the
+	// competent ministry, approval by the system owner's head or the Prime Minister).
+	PermDossierRecord Permission = "dossier.record_external"
 )
 
 // Permissions lists every permission.
 var Permissions = []Permission{PermSelf, PermUnitRead, PermUnitWrite, PermUserRead, PermUserWrite,
 	PermAuditRead, PermAuditVerify, PermJobRead, PermJobManage,
-	PermSystemRead, PermSystemWrite, PermDossierSubmit, PermDossierAppraise, PermDossierDecide}
+	PermSystemRead, PermSystemWrite, PermDossierSubmit, PermDossierAppraise, PermDossierDecide, PermDossierRecord}
 
 // rolePermissions is the one table that grants permissions to roles.
 var rolePermissions = map[Role][]Permission{

@@ -3,6 +3,8 @@ package web
 import (
 	"net/http"
 
+	"khien.vn/khien/internal/system"
+
 	"khien.vn/khien/internal/errs"
 	"khien.vn/khien/internal/web/respond"
 )
@@ -94,6 +96,23 @@ func (s *Server) routeTable() []Route {
 		auth("POST", "/profile/logout-all", u.ProfileLogoutAll),
 		auth("POST", "/profile/tokens", u.CreateToken),
 		auth("POST", "/profile/tokens/{id}/delete", u.DeleteToken),
+		auth("GET", "/systems", u.SystemList),
+		auth("GET", "/systems/new", u.NewSystemForm),
+		auth("POST", "/systems", u.CreateSystem),
+		auth("GET", "/systems/{id}", u.SystemView),
+		auth("GET", "/systems/{id}/edit", u.EditSystemForm),
+		auth("POST", "/systems/{id}", u.UpdateSystem),
+		auth("POST", "/systems/{id}/dossiers", u.OpenDossier),
+		auth("GET", "/dossiers/{id}", u.DossierView),
+		auth("POST", "/dossiers/{id}", u.UpdateDossier),
+		auth("POST", "/dossiers/{id}/submit", u.DossierStep(system.ActSubmit)),
+		auth("POST", "/dossiers/{id}/appraise", u.DossierStep(system.ActAppraise)),
+		auth("POST", "/dossiers/{id}/approve", u.DossierStep(system.ActApprove)),
+		auth("POST", "/dossiers/{id}/return", u.DossierStep(system.ActReturn)),
+		auth("POST", "/dossiers/{id}/attachments", u.UploadAttachment),
+		auth("GET", "/dossiers/{id}/explanation.docx", u.DossierExplanation("docx")),
+		auth("GET", "/dossiers/{id}/explanation.pdf", u.DossierExplanation("pdf")),
+		auth("GET", "/attachments/{id}", u.DownloadAttachment),
 
 		// API v1.
 		apiRoute("GET", "/api/v1/me", a.Me),

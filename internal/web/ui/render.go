@@ -16,6 +16,8 @@ import (
 	"khien.vn/khien/internal/authz"
 	"khien.vn/khien/internal/i18n"
 	"khien.vn/khien/internal/job"
+	"khien.vn/khien/internal/regulation"
+	"khien.vn/khien/internal/system"
 	"khien.vn/khien/internal/unit"
 	"khien.vn/khien/internal/user"
 	"khien.vn/khien/internal/web/assets"
@@ -36,6 +38,7 @@ type Deps struct {
 	Users   *user.Service
 	Audit   *audit.Log
 	Jobs    *job.Runner
+	Systems *system.Service
 	Catalog *i18n.Catalog
 	Static  *assets.Static
 	Logger  *slog.Logger
@@ -54,7 +57,8 @@ type Handler struct {
 
 // pageNames are the page templates; each is parsed with layout.html.
 var pageNames = []string{"login", "login_mfa", "password", "home", "units", "unit", "users", "user_form",
-	"secret", "audit", "jobs", "job", "profile", "mfa_setup", "error"}
+	"secret", "audit", "jobs", "job", "profile", "mfa_setup", "error",
+	"systems", "system", "system_form", "dossier"}
 
 // partials are shared templates some pages include.
 var partials = map[string][]string{"home": {"audit_table"}, "audit": {"audit_table"}}
@@ -118,8 +122,33 @@ func (h *Handler) funcs(lang string) template.FuncMap {
 		"jobKind":   func(k string) string { return h.Catalog.T(lang, "job."+k) },
 		"jobStatus": func(s job.Status) string { return h.Catalog.T(lang, "jobstatus."+string(s)) },
 		"indent":    func(depth int) string { return strings.Repeat("\u00a0\u00a0\u00a0", depth) },
+		"tx": func(t regulation.Text) string {
+			if lang == "en" && t.EN != "" {
+				return t.EN
+			}
+			return t.VI
+		},
+		"fmtDate": func(t time.Time) string {
+			if t.IsZero() {
+				return "—"
+			}
+			return t.In(h.Location).Format("02/01/2006")
+		},
+		"tri": func(name, value, yes, no string) triSelect { return triSelect{Name: name, Value: value, Yes: yes, No: no} },
+		"roleText": func(p *regulation.Pack, id string) string {
+			if r, ok := p.Role(id); ok {
+				if lang == "en" {
+					return r.Name.EN
+				}
+				return r.Name.VI
+			}
+			return id
+		},
 	}
 }
+
+// triSelect is a yes/no/unanswered select in a form.
+type triSelect struct{ Name, Value, Yes, No string }
 
 // Flash is a one-time message shown at the top of the next page.
 type Flash struct {
@@ -157,6 +186,7 @@ func (h *Handler) base(w http.ResponseWriter, r *http.Request, titleKey, nav str
 		b.Can["audit_read"] = p.Can(authz.PermAuditRead)
 		b.Can["audit_verify"] = p.Can(authz.PermAuditVerify)
 		b.Can["job_read"] = p.Can(authz.PermJobRead)
+		b.Can["system_read"] = p.Can(authz.PermSystemRead)
 	}
 	if c, err := r.Cookie(flashCookie); err == nil && c.Value != "" {
 		kind, key, _ := strings.Cut(c.Value, ":")

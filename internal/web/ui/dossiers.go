@@ -91,7 +91,7 @@ func (h *Handler) DossierStep(act system.Action) func(w http.ResponseWriter, r *
 		id := parseID(r.PathValue("id"))
 		in := system.StepInput{Note: r.PostFormValue("note"), Appraiser: r.PostFormValue("appraiser"),
 			Independence: r.PostFormValue("independence"),
-			Decision: system.Decision{Number: r.PostFormValue("decision_number"), Signer: r.PostFormValue("decision_signer")}}
+			Decision:     system.Decision{Number: r.PostFormValue("decision_number"), Signer: r.PostFormValue("decision_signer")}}
 		if s := r.PostFormValue("decision_date"); s != "" {
 			d, err := time.ParseInLocation(time.DateOnly, s, h.Location)
 			if err != nil {

@@ -134,7 +134,9 @@ func (h *Handler) funcs(lang string) template.FuncMap {
 			}
 			return t.In(h.Location).Format("02/01/2006")
 		},
-		"tri": func(name, value, yes, no string) triSelect { return triSelect{Name: name, Value: value, Yes: yes, No: no} },
+		"tri": func(name, value, yes, no string) triSelect {
+			return triSelect{Name: name, Value: value, Yes: yes, No: no}
+		},
 		"roleText": func(p *regulation.Pack, id string) string {
 			if r, ok := p.Role(id); ok {
 				if lang == "en" {

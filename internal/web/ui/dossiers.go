@@ -27,7 +27,7 @@ type dossierPage struct {
 	Attachments []system.Attachment
 	Levels      []int
 	CanEdit     bool
-	Can         map[string]bool
+	Steps       map[string]bool
 	Today       string
 }
 
@@ -53,7 +53,7 @@ func (h *Handler) dossierPage(w http.ResponseWriter, r *http.Request, status int
 	}
 	v := dossierPage{Base: h.base(w, r, "dossiers.dossier", "systems"), D: d, Sys: sys, Pack: pack, Events: evs,
 		Attachments: atts, Levels: []int{1, 2, 3, 4, 5}, CanEdit: p.Authorize(authz.PermSystemWrite, d.UnitID) == nil,
-		Can: map[string]bool{}, Today: time.Now().In(h.Location).Format(time.DateOnly)}
+		Steps: map[string]bool{}, Today: time.Now().In(h.Location).Format(time.DateOnly)}
 	v.Title = h.Translate(r, "dossiers.dossier") + " #" + strconv.FormatInt(d.ID, 10)
 	if a, ok := pack.Authority(d.Level); ok {
 		v.Authority = &a
@@ -61,7 +61,7 @@ func (h *Handler) dossierPage(w http.ResponseWriter, r *http.Request, status int
 	// Offer the steps the workflow allows now; the service decides again on submit.
 	for _, act := range []system.Action{system.ActSubmit, system.ActAppraise, system.ActApprove, system.ActReturn} {
 		if _, ok := d.State.Next(act); ok && h.Systems.MayStep(p, d, act) {
-			v.Can[string(act)] = true
+			v.Steps[string(act)] = true
 		}
 	}
 	if flash != nil {

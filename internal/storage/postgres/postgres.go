@@ -1,8 +1,8 @@
 // Package postgres is Khiên's PostgreSQL storage backend, for deployments
 // that need high availability or several Khiên nodes on one database. It
-// implements every domain Store interface (unit, user, audit, job) over a
-// pgx connection pool and passes the shared conformance suite in
-// storage/storagetest.
+// implements every domain Store interface (unit, user, audit, job, system,
+// dossier, asset) over a pgx connection pool and passes the shared
+// conformance suite in storage/storagetest.
 //
 // Tables live in the first schema of the connection's search_path, which
 // the DSN may set (search_path=khien). Driver errors are translated into
@@ -22,10 +22,12 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"khien.vn/khien/internal/asset"
 	"khien.vn/khien/internal/audit"
 	"khien.vn/khien/internal/errs"
 	"khien.vn/khien/internal/job"
 	"khien.vn/khien/internal/storage/migration"
+	"khien.vn/khien/internal/system"
 	"khien.vn/khien/internal/unit"
 	"khien.vn/khien/internal/user"
 )
@@ -35,10 +37,13 @@ var migrationFS embed.FS
 
 // The stores a DB implements.
 var (
-	_ unit.Store  = (*DB)(nil)
-	_ user.Store  = (*DB)(nil)
-	_ audit.Store = (*DB)(nil)
-	_ job.Store   = (*DB)(nil)
+	_ unit.Store          = (*DB)(nil)
+	_ user.Store          = (*DB)(nil)
+	_ audit.Store         = (*DB)(nil)
+	_ job.Store           = (*DB)(nil)
+	_ system.Store        = (*DB)(nil)
+	_ system.DossierStore = (*DB)(nil)
+	_ asset.Store         = (*DB)(nil)
 )
 
 // Options configure Open.

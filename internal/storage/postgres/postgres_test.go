@@ -15,6 +15,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
+	"khien.vn/khien/internal/asset"
 	"khien.vn/khien/internal/audit"
 	"khien.vn/khien/internal/errs"
 	"khien.vn/khien/internal/storage/migration"
@@ -188,6 +189,8 @@ func TestPostgresErrors_noDriverTypes(t *testing.T) {
 		"unique":      db.CreateUnit(ctx, &unit.Unit{Code: "a", Name: "A"}),
 		"foreign key": db.CreateUnit(ctx, &unit.Unit{Code: "b", Name: "B", ParentID: 99}),
 		"not null":    db.CreateSession(ctx, &user.Session{IDHash: "h", UserID: 1}),
+		"link in a transaction": db.CreateAsset(ctx, &asset.Asset{UnitID: u.ID, Kind: asset.Host, Name: "h",
+			SystemIDs: []int64{99}}),
 	} {
 		var pe *pgconn.PgError
 		if errors.As(err, &pe) {
@@ -231,6 +234,36 @@ func TestPostgresAudit_twoPools(t *testing.T) {
 	for _, db := range []*postgres.DB{a, b} {
 		if n, err := audit.Verify(ctx, db, nil); n != 200 || err != nil {
 			t.Errorf("Verify = %d, %v; want 200, nil", n, err)
+		}
+	}
+}
+
+// TestPostgresSchema_bytewiseCollation checks that the text columns lists
+// sort on have the "C" collation, so that PostgreSQL sorts them by bytes as
+// SQLite does whatever the database's locale. The suite cannot see this on
+// a server whose default collation is already C or C.UTF-8.
+func TestPostgresSchema_bytewiseCollation(t *testing.T) {
+	dsn := newSchema(t)
+	open(t, dsn, postgres.Options{AutoMigrate: true})
+	ctx := t.Context()
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	for _, col := range []struct{ table, column string }{
+		{"systems", "code"},
+		{"focal_points", "name"},
+		{"assets", "name"},
+	} {
+		var coll string
+		err := conn.QueryRow(ctx, `SELECT c.collname FROM pg_attribute a JOIN pg_collation c ON c.oid = a.attcollation
+			WHERE a.attrelid = to_regclass($1) AND a.attname = $2`, col.table, col.column).Scan(&coll)
+		if err != nil {
+			t.Fatalf("collation of %s.%s: %v", col.table, col.column, err)
+		}
+		if coll != "C" {
+			t.Errorf("%s.%s has collation %q, want \"C\"", col.table, col.column, coll)
 		}
 	}
 }

@@ -1,7 +1,8 @@
 // Package sqlite is Khiên's embedded storage backend: one SQLite file in WAL
 // mode, opened with the pure-Go modernc.org/sqlite driver (no cgo). It
-// implements every domain Store interface (unit, user, audit, job) and
-// passes the shared conformance suite in storage/storagetest.
+// implements every domain Store interface (unit, user, audit, job, system,
+// dossier, asset) and passes the shared conformance suite in
+// storage/storagetest.
 //
 // A DB holds two connection pools on the same file: a single-connection
 // write pool whose transactions start with BEGIN IMMEDIATE, so that writers
@@ -28,10 +29,12 @@ import (
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 
+	"khien.vn/khien/internal/asset"
 	"khien.vn/khien/internal/audit"
 	"khien.vn/khien/internal/errs"
 	"khien.vn/khien/internal/job"
 	"khien.vn/khien/internal/storage/migration"
+	"khien.vn/khien/internal/system"
 	"khien.vn/khien/internal/unit"
 	"khien.vn/khien/internal/user"
 )
@@ -41,10 +44,13 @@ var migrationFS embed.FS
 
 // The stores a DB implements.
 var (
-	_ unit.Store  = (*DB)(nil)
-	_ user.Store  = (*DB)(nil)
-	_ audit.Store = (*DB)(nil)
-	_ job.Store   = (*DB)(nil)
+	_ unit.Store          = (*DB)(nil)
+	_ user.Store          = (*DB)(nil)
+	_ audit.Store         = (*DB)(nil)
+	_ job.Store           = (*DB)(nil)
+	_ system.Store        = (*DB)(nil)
+	_ system.DossierStore = (*DB)(nil)
+	_ asset.Store         = (*DB)(nil)
 )
 
 // busyTimeout is how long a connection waits for a lock held by another

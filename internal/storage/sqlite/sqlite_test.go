@@ -12,6 +12,7 @@ import (
 
 	"modernc.org/sqlite"
 
+	"khien.vn/khien/internal/asset"
 	"khien.vn/khien/internal/audit"
 	"khien.vn/khien/internal/errs"
 	"khien.vn/khien/internal/storage/migration"
@@ -129,6 +130,8 @@ func TestErrors_noDriverTypes(t *testing.T) {
 		"unique":      db.CreateUnit(ctx, &unit.Unit{Code: "a", Name: "A"}),
 		"foreign key": db.CreateUnit(ctx, &unit.Unit{Code: "b", Name: "B", ParentID: 99}),
 		"not null":    db.CreateSession(ctx, &user.Session{IDHash: "h", UserID: 1}),
+		"link in a transaction": db.CreateAsset(ctx, &asset.Asset{UnitID: u.ID, Kind: asset.Host, Name: "h",
+			SystemIDs: []int64{99}}),
 	} {
 		var se *sqlite.Error
 		if errors.As(err, &se) {

@@ -9,14 +9,25 @@
 //     comes back zero. Create methods write the stored form back to their
 //     argument, and a zero CreatedAt (and UpdatedAt) is set to now.
 //   - Unknown ids and hashes give errs.ErrNotFound; a duplicate username,
-//     unit code, session hash or token hash gives errs.ErrConflict; a
-//     reference to a unit or user that does not exist, or a missing
-//     required value (a session without expiry), gives errs.ErrInvalid.
-//   - Lists are ordered (units, users, tokens by id; audit entries and jobs
-//     newest first) and may be nil or empty when nothing matches. Unit id
-//     lists (User.UnitIDs, APIToken.UnitIDs) come back sorted without
-//     duplicates.
-//   - A Filter Limit <= 0 means no limit.
+//     unit code, system code, session hash or token hash gives
+//     errs.ErrConflict; a reference to a unit, user, system or dossier that
+//     does not exist, or a missing required value (a session without
+//     expiry), gives errs.ErrInvalid.
+//   - Lists are ordered (units, users, tokens by id; audit entries, jobs and
+//     dossiers newest first; systems by code; focal points by unit, then
+//     name; assets by name; dossier events and attachments oldest first;
+//     text bytewise) and may be nil or empty when nothing matches. Unit id
+//     lists (User.UnitIDs, APIToken.UnitIDs) and Asset.SystemIDs come back
+//     sorted without duplicates.
+//   - A Filter Limit <= 0 means no limit; Units nil means every unit and a
+//     non-nil empty Units none.
+//   - A system's profile, parties and layers come back exactly as written
+//     (nil and empty slices kept apart), and the stored JSON has a fixed
+//     format (see testSystems/stored_format).
+//   - A dossier's state changes only through TransitionDossier, which is
+//     atomic: of concurrent transitions from one state exactly one succeeds
+//     and writes one event, the others get errs.ErrConflict. UpdateDossier
+//     writes only while the stored state is still the one it was given.
 package storagetest
 
 import (
@@ -28,8 +39,10 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 
+	"khien.vn/khien/internal/asset"
 	"khien.vn/khien/internal/audit"
 	"khien.vn/khien/internal/job"
+	"khien.vn/khien/internal/system"
 	"khien.vn/khien/internal/unit"
 	"khien.vn/khien/internal/user"
 )
@@ -37,14 +50,18 @@ import (
 // Backend is what a storage backend must provide to run the suite: every
 // domain Store, and Exec, a test helper that runs one raw SQL statement
 // (placeholders $1, $2, …) so that the suite can tamper with stored audit
-// rows. The suite relies on the table audit_log having the columns seq,
-// time_us, actor_id, actor, unit_id, action, target, detail, ip, prev_hash
-// and hash.
+// rows and write stored JSON in a fixed format. The suite relies on the
+// table audit_log having the columns seq, time_us, actor_id, actor,
+// unit_id, action, target, detail, ip, prev_hash and hash, and on the table
+// systems having the columns id, profile, owner and layers.
 type Backend interface {
 	unit.Store
 	user.Store
 	audit.Store
 	job.Store
+	system.Store
+	system.DossierStore
+	asset.Store
 	Exec(ctx context.Context, sql string, args ...any) error
 }
 
@@ -57,6 +74,10 @@ func Run(t *testing.T, open func(t *testing.T) Backend) {
 	t.Run("token", func(t *testing.T) { testTokens(t, open) })
 	t.Run("audit", func(t *testing.T) { testAudit(t, open) })
 	t.Run("job", func(t *testing.T) { testJobs(t, open) })
+	t.Run("system", func(t *testing.T) { testSystems(t, open) })
+	t.Run("focal_point", func(t *testing.T) { testFocalPoints(t, open) })
+	t.Run("dossier", func(t *testing.T) { testDossiers(t, open) })
+	t.Run("asset", func(t *testing.T) { testAssets(t, open) })
 }
 
 // t0 is a reference time with nanoseconds and a zone other than UTC, to

@@ -57,6 +57,7 @@ func TestBrowserSystemToApproval(t *testing.T) {
 		chromedp.Click(id("dossier-open")),
 		chromedp.WaitVisible(id("dossier-state")),
 		chromedp.Click(id("dossier-submit")),
+		chromedp.WaitNotPresent(id("dossier-submit")),
 		chromedp.WaitVisible(id("dossier-state")),
 	)
 	if st := p.text("dossier-state"); st != "submitted" {
@@ -87,5 +88,11 @@ func TestBrowserSystemToApproval(t *testing.T) {
 	p.shot("12-register")
 	if reg := p.text("systems-table"); !strings.Contains(reg, "HRM") || !strings.Contains(reg, "Level 2") {
 		t.Errorf("register after approval:\n%s", reg)
+	}
+	// The Directive 09 dashboard counts it as approved.
+	p.do(chromedp.Navigate(a.url+"/readiness"), chromedp.WaitVisible(id("readiness-table")))
+	p.shot("13-readiness")
+	if share, approved := p.text("share-approved"), p.text("count-approved"); share != "100%" || approved != "1" {
+		t.Errorf("dashboard: share %q approved %q, want 100%% and 1", share, approved)
 	}
 }

@@ -96,6 +96,7 @@ func (s *Server) routeTable() []Route {
 		auth("POST", "/profile/logout-all", u.ProfileLogoutAll),
 		auth("POST", "/profile/tokens", u.CreateToken),
 		auth("POST", "/profile/tokens/{id}/delete", u.DeleteToken),
+		auth("GET", "/readiness", u.Readiness),
 		auth("GET", "/systems", u.SystemList),
 		auth("GET", "/systems/new", u.NewSystemForm),
 		auth("POST", "/systems", u.CreateSystem),

@@ -43,7 +43,17 @@ func (h *Handler) SystemList(w http.ResponseWriter, r *http.Request) error {
 	}
 	v := systemsPage{Base: h.base(w, r, "systems.title", "systems"), Statuses: system.Statuses, Status: status,
 		CanWrite: p.Can(authz.PermSystemWrite)}
+	// Drill-down from the readiness dashboard: a unit with its member units,
+	// and operating systems without an approved level.
+	var within map[int64]bool
+	if id := parseID(r.URL.Query().Get("unit")); id > 0 {
+		within = tree.Expand([]int64{id})
+	}
+	unapproved := r.URL.Query().Get("approved") == "no"
 	for _, s := range list {
+		if (within != nil && !within[s.UnitID]) || (unapproved && (s.ApprovedLevel > 0 || s.Status != system.Operating)) {
+			continue
+		}
 		row := systemRow{System: s}
 		if u, ok := tree.Get(s.UnitID); ok {
 			row.UnitName = u.Name

@@ -1,0 +1,69 @@
+package system
+
+import "time"
+
+// Stats sums up the Directive 09/CT-TTg readiness of a set of systems: how
+// many operating systems have an approved level, where their dossiers
+// stand, which are overdue against the level-approval deadline, which lack
+// a layer of the 4-layer model, and how approved levels are distributed.
+type Stats struct {
+	Systems   int
+	Operating int
+	// Approved counts operating systems with an approved level.
+	Approved int
+	// Overdue counts operating systems without an approved level after the deadline.
+	Overdue     int
+	NeedsReview int
+	Redetermine int
+	// ByState counts the dossiers in progress (the latest dossier of each system).
+	ByState map[DossierState]int
+	// Levels[n] counts operating systems approved at level n (1–5).
+	Levels [6]int
+	// MissingLayer[n] counts operating systems lacking layer n (1–4);
+	// MissingAny those lacking at least one.
+	MissingLayer [5]int
+	MissingAny   int
+}
+
+// Add counts one system. latest is the state of its latest dossier ("" for none).
+func (st *Stats) Add(s System, latest DossierState, now, deadline time.Time) {
+	if st.ByState == nil {
+		st.ByState = make(map[DossierState]int)
+	}
+	st.Systems++
+	if latest != "" && latest != Approved {
+		st.ByState[latest]++
+	}
+	if s.Status != Operating {
+		return
+	}
+	st.Operating++
+	if s.ApprovedLevel > 0 {
+		st.Approved++
+		st.Levels[min(s.ApprovedLevel, 5)]++
+	} else if !deadline.IsZero() && now.After(deadline) {
+		st.Overdue++
+	}
+	if s.NeedsReview {
+		st.NeedsReview++
+	}
+	if s.Redetermine {
+		st.Redetermine++
+	}
+	missing := s.Layers.Missing(now)
+	for _, l := range missing {
+		st.MissingLayer[l]++
+	}
+	if len(missing) > 0 {
+		st.MissingAny++
+	}
+}
+
+// ApprovedShare is the percentage of operating systems with an approved
+// level (100 when there are none to approve).
+func (st Stats) ApprovedShare() int {
+	if st.Operating == 0 {
+		return 100
+	}
+	return st.Approved * 100 / st.Operating
+}

@@ -15,52 +15,52 @@ type Profile struct {
 	// System names the system (its register name or id). It is carried into
 	// Result.System and names the component in composite explanations; it is
 	// not level-relevant.
-	System string
+	System string `json:"system,omitempty"`
 
 	// SystemType is a pack system_types id (Decree 85 Art. 6.2). Every
 	// criterion looks at it. "" means not given.
-	SystemType string
+	SystemType string `json:"system_type"`
 	// InfoTypes are pack info_types ids: the information the system
 	// processes (Art. 6.1). Used by 85-7, 85-8.1, 85-8.2c, 85-9.2c and the
 	// state-secret criteria 85-9.1, 85-10.1, 85-11.1. Empty means not given.
-	InfoTypes []string
+	InfoTypes []string `json:"info_types"`
 	// StateSecretGrade is the highest classification grade of the state
 	// secrets processed ("mat", "toi_mat", "tuyet_mat"; Art. 6.1, criteria
 	// 85-9.1, 85-10.1, 85-11.1). It must be "" unless InfoTypes holds the
 	// graded type; "" with that type means not given.
-	StateSecretGrade string
+	StateSecretGrade string `json:"state_secret_grade"`
 	// DataSubjects is the number of users whose private or personal
 	// information the system processes (85-8.2c below 10,000; 85-9.2c from
 	// 10,000). A system processing such information has at least one, so 0
 	// means not given.
-	DataSubjects int
+	DataSubjects int `json:"data_subjects"`
 	// OnlinePublicServiceLevel is the highest level (1–4) of online public
 	// service provided; 0 means none (85-8.2a: 1–2; 85-9.2a: 3 or more).
-	OnlinePublicServiceLevel int
+	OnlinePublicServiceLevel int `json:"online_public_service_level"`
 	// ConditionalBusinessLine: the online services belong to a business
 	// line on the list of conditional business lines (85-8.2b false,
 	// 85-9.2b true).
-	ConditionalBusinessLine bool
+	ConditionalBusinessLine bool `json:"conditional_business_line"`
 	// InfrastructureScope is a pack infrastructure_scopes id: whom an
 	// information-infrastructure system serves (85-8.3 single_organisation,
 	// 85-9.3 multiple_organisations, 85-10.3 national_or_shared_nationwide,
 	// 85-11.3 national_international_interconnection). "" means not given.
-	InfrastructureScope string
+	InfrastructureScope string `json:"infrastructure_scope"`
 	// WorksGrade is a pack works_grades id: the grade of the construction
 	// works an industrial control system controls (85-9.4 II–IV, 85-10.4 I,
 	// 85-11.4 special or national_security_important). "" means not given.
-	WorksGrade string
+	WorksGrade string `json:"works_grade"`
 	// Requires24x7: the system must run 24/7 (85-10.2, 85-10.3).
-	Requires24x7 bool
+	Requires24x7 bool `json:"requires_24x7"`
 	// UnplannedDowntimeAcceptable: an unplanned stop is acceptable
 	// (85-10.2 and 85-10.3 need false).
-	UnplannedDowntimeAcceptable bool
+	UnplannedDowntimeAcceptable bool `json:"unplanned_downtime_acceptable"`
 	// NationalEGovernment: a national information system serving
 	// e-government (85-10.2).
-	NationalEGovernment bool
+	NationalEGovernment bool `json:"national_e_government"`
 	// EspeciallyImportantNationalData: a national system or database storing
 	// especially important data centrally (85-11.2).
-	EspeciallyImportantNationalData bool
+	EspeciallyImportantNationalData bool `json:"especially_important_national_data"`
 
 	// Unanswered lists the fields (Field* names) the owner has not answered
 	// yet. The engine treats them as unknown instead of reading their zero

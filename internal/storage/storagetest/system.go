@@ -202,10 +202,10 @@ func testSystems(t *testing.T, open func(t *testing.T) Backend) {
 		u := mustUnit(t, b, "u", 0)
 		s := mustSystem(t, b, u.ID, 0, "fmt", system.Planned)
 		const (
-			profile = `{"System":"fmt","SystemType":"information_system","InfoTypes":["personal"],"StateSecretGrade":"",` +
-				`"DataSubjects":12000,"OnlinePublicServiceLevel":3,"ConditionalBusinessLine":true,"InfrastructureScope":"",` +
-				`"WorksGrade":"","Requires24x7":true,"UnplannedDowntimeAcceptable":false,"NationalEGovernment":false,` +
-				`"EspeciallyImportantNationalData":false,"Unanswered":["works_grade"]}`
+			profile = `{"system":"fmt","system_type":"information_system","info_types":["personal"],"state_secret_grade":"",` +
+				`"data_subjects":12000,"online_public_service_level":3,"conditional_business_line":true,"infrastructure_scope":"",` +
+				`"works_grade":"","requires_24x7":true,"unplanned_downtime_acceptable":false,"national_e_government":false,` +
+				`"especially_important_national_data":false,"unanswered":["works_grade"]}`
 			owner  = `{"unit_id":7,"name":"Sở TT\u0026TT","email":"attt@example.vn"}`
 			layers = `{"on_site_team":"Tổ ATTT","monitoring_by":"provider","monitoring_provider":"SOC X",` +
 				`"monitoring_until":"2026-01-31T17:00:00.123456Z","national_connected":true}`

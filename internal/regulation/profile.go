@@ -66,7 +66,7 @@ type Profile struct {
 	// yet. The engine treats them as unknown instead of reading their zero
 	// value; this matters for the yes/no fields, whose zero value is a
 	// meaningful answer.
-	Unanswered []string `json:"unanswered,omitempty"`
+	Unanswered []string `json:"unanswered"`
 }
 
 // The profile field names.

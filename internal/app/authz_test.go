@@ -11,6 +11,8 @@ import (
 
 	"khien.vn/khien/internal/authz"
 	"khien.vn/khien/internal/job"
+	"khien.vn/khien/internal/regulation"
+	"khien.vn/khien/internal/system"
 	"khien.vn/khien/internal/user"
 	"khien.vn/khien/internal/web"
 )
@@ -19,14 +21,16 @@ import (
 // granted the top-level unit, plus target objects in unit A (in scope of
 // the first) and in its sibling B (out of scope).
 type authzFixture struct {
-	app               *testApp
-	root, a, b        int64
-	tokenA, tokenRoot map[authz.Role]string
-	userA, userB      int64
-	jobA, jobB        int64
-	seq               int
-	ownTokenID        map[authz.Role]func() int64
-	otherTokenID      func() int64
+	app                *testApp
+	root, a, b         int64
+	tokenA, tokenRoot  map[authz.Role]string
+	userA, userB       int64
+	jobA, jobB         int64
+	sysA, sysB         int64
+	dossierA, dossierB int64
+	seq                int
+	ownTokenID         map[authz.Role]func() int64
+	otherTokenID       func() int64
 }
 
 // routeCase documents who may call a route. The request targets an
@@ -104,6 +108,47 @@ var routeCases = map[string]routeCase{
 		return "POST", "/api/v1/jobs/" + id(j.ID) + "/cancel", nil
 	}},
 	"GET /api/v1/tokens": {perm: authz.PermSelf, scope: "list", req: get("/api/v1/tokens")},
+	"GET /api/v1/systems": {perm: authz.PermSystemRead, scope: "list", req: get("/api/v1/systems"),
+		leak: func(f *authzFixture) string { return `"code":"SYS-B"` }},
+	"POST /api/v1/systems": {perm: authz.PermSystemWrite, scope: "unit", req: func(f *authzFixture, _ authz.Role, in bool) (string, string, any) {
+		return "POST", "/api/v1/systems", map[string]any{"unit_id": f.unitFor(in), "code": fmt.Sprintf("NEW-%d", f.next()), "name": "New system",
+			"status": "operating", "hosting": "cloud", "profile": map[string]any{"system_type": "internal", "info_types": []string{"public"}}}
+	}},
+	"GET /api/v1/systems/{id}": {perm: authz.PermSystemRead, scope: "unit", req: func(f *authzFixture, _ authz.Role, in bool) (string, string, any) {
+		return "GET", "/api/v1/systems/" + id(f.sysFor(in)), nil
+	}},
+	"PATCH /api/v1/systems/{id}": {perm: authz.PermSystemWrite, scope: "unit", req: func(f *authzFixture, _ authz.Role, in bool) (string, string, any) {
+		return "PATCH", "/api/v1/systems/" + id(f.sysFor(in)), map[string]any{"name": fmt.Sprintf("Renamed %d", f.next())}
+	}},
+	"GET /api/v1/systems/{id}/assessment": {perm: authz.PermSystemRead, scope: "unit", req: func(f *authzFixture, _ authz.Role, in bool) (string, string, any) {
+		return "GET", "/api/v1/systems/" + id(f.sysFor(in)) + "/assessment", nil
+	}},
+	"POST /api/v1/systems/{id}/dossiers": {perm: authz.PermSystemWrite, scope: "unit", req: func(f *authzFixture, _ authz.Role, in bool) (string, string, any) {
+		return "POST", "/api/v1/systems/" + id(f.freshSystem(in)) + "/dossiers", nil
+	}},
+	"GET /api/v1/dossiers": {perm: authz.PermSystemRead, scope: "list", req: get("/api/v1/dossiers"),
+		leak: func(f *authzFixture) string { return `"id":` + id(f.dossierB) + `,` }},
+	"GET /api/v1/dossiers/{id}": {perm: authz.PermSystemRead, scope: "unit", req: func(f *authzFixture, _ authz.Role, in bool) (string, string, any) {
+		d := f.dossierB
+		if in {
+			d = f.dossierA
+		}
+		return "GET", "/api/v1/dossiers/" + id(d), nil
+	}},
+	"POST /api/v1/dossiers/{id}/submit": {perm: authz.PermDossierSubmit, scope: "unit", req: func(f *authzFixture, _ authz.Role, in bool) (string, string, any) {
+		return "POST", "/api/v1/dossiers/" + id(f.freshDossier(in)) + "/submit", nil
+	}},
+	"POST /api/v1/dossiers/{id}/appraise": {perm: authz.PermDossierAppraise, scope: "unit", req: func(f *authzFixture, _ authz.Role, in bool) (string, string, any) {
+		return "POST", "/api/v1/dossiers/" + id(f.freshDossier(in, system.ActSubmit)) + "/appraise", map[string]any{}
+	}},
+	"POST /api/v1/dossiers/{id}/approve": {perm: authz.PermDossierDecide, scope: "unit", req: func(f *authzFixture, _ authz.Role, in bool) (string, string, any) {
+		return "POST", "/api/v1/dossiers/" + id(f.freshDossier(in, system.ActSubmit, system.ActAppraise)) + "/approve",
+			map[string]any{"decision": map[string]any{"number": "9/QĐ", "date": "2024-08-01", "signer": "Giám đốc"}}
+	}},
+	"POST /api/v1/dossiers/{id}/return": {perm: authz.PermDossierAppraise, scope: "unit", req: func(f *authzFixture, _ authz.Role, in bool) (string, string, any) {
+		return "POST", "/api/v1/dossiers/" + id(f.freshDossier(in, system.ActSubmit)) + "/return", map[string]any{"note": "thiếu sơ đồ mạng"}
+	}},
+	"GET /api/v1/readiness": {perm: authz.PermSystemRead, scope: "list", req: get("/api/v1/readiness")},
 	"DELETE /api/v1/tokens/{id}": {perm: authz.PermSelf, scope: "own", req: func(f *authzFixture, role authz.Role, in bool) (string, string, any) {
 		if in {
 			return "DELETE", "/api/v1/tokens/" + id(f.ownTokenID[role]()), nil
@@ -121,6 +166,40 @@ func (f *authzFixture) userFor(in bool) int64 {
 		return f.userA
 	}
 	return f.userB
+}
+
+func (f *authzFixture) sysFor(in bool) int64 {
+	if in {
+		return f.sysA
+	}
+	return f.sysB
+}
+
+// freshSystem registers a new level-1 system in unit A (in) or B, as the system.
+func (f *authzFixture) freshSystem(in bool) int64 {
+	s, err := f.app.core.Systems.Create(context.Background(), authz.System(), system.System{UnitID: f.unitFor(in),
+		Code: fmt.Sprintf("S-%d", f.next()), Name: "System", Status: system.Operating, Hosting: system.Cloud,
+		Operator: system.Party{Name: "Ops"}, ISUnit: system.Party{Name: "IS"},
+		Profile: regulation.Profile{SystemType: "internal", InfoTypes: []string{"public"}}})
+	if err != nil {
+		panic(err)
+	}
+	return s.ID
+}
+
+// freshDossier opens a dossier on a fresh system and takes the given steps as the system.
+func (f *authzFixture) freshDossier(in bool, steps ...system.Action) int64 {
+	ctx := context.Background()
+	d, err := f.app.core.Systems.OpenDossier(ctx, authz.System(), f.freshSystem(in))
+	if err != nil {
+		panic(err)
+	}
+	for _, act := range steps {
+		if _, err := f.app.core.Systems.Step(ctx, authz.System(), d.ID, act, system.StepInput{}); err != nil {
+			panic(err)
+		}
+	}
+	return d.ID
 }
 
 func (f *authzFixture) jobFor(in bool) int64 {
@@ -166,6 +245,26 @@ func TestAPIAuthorization(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.jobA, f.jobB = jobA.ID, jobB.ID
+	for _, in := range []bool{true, false} {
+		code := "SYS-A"
+		if !in {
+			code = "SYS-B"
+		}
+		s, err := a.core.Systems.Create(ctx, authz.System(), system.System{UnitID: f.unitFor(in), Code: code, Name: code,
+			Status: system.Operating, Hosting: system.OnPremises, Profile: regulation.Profile{SystemType: "internal", InfoTypes: []string{"public"}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		d, err := a.core.Systems.OpenDossier(ctx, authz.System(), s.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if in {
+			f.sysA, f.dossierA = s.ID, d.ID
+		} else {
+			f.sysB, f.dossierB = s.ID, d.ID
+		}
+	}
 	routes := map[string]bool{}
 	for _, rt := range a.srv.Handler().Routes() {
 		if rt.Access != web.Token {

@@ -68,7 +68,7 @@ func NewServer(ctx context.Context, core *Core, opts ServeOptions) (*Server, err
 	if err != nil {
 		return nil, err
 	}
-	apiH := api.New(api.Deps{Units: core.Units, Users: core.Users, Audit: core.Audit, Jobs: core.Jobs,
+	apiH := api.New(api.Deps{Units: core.Units, Users: core.Users, Audit: core.Audit, Jobs: core.Jobs, Systems: core.Systems,
 		Catalog: core.Catalog, Logger: core.Logger, AuthorizeJob: ui.AuthorizeJob, AuditFilter: ui.AuditFilter,
 		JobFilter: ui.JobFilter, AuditVerifyKind: JobAuditVerify})
 	h, err := web.New(web.Deps{UI: uiH, API: apiH, Users: core.Users, Static: static, Catalog: core.Catalog,

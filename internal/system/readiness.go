@@ -7,22 +7,22 @@ import "time"
 // stand, which are overdue against the level-approval deadline, which lack
 // a layer of the 4-layer model, and how approved levels are distributed.
 type Stats struct {
-	Systems   int
-	Operating int
+	Systems   int `json:"systems"`
+	Operating int `json:"operating"`
 	// Approved counts operating systems with an approved level.
-	Approved int
+	Approved int `json:"approved"`
 	// Overdue counts operating systems without an approved level after the deadline.
-	Overdue     int
-	NeedsReview int
-	Redetermine int
+	Overdue     int `json:"overdue"`
+	NeedsReview int `json:"needs_review"`
+	Redetermine int `json:"redetermine"`
 	// ByState counts the dossiers in progress (the latest dossier of each system).
-	ByState map[DossierState]int
+	ByState map[DossierState]int `json:"by_state"`
 	// Levels[n] counts operating systems approved at level n (1–5).
-	Levels [6]int
+	Levels [6]int `json:"levels"`
 	// MissingLayer[n] counts operating systems lacking layer n (1–4);
 	// MissingAny those lacking at least one.
-	MissingLayer [5]int
-	MissingAny   int
+	MissingLayer [5]int `json:"missing_layer"`
+	MissingAny   int `json:"missing_any"`
 }
 
 // Add counts one system. latest is the state of its latest dossier ("" for none).

@@ -154,7 +154,7 @@ var contacts = []struct {
 }
 
 // Columns returns the register's columns in order. The allowed values of
-// the profile columns come from p.
+// the profile columns come from p, which must not be nil.
 func Columns(p *regulation.Pack) []Column {
 	cols := []Column{
 		{Key: KeyCode, Header: t("Mã hệ thống", "System code"), Kind: KindText, Required: true, MaxLen: maxCode,

@@ -23,11 +23,12 @@ type parser struct {
 
 	state      int // stateHeader, stateKeys or stateData
 	headerLine int
-	header     []string // row 1 as written
+	header     []string // the header row as written
 	byFile     []int    // file column → index in cols, -1 for none
 	present    []bool   // per column: the file has it
 	noHeader   map[int]bool
-	rows       int // non-blank data rows so far
+	pending    []pendingRow // rows that may be above the header
+	rows       int          // non-blank data rows so far
 	rep        Report
 }
 
@@ -103,23 +104,25 @@ func (ps *parser) feed(line int, cells []string) error {
 	}
 	switch ps.state {
 	case stateHeader:
-		ps.headerLine, ps.header = line, slices.Clone(cells)
-		ps.byFile = make([]int, len(cells))
-		for i, h := range cells {
-			ps.byFile[i] = -1
-			if h != "" {
-				ps.byFile[i] = ps.column(h)
-			}
-		}
-		ps.state = stateKeys
-		return nil
-	case stateKeys:
-		ps.state = stateData
-		if ps.keyRow(cells) {
-			ps.checkColumns()
+		byFile, known := ps.headerColumns(cells)
+		if known > 0 && known >= min(2, nonBlank(cells)) {
+			// Rows above the header (a title, an issuing body) are ignored.
+			ps.pending = nil
+			ps.setHeader(line, cells, byFile)
 			return nil
 		}
+		ps.pending = append(ps.pending, pendingRow{line, slices.Clone(cells)})
+		if len(ps.pending) < maxTitleRows {
+			return nil
+		}
+		return ps.replay()
+	case stateKeys:
+		ps.state = stateData
+		keys := ps.keyRow(cells)
 		ps.checkColumns()
+		if keys {
+			return nil
+		}
 	}
 	// A row is blank when its register columns are: a row that only has a
 	// number in an "STT" column, or a note in an unknown one, is skipped.
@@ -147,6 +150,62 @@ func (ps *parser) feed(line int, cells []string) error {
 	}
 	ps.rep.Rows = append(ps.rep.Rows, ps.row(line, cellOf))
 	return nil
+}
+
+// maxTitleRows is how many non-blank rows are searched for the header row:
+// the first that names at least two register columns (or its only cell
+// names one). When none does, the first non-blank row is the header.
+const maxTitleRows = 10
+
+type pendingRow struct {
+	line  int
+	cells []string
+}
+
+// headerColumns maps a header row's cells to columns and counts the known
+// ones.
+func (ps *parser) headerColumns(cells []string) (byFile []int, known int) {
+	byFile = make([]int, len(cells))
+	for i, h := range cells {
+		byFile[i] = -1
+		if h != "" {
+			byFile[i] = ps.column(h)
+		}
+		if byFile[i] >= 0 {
+			known++
+		}
+	}
+	return byFile, known
+}
+
+func (ps *parser) setHeader(line int, cells []string, byFile []int) {
+	ps.headerLine, ps.header, ps.byFile = line, slices.Clone(cells), byFile
+	ps.state = stateKeys
+}
+
+// replay takes the first pending row as the header and reads the others
+// as the rows after it.
+func (ps *parser) replay() error {
+	rows := ps.pending
+	ps.pending = nil
+	byFile, _ := ps.headerColumns(rows[0].cells)
+	ps.setHeader(rows[0].line, rows[0].cells, byFile)
+	for _, r := range rows[1:] {
+		if err := ps.feed(r.line, r.cells); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func nonBlank(cells []string) int {
+	n := 0
+	for _, c := range cells {
+		if c != "" {
+			n++
+		}
+	}
+	return n
 }
 
 func blank(cells []string) bool {
@@ -261,6 +320,9 @@ func (ps *parser) suggest(h string) string {
 // finish checks what needs the whole file (duplicate codes, parent loops)
 // and returns the report.
 func (ps *parser) finish() Report {
+	if len(ps.pending) > 0 {
+		_ = ps.replay() // fewer than maxTitleRows rows: never over MaxRows
+	}
 	switch ps.state {
 	case stateHeader:
 		ps.rep.FileProblems = append(ps.rep.FileProblems, newProblem(0, "", "", KeyEmpty))

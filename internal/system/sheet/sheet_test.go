@@ -243,8 +243,10 @@ func registerFixture(p *regulation.Pack) ([]system.System, map[int64]string, map
 			},
 			Owner: system.Party{Name: "Ủy ban nhân dân tỉnh Thừa Thiên Huế", Representative: "Nguyễn Văn Ánh", Title: "Chủ tịch",
 				Address: "16 Lê Lợi, phường Vĩnh Ninh, TP. Huế", Phone: "+84 234 3822 000", Email: "ubnd@thuathienhue.gov.vn"},
-			Operator: system.Party{Name: "Sở Thông tin và Truyền thông", Representative: "Trần Thị Ngọc Hường", Phone: "0234-3822-111"},
-			ISUnit:   system.Party{Name: "Trung tâm Giám sát, điều hành đô thị thông minh", Email: "soc@thuathienhue.gov.vn"},
+			Operator: system.Party{Name: "Sở Thông tin và Truyền thông", Representative: "Trần Thị Ngọc Hường", Title: "Giám đốc",
+				Address: "24 Nguyễn Huệ, TP. Huế", Phone: "0234-3822-111", Email: "stttt@thuathienhue.gov.vn"},
+			ISUnit: system.Party{Name: "Trung tâm Giám sát, điều hành đô thị thông minh", Representative: "Lê Quốc Bảo", Title: "Trưởng phòng",
+				Address: "01 Lê Lai, TP. Huế", Phone: "(0234) 3 888 999", Email: "soc@thuathienhue.gov.vn"},
 		},
 		{
 			ID: 2, UnitID: 11, ParentID: 1, Code: "001", Name: "Phân hệ quản lý hồ sơ mật",
@@ -498,6 +500,24 @@ func TestParse_problems(t *testing.T) {
 			wantFile: []at{{0, "", sheet.KeyEmpty}},
 		},
 		{
+			name:      "numbered_blank_rows_are_skipped",
+			lines:     []string{"STT," + head, "1,A,Một,U,planned,cloud,other", "2,,,,,,", "3,,,,,,"},
+			wantFile:  []at{{1, "STT", sheet.KeyUnknownColumn}},
+			wantCount: 1,
+		},
+		{
+			name: "title_rows_above_the_header",
+			lines: []string{"ỦY BAN NHÂN DÂN TỈNH A,,,", "SỔ ĐĂNG KÝ HỆ THỐNG THÔNG TIN", "(kèm theo Công văn số 12/STTTT)", "",
+				"Mã hệ thống,Tên hệ thống,Mã đơn vị,Trạng thái,Hình thức triển khai,Loại hệ thống", "A,Một,U,planned,cloud,other"},
+			wantCount: 1,
+		},
+		{
+			name:      "no_header_found_first_row_is_header",
+			lines:     []string{"Sổ đăng ký", "x,y", "A,Một,U,planned,cloud,other"},
+			wantFile:  []at{{1, "Sổ đăng ký", sheet.KeyUnknownColumn}, {1, "code", sheet.KeyMissingColumn}, {1, "name", sheet.KeyMissingColumn}, {1, "unit_code", sheet.KeyMissingColumn}, {1, "status", sheet.KeyMissingColumn}, {1, "hosting", sheet.KeyMissingColumn}, {1, "system_type", sheet.KeyMissingColumn}, {1, "B", sheet.KeyNoHeader}, {1, "C", sheet.KeyNoHeader}, {1, "D", sheet.KeyNoHeader}, {1, "E", sheet.KeyNoHeader}, {1, "F", sheet.KeyNoHeader}},
+			wantCount: 0,
+		},
+		{
 			name:  "blank_rows_are_skipped",
 			lines: []string{"", head, "", ",,,,,", "A,Một,U,planned,cloud,other", ""},
 			// Header on row 2, data on row 5.
@@ -675,6 +695,7 @@ func TestParse_limits(t *testing.T) {
 		{"xlsx_broken_zip", sheet.ParseXLSX, func(*testing.T) []byte { return []byte("PK\x03\x04garbage") }, sheet.KeyNotXLSX, 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel() // the workbooks of MaxRows rows take seconds under -race
 			rep, err := tc.parse(bytes.NewReader(tc.input(t)), p)
 			if tc.wantKey == "" {
 				if err != nil {
@@ -697,6 +718,45 @@ func TestParse_limits(t *testing.T) {
 			}
 			if fe.Message.EN == "" || fe.Message.VI == "" || strings.Contains(err.Error(), "%!") {
 				t.Errorf("message = %+v", fe.Message)
+			}
+		})
+	}
+}
+
+// TestParse_bounded feeds inputs that once took minutes (a distance per
+// unknown header, a list of every other row per duplicate code) and checks
+// that what is reported stays bounded.
+func TestParse_bounded(t *testing.T) {
+	p := pack(t)
+	const head = "code,name,unit_code,status,hosting,system_type"
+	for _, tc := range []struct {
+		name      string
+		input     string
+		maxFile   int
+		maxPerRow int
+	}{
+		{"many_unknown_headers", strings.Repeat("abcdefgh,", 20000), 16384 + 6, 0},
+		{"long_unknown_header", strings.Repeat("a", 100_000), 7, 0},
+		{"many_headerless_cells", head + "\nA,x,U,planned,cloud,other" + strings.Repeat(",x", 20000), 16384, 0},
+		{"one_code_many_rows", head + "\n" + strings.Repeat("A,x,U,planned,cloud,other\n", 2000), 0, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rep, err := sheet.ParseCSV(strings.NewReader(tc.input+"\n"), p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(rep.FileProblems) > tc.maxFile {
+				t.Errorf("%d file problems, want at most %d", len(rep.FileProblems), tc.maxFile)
+			}
+			for _, r := range rep.Rows {
+				if len(r.Problems) > tc.maxPerRow {
+					t.Fatalf("row %d has %d problems, want at most %d", r.Line, len(r.Problems), tc.maxPerRow)
+				}
+				for _, pr := range r.Problems {
+					if len(pr.Message.EN) > 200 {
+						t.Fatalf("message of %d bytes: %.80s…", len(pr.Message.EN), pr.Message.EN)
+					}
+				}
 			}
 		})
 	}

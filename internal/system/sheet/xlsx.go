@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/xuri/excelize/v2"
@@ -51,10 +52,14 @@ func ParseXLSX(r io.Reader, p *regulation.Pack) (Report, error) {
 // readWorkbook calls fn with each row of the register sheet. The workbook
 // parser is third-party code fed with untrusted bytes: a panic in it is
 // turned into a "not a workbook" error rather than taking the process down.
+// A panic in fn is ours and is not hidden.
 func readWorkbook(data []byte, fn func(line int, cells []string) error) (err error) {
+	inFn := false
 	defer func() {
-		if r := recover(); r != nil {
-			err = newFileError(KeyNotXLSX)
+		if !inFn {
+			if r := recover(); r != nil {
+				err = newFileError(KeyNotXLSX)
+			}
 		}
 	}()
 	f, err := excelize.OpenReader(bytes.NewReader(data), excelize.Options{UnzipSizeLimit: maxUnzip, UnzipXMLSizeLimit: maxUnzip})
@@ -85,7 +90,10 @@ func readWorkbook(data []byte, fn func(line int, cells []string) error) (err err
 		if err != nil {
 			return newFileError(KeyNotXLSX)
 		}
-		if err := fn(line, cells); err != nil {
+		inFn = true
+		err = fn(line, cells)
+		inFn = false
+		if err != nil {
 			return err
 		}
 	}
@@ -235,7 +243,14 @@ func listsSheet(f *excelize.File, cols []Column, nrows int) error {
 			return err
 		}
 		for j, v := range c.Values {
-			if err := f.SetCellStr(sheetLists, fmt.Sprintf("%s%d", l, j+2), v.ID); err != nil {
+			ref := fmt.Sprintf("%s%d", l, j+2)
+			var err error
+			if n, convErr := strconv.Atoi(v.ID); c.Kind == KindInt && convErr == nil {
+				err = f.SetCellInt(sheetLists, ref, int64(n)) // numbers, like the cells they validate
+			} else {
+				err = f.SetCellStr(sheetLists, ref, v.ID)
+			}
+			if err != nil {
 				return err
 			}
 		}

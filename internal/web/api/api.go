@@ -17,6 +17,7 @@ import (
 	"khien.vn/khien/internal/errs"
 	"khien.vn/khien/internal/i18n"
 	"khien.vn/khien/internal/job"
+	"khien.vn/khien/internal/system"
 	"khien.vn/khien/internal/unit"
 	"khien.vn/khien/internal/user"
 	"khien.vn/khien/internal/web/respond"
@@ -28,6 +29,7 @@ type Deps struct {
 	Users   *user.Service
 	Audit   *audit.Log
 	Jobs    *job.Runner
+	Systems *system.Service
 	Catalog *i18n.Catalog
 	Logger  *slog.Logger
 	// AuthorizeJob decides access to a job (shared with the UI).
@@ -62,6 +64,8 @@ func (h *Handler) Translate(r *http.Request, key string, args ...any) string {
 func (h *Handler) Handle(fn respond.HandlerFunc) http.Handler {
 	return respond.API(h.Logger, h.Translate, fn)
 }
+
+var errInvalidDate = errs.Invalid("date", "err.date")
 
 // maxBody bounds a JSON request body.
 const maxBody = 1 << 20

@@ -22,7 +22,7 @@ type Stats struct {
 	// MissingLayer[n] counts operating systems lacking layer n (1–4);
 	// MissingAny those lacking at least one.
 	MissingLayer [5]int `json:"missing_layer"`
-	MissingAny   int `json:"missing_any"`
+	MissingAny   int    `json:"missing_any"`
 }
 
 // Add counts one system. latest is the state of its latest dossier ("" for none).

@@ -141,6 +141,20 @@ func (s *Service) Create(ctx context.Context, p *authz.Principal, sys System) (S
 		fmt.Sprintf("code=%s level=%d", sys.Code, sys.ProposedLevel))
 }
 
+// CheckSystem validates a system as Create would (authorisation, fields,
+// profile), without its parent and without writing: imports check every
+// row before writing any.
+func (s *Service) CheckSystem(ctx context.Context, p *authz.Principal, sys System) error {
+	if err := p.Authorize(authz.PermSystemWrite, sys.UnitID); err != nil {
+		return err
+	}
+	if sys.PackID == "" {
+		sys.PackID = s.pack
+	}
+	sys.ParentID = 0
+	return s.check(ctx, p, &sys)
+}
+
 // check validates sys, its parent and its profile, and sets the proposed level.
 func (s *Service) check(ctx context.Context, p *authz.Principal, sys *System) error {
 	if err := sys.Validate(); err != nil {

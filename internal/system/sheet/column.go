@@ -109,16 +109,26 @@ var (
 )
 
 var statusNames = map[system.Status]regulation.Text{
-	system.Planned:   {VI: "Dự kiến xây dựng", EN: "Planned"},
+	system.Planned:   {VI: "Đang thiết kế, xây dựng", EN: "Planned"},
 	system.Operating: {VI: "Đang vận hành", EN: "Operating"},
-	system.Retired:   {VI: "Đã ngừng sử dụng", EN: "Retired"},
+	system.Retired:   {VI: "Đã dừng vận hành", EN: "Retired"},
 }
 
 var hostingNames = map[system.Hosting]regulation.Text{
-	system.OnPremises: {VI: "Tại chỗ (hạ tầng của đơn vị)", EN: "On premises"},
+	system.OnPremises: {VI: "Tại trụ sở", EN: "On premises"},
 	system.DataCentre: {VI: "Trung tâm dữ liệu", EN: "Data centre"},
 	system.Cloud:      {VI: "Điện toán đám mây", EN: "Cloud"},
 	system.Hybrid:     {VI: "Kết hợp", EN: "Hybrid"},
+}
+
+// aliases are other headers read as a column: the shorter or older names
+// people use for it.
+var aliases = map[string][]string{
+	KeyHosting:      {"Hình thức triển khai"},
+	KeyParentCode:   {"Thuộc hệ thống", "Part of system"},
+	KeyOwnerName:    {"Chủ quản hệ thống", "Chủ quản", "Owner"},
+	KeyISUnitName:   {"Đơn vị chuyên trách ATTT", "Đơn vị chuyên trách", "IS unit"},
+	KeyOperatorName: {"Đơn vị vận hành hệ thống"},
 }
 
 // parties are the three organisations of a system, with their key prefix
@@ -129,13 +139,13 @@ var parties = []struct {
 	help   regulation.Text
 	get    func(s *system.System) *system.Party
 }{
-	{"owner_", regulation.Text{VI: "Chủ quản hệ thống", EN: "System owner"},
+	{"owner_", regulation.Text{VI: "Chủ quản hệ thống thông tin", EN: "System owner"},
 		regulation.Text{VI: "Cơ quan, tổ chức chủ quản hệ thống thông tin.", EN: "The organisation that owns the system (chủ quản)."},
 		func(s *system.System) *system.Party { return &s.Owner }},
 	{"operator_", regulation.Text{VI: "Đơn vị vận hành", EN: "Operator"},
 		regulation.Text{VI: "Đơn vị vận hành hệ thống thông tin.", EN: "The organisation that operates the system."},
 		func(s *system.System) *system.Party { return &s.Operator }},
-	{"is_unit_", regulation.Text{VI: "Đơn vị chuyên trách ATTT", EN: "Specialised information-security unit"},
+	{"is_unit_", regulation.Text{VI: "Đơn vị chuyên trách về an toàn thông tin", EN: "Specialised information-security unit"},
 		regulation.Text{VI: "Đơn vị chuyên trách về an toàn thông tin của chủ quản hệ thống.", EN: "The owner's specialised information-security unit."},
 		func(s *system.System) *system.Party { return &s.ISUnit }},
 }
@@ -166,7 +176,7 @@ func Columns(p *regulation.Pack) []Column {
 			Help: t("Mã của đơn vị trong Khiên quản lý hệ thống.", "The code of the Khiên unit the system belongs to.")},
 		{Key: KeyStatus, Header: t("Trạng thái", "Status"), Kind: KindEnum, Required: true, Values: statusValues(),
 			Help: t("Hệ thống đang ở giai đoạn nào.", "Where the system is in its life.")},
-		{Key: KeyHosting, Header: t("Hình thức triển khai", "Hosting"), Kind: KindEnum, Required: true, Values: hostingValues(),
+		{Key: KeyHosting, Header: t("Nơi đặt", "Hosting"), Kind: KindEnum, Required: true, Values: hostingValues(),
 			Help: t("Hệ thống được triển khai ở đâu.", "Where the system runs.")},
 		{Key: KeyParentCode, Header: t("Mã hệ thống cha", "Parent system code"), Kind: KindText, MaxLen: maxCode,
 			Help: t("Khi hệ thống là thành phần của một hệ thống khác: mã của hệ thống đó (đã có trong sổ hoặc ở một dòng khác của tệp này). Để trống nếu không có.",

@@ -6,14 +6,18 @@
 //
 // One system per row. Row 1 holds the Vietnamese headers and row 2 the
 // stable machine keys ("code", "unit_code", "system_type", …); data starts
-// on row 3. Only row 1 is needed when reading: the key row is recognised and
-// skipped when present, and a header may be written as the machine key, the
-// Vietnamese header or the English header, in any case and with or without
-// diacritics. Columns may come in any order; optional columns may be left
-// out. Columns lists them all with their allowed values, which come from
-// the regulation pack (system types, information types, infrastructure
-// scopes, works grades, online public service levels), never from
-// hard-coded lists.
+// on row 3. When reading, the header row is the first of the first ten
+// non-blank rows that names at least two register columns (rows above it,
+// such as a title, are ignored; when none does, the first non-blank row is
+// taken); the key row is recognised and skipped when present. A header may
+// be written as the machine key, the Vietnamese header or the English
+// header, in any case and with or without diacritics. Columns may come in
+// any order; optional columns may be left out, and so may unknown ones be
+// present (a file problem, their cells ignored). Blank rows, and rows blank
+// in every register column, are skipped. Columns lists every column with
+// its allowed values, which come from the regulation pack (system types,
+// information types, infrastructure scopes, works grades, online public
+// service levels), never from hard-coded lists.
 //
 // Values: an enumerated cell holds the pack id or its Vietnamese or English
 // name; info_types holds a list separated by "," or ";"; yes/no cells accept

@@ -42,7 +42,7 @@ func newParser(p *regulation.Pack) *parser {
 	ps := &parser{pack: p, cols: Columns(p), alias: map[string]int{}, noHeader: map[int]bool{}}
 	ps.values = make([]map[string]string, len(ps.cols))
 	for i, c := range ps.cols {
-		for _, a := range []string{c.Key, c.Header.VI, c.Header.EN} {
+		for _, a := range append([]string{c.Key, c.Header.VI, c.Header.EN}, aliases[c.Key]...) {
 			if f := fold(a); f != "" {
 				if _, dup := ps.alias[f]; !dup {
 					ps.alias[f] = i

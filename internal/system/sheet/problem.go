@@ -175,6 +175,7 @@ const (
 	// For callers resolving codes (Row.AddProblem).
 	KeyUnknownUnit   = "sheet.unknown_unit"   // args: code
 	KeyUnknownParent = "sheet.unknown_parent" // args: code
+	KeyWriteFailed   = "sheet.write_failed"   // args: error text
 )
 
 // messages holds the Vietnamese and English text of every key, as fmt
@@ -220,19 +221,21 @@ var messages = map[string]regulation.Text{
 		VI: "Có độ mật nhưng loại thông tin không gồm %s.",
 		EN: "A classification grade is given, but the information processed does not include %s.",
 	},
-	KeyProfile: {VI: "%q không hợp lệ với gói quy định.", EN: "%q is not valid for the regulation pack."},
+	KeyProfile: {VI: "%q không hợp lệ với bộ quy định.", EN: "%q is not valid for the regulation pack."},
 
 	KeyUnknownUnit:   {VI: "Không có đơn vị nào có mã %q.", EN: "No unit has the code %q."},
 	KeyUnknownParent: {VI: "Không có hệ thống nào có mã %q, trong sổ đăng ký hoặc trong tệp này.", EN: "No system has the code %q, in the register or in this file."},
+	KeyWriteFailed:   {VI: "Không ghi được hệ thống này: %s", EN: "This system could not be written: %s"},
 
 	// The keys of system.System.Validate, for the rare case one of its
-	// checks is not mirrored here.
-	"err.system_code":    {VI: "Mã hệ thống phải dài từ 1 đến 64 ký tự, không có khoảng trắng hoặc dấu /.", EN: "The system code must be 1 to 64 characters, without spaces or slashes."},
-	"err.system_name":    {VI: "Hãy nhập tên hệ thống, tối đa 300 ký tự.", EN: "Enter a system name of up to 300 characters."},
-	"err.system_status":  {VI: "Trạng thái %q không hợp lệ.", EN: "Unknown status %q."},
-	"err.system_hosting": {VI: "Hình thức triển khai %q không hợp lệ.", EN: "Unknown hosting %q."},
-	"err.system_parent":  {VI: "Hệ thống không thể là hệ thống cha của chính nó.", EN: "A system cannot be its own parent."},
-	"err.too_long":       {VI: "Nội dung quá dài.", EN: "The text is too long."},
+	// checks is not mirrored here; the same texts as the web catalogue.
+	"err.system_code":          {VI: "Mã hệ thống từ 1 đến 64 ký tự, không có dấu cách hay dấu gạch chéo.", EN: "The system code must be 1 to 64 characters without spaces or slashes."},
+	"err.system_name":          {VI: "Nhập tên hệ thống, tối đa 300 ký tự.", EN: "Enter a system name of up to 300 characters."},
+	"err.system_status":        {VI: "Trạng thái %s không xác định.", EN: "Unknown status %s."},
+	"err.system_hosting":       {VI: "Nơi đặt %s không xác định.", EN: "Unknown hosting %s."},
+	"err.system_parent":        {VI: "Hệ thống cha không tồn tại hoặc tạo thành vòng lặp.", EN: "The parent system does not exist or would make a cycle."},
+	"err.system_monitoring_by": {VI: "Giám sát do đơn vị tự thực hiện hoặc do nhà cung cấp.", EN: "Monitoring is either in-house or by a provider."},
+	"err.too_long":             {VI: "Nội dung quá dài.", EN: "The text is too long."},
 }
 
 // message formats the texts of key; an unknown key gives the key itself.

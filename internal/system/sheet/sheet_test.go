@@ -356,7 +356,7 @@ func TestParseCSV_formats(t *testing.T) {
 			"HT1,Hệ thống quản lý văn bản,U1,operating,cloud,internal,\"public, private\",10000,0,yes,no,Sở Tài chính",
 		), 2},
 		{"semicolon_bom_vietnamese_headers", append([]byte("\xEF\xBB\xBF"), csvBytes(
-			"MÃ HỆ THỐNG;tên hệ thống;Ma don vi;Trạng Thái;hình thức TRIỂN KHAI;Loai he thong;Loại thông tin được xử lý;"+
+			"MÃ HỆ THỐNG;tên hệ thống;Ma don vi;Trạng Thái;NƠI ĐẶT;Loai he thong;Loại thông tin được xử lý;"+
 				"Số người sử dụng có thông tin riêng, thông tin cá nhân được xử lý;muc do dich vu cong truc tuyen;YÊU CẦU VẬN HÀNH 24/7;"+
 				"Thuộc ngành nghề kinh doanh có điều kiện;Chủ quản hệ thống",
 			"HT1;Hệ thống quản lý văn bản;U1;Đang vận hành;Điện toán đám mây;Hệ thống thông tin phục vụ hoạt động nội bộ;"+
@@ -372,7 +372,7 @@ func TestParseCSV_formats(t *testing.T) {
 		), 4},
 		{"nfd_text_sep_line_lone_cr", []byte(nfd(
 			"sep=;\r" +
-				"Mã hệ thống;Tên hệ thống;Mã đơn vị;Trạng thái;Hình thức triển khai;Loại hệ thống;Loại thông tin được xử lý;data_subjects;" +
+				"Mã hệ thống;Tên hệ thống;Mã đơn vị;Trạng thái;Nơi đặt;Loại hệ thống;Loại thông tin được xử lý;data_subjects;" +
 				"online_public_service_level;requires_24x7;conditional_business_line;owner_name\r" +
 				"HT1;Hệ thống quản lý văn bản;U1;operating;cloud;internal;public,private; 10 000 ;0;Có;KHÔNG;Sở Tài chính\r")), 2},
 		{"header_with_key_in_brackets", csvBytes(
@@ -508,7 +508,7 @@ func TestParse_problems(t *testing.T) {
 		{
 			name: "title_rows_above_the_header",
 			lines: []string{"ỦY BAN NHÂN DÂN TỈNH A,,,", "SỔ ĐĂNG KÝ HỆ THỐNG THÔNG TIN", "(kèm theo Công văn số 12/STTTT)", "",
-				"Mã hệ thống,Tên hệ thống,Mã đơn vị,Trạng thái,Hình thức triển khai,Loại hệ thống", "A,Một,U,planned,cloud,other"},
+				"Mã hệ thống,Tên hệ thống,Mã đơn vị,Trạng thái,Nơi đặt,Loại hệ thống", "A,Một,U,planned,cloud,other"},
 			wantCount: 1,
 		},
 		{
@@ -618,7 +618,7 @@ func TestParseXLSX_workbook(t *testing.T) {
 	must(f.SetCellStr("Ghi chú", "A1", "not the register"))
 	_, err := f.NewSheet("SYSTEMS")
 	must(err)
-	must(f.SetSheetRow("SYSTEMS", "A1", &[]any{"Mã hệ thống", "Tên hệ thống", "Mã đơn vị", "Trạng thái", "Hình thức triển khai", "Loại hệ thống",
+	must(f.SetSheetRow("SYSTEMS", "A1", &[]any{"Mã hệ thống", "Tên hệ thống", "Mã đơn vị", "Trạng thái", "Nơi đặt", "Loại hệ thống",
 		"data_subjects", "online_public_service_level", "requires_24x7", "national_e_government"}))
 	must(f.SetSheetRow("SYSTEMS", "A2", &[]any{"A", "Một", "U", "operating", "cloud", "citizen_business", 15000, 3, true, false}))
 	// Rows 3 and 4 missing: the next row keeps its spreadsheet number.
@@ -760,4 +760,40 @@ func TestParse_bounded(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestColumns_headersUnambiguous checks that no header, in any case and
+// with or without diacritics, names two columns: each reads as its own.
+func TestColumns_headersUnambiguous(t *testing.T) {
+	p := pack(t)
+	cols := sheet.Columns(p)
+	for _, c := range cols {
+		for _, h := range []string{c.Key, c.Header.VI, c.Header.EN, strings.ToUpper(c.Header.VI), norm.NFD.String(c.Header.VI)} {
+			// The keys, with this column's replaced by h: the file must
+			// still read cleanly.
+			var header []string
+			for _, cc := range cols {
+				if cc.Key == c.Key {
+					header = append(header, h)
+				} else {
+					header = append(header, cc.Key)
+				}
+			}
+			rep, err := sheet.ParseCSV(strings.NewReader(strings.Join(quoteAll(header), ",")+"\n"), p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(rep.FileProblems) != 0 {
+				t.Errorf("header %q: %v", h, rep.FileProblems)
+			}
+		}
+	}
+}
+
+func quoteAll(ss []string) []string {
+	out := make([]string, len(ss))
+	for i, s := range ss {
+		out[i] = `"` + strings.ReplaceAll(s, `"`, `""`) + `"`
+	}
+	return out
 }

@@ -43,6 +43,7 @@ func commands() []command {
 		{"audit", "audit log: verify", runAudit},
 		{"config", "configuration: check, dump", runConfig},
 		{"regulation", "regulation packs: list, validate DIR", runRegulation},
+		{"systems", "information-system register: import FILE, export FILE, classify [CODE]", runSystems},
 		{"version", "print the version", runVersion},
 	}
 }

@@ -237,3 +237,30 @@ func TestServeTLS(t *testing.T) {
 		t.Errorf("self-signed certificate not kept: %v", err)
 	}
 }
+
+func TestSystemsCommands(t *testing.T) {
+	dir := t.TempDir()
+	_, stop := startCLI(t, "demo", "--data", dir, "--listen", "127.0.0.1:0")
+	stop()
+	data := []string{"--data", dir}
+	out := filepath.Join(t.TempDir(), "register.csv")
+	code, stdout, stderr := runCLI(t, nil, append([]string{"systems", "export"}, append(data, out)...)...)
+	if code != exitOK || !strings.Contains(stdout, "exported 3 systems") {
+		t.Fatalf("export: %d %s %s", code, stdout, stderr)
+	}
+	code, stdout, _ = runCLI(t, nil, append([]string{"systems", "import"}, append(data, out)...)...)
+	if code != exitOK || !strings.Contains(stdout, "0 created, 3 updated") {
+		t.Errorf("re-import of the export: %d %s", code, stdout)
+	}
+	b, _ := os.ReadFile(out)
+	bad := filepath.Join(t.TempDir(), "bad.csv")
+	_ = os.WriteFile(bad, []byte(strings.Replace(string(b), "operating", "exploding", 1)), 0o600)
+	code, stdout, _ = runCLI(t, nil, append([]string{"systems", "import"}, append(data, bad)...)...)
+	if code != exitFailure || !strings.Contains(stdout, "nothing imported") || !strings.Contains(stdout, "exploding") {
+		t.Errorf("bad import: %d %s", code, stdout)
+	}
+	code, stdout, _ = runCLI(t, nil, append([]string{"systems", "classify"}, append(data, "TRADING")...)...)
+	if code != exitOK || !strings.Contains(stdout, "TRADING") || !strings.Contains(stdout, "85-9.2") {
+		t.Errorf("classify: %d %s", code, stdout)
+	}
+}

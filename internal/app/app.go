@@ -123,6 +123,11 @@ func newCore(cfg config.Config, logger *slog.Logger, be Backend) (*Core, error) 
 	if err != nil {
 		return nil, fmt.Errorf("load regulation packs: %w", err)
 	}
+	if cfg.Regulation.Dir != "" {
+		if err := packs.Override(cfg.Regulation.Dir); err != nil {
+			return nil, fmt.Errorf("load regulation packs from %s: %w", cfg.Regulation.Dir, err)
+		}
+	}
 	systems, err := system.NewService(be, be, packs, log, DefaultPack)
 	if err != nil {
 		return nil, err

@@ -29,6 +29,14 @@ type Config struct {
 	Auth Auth `yaml:"auth"`
 	// HTTP holds the limits of the HTTP server.
 	HTTP HTTP `yaml:"http"`
+	// Regulation configures the regulation packs.
+	Regulation Regulation `yaml:"regulation"`
+}
+
+// Regulation configures the regulation packs (versioned legal data).
+type Regulation struct {
+	// Dir holds pack files that replace embedded packs of the same id or add new ones.
+	Dir string `yaml:"dir" doc:"directory of regulation pack YAML files that replace the embedded packs of the same id, or add packs (checked with khien regulation validate DIR)"`
 }
 
 // Database selects and configures the relational state store.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 
 	"khien.vn/khien/internal/authz"
 	"khien.vn/khien/internal/errs"
@@ -34,6 +35,8 @@ type Result struct {
 // unless all rows pass. Then it creates new systems and updates those whose
 // code exists, parents before components. unitID resolves a unit code.
 func Import(ctx context.Context, reg Importer, p *authz.Principal, rep Report, unitID func(code string) (int64, bool)) (Result, error) {
+	// The rows are copied: the problems found here must not change the caller's report.
+	rep.Rows = slices.Clone(rep.Rows)
 	res := Result{Report: rep}
 	if !rep.OK() {
 		return res, nil

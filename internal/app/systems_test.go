@@ -3,7 +3,10 @@ package app_test
 import (
 	"context"
 	"errors"
+	"net/http"
+	"net/url"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -162,5 +165,35 @@ func TestSystemLevelAndDossierWorkflow(t *testing.T) {
 	doc, err := a.core.Systems.Explanation(ctx, owner, d.ID)
 	if err != nil || len(doc.Blocks) < 10 {
 		t.Fatalf("explanation: %d blocks, %v", len(doc.Blocks), err)
+	}
+}
+
+// The system form carries the 4-layer status; the page shows what is missing.
+func TestSystemFormLayers(t *testing.T) {
+	a := startApp(t, nil)
+	it := a.mkUnit(1, "IT")
+	a.mkUser("owner", authz.RoleSystemOwner, it.ID)
+	b := a.browser()
+	b.login("owner", testPassword)
+	form := url.Values{"code": {"WEB"}, "name": {"Cổng dịch vụ"}, "unit_id": {itoa(it.ID)}, "status": {"operating"}, "hosting": {"cloud"},
+		"system_type": {"internal"}, "info_types": {"public"}, "on_site_team": {"Tổ vận hành"}, "monitoring_by": {"provider"},
+		"monitoring_provider": {"SOC Việt"}, "monitoring_until": {"2099-12-31"}, "assessor": {"Công ty Đánh giá"}, "next_assessment": {"2099-06-30"}}
+	r := b.post("/systems", form)
+	if r.status != http.StatusSeeOther {
+		t.Fatalf("create: %d %s", r.status, r.body)
+	}
+	s, err := a.core.Backend.GetSystemByCode(context.Background(), "WEB")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Layers.MonitoringProvider != "SOC Việt" || s.Layers.NextAssessment.IsZero() || s.ProposedLevel != 1 {
+		t.Fatalf("stored %+v level %d", s.Layers, s.ProposedLevel)
+	}
+	if got := s.Layers.Missing(time.Now()); len(got) != 1 || got[0] != 4 {
+		t.Errorf("missing layers %v, want [4]", got)
+	}
+	page := b.get(r.header.Get("Location"))
+	if page.status != 200 || !strings.Contains(string(page.body), "SOC Việt") {
+		t.Errorf("system page: %d", page.status)
 	}
 }

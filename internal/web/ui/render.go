@@ -134,6 +134,12 @@ func (h *Handler) funcs(lang string) template.FuncMap {
 			}
 			return t.In(h.Location).Format("02/01/2006")
 		},
+		"isoDate": func(t time.Time) string {
+			if t.IsZero() {
+				return ""
+			}
+			return t.In(h.Location).Format(time.DateOnly)
+		},
 		"tri": func(name, value, yes, no string) triSelect {
 			return triSelect{Name: name, Value: value, Yes: yes, No: no}
 		},

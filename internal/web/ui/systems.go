@@ -177,7 +177,21 @@ func (h *Handler) EditSystemForm(w http.ResponseWriter, r *http.Request) error {
 }
 
 // systemFromForm reads the system form into s (keeping what the form does not carry).
-func systemFromForm(r *http.Request, s *system.System) {
+func (h *Handler) systemFromForm(r *http.Request, s *system.System) {
+	date := func(name string) time.Time {
+		t, err := time.ParseInLocation(time.DateOnly, r.PostFormValue(name), h.Location)
+		if err != nil {
+			return time.Time{}
+		}
+		return t.UTC()
+	}
+	s.Layers = system.Layers{
+		OnSiteTeam: strings.TrimSpace(r.PostFormValue("on_site_team")), OnSiteContact: strings.TrimSpace(r.PostFormValue("on_site_contact")),
+		MonitoringBy: r.PostFormValue("monitoring_by"), MonitoringProvider: strings.TrimSpace(r.PostFormValue("monitoring_provider")),
+		MonitoringFrom: date("monitoring_from"), MonitoringUntil: date("monitoring_until"),
+		Assessor: strings.TrimSpace(r.PostFormValue("assessor")), LastAssessment: date("last_assessment"), NextAssessment: date("next_assessment"),
+		NationalConnected: r.PostFormValue("national_connected") == "1", NationalSince: date("national_since"),
+	}
 	s.Code, s.Name = r.PostFormValue("code"), r.PostFormValue("name")
 	s.UnitID, s.ParentID = parseID(r.PostFormValue("unit_id")), max(parseID(r.PostFormValue("parent_id")), 0)
 	s.Status, s.Hosting = system.Status(r.PostFormValue("status")), system.Hosting(r.PostFormValue("hosting"))
@@ -228,7 +242,7 @@ func (h *Handler) CreateSystem(w http.ResponseWriter, r *http.Request) error {
 		return errs.Invalid("", "err.invalid")
 	}
 	var s system.System
-	systemFromForm(r, &s)
+	h.systemFromForm(r, &s)
 	created, err := h.Systems.Create(r.Context(), respond.Principal(r), s)
 	if err != nil {
 		if flash, status, ok := formErr(h, r, err); ok {
@@ -250,7 +264,7 @@ func (h *Handler) UpdateSystem(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	systemFromForm(r, &s)
+	h.systemFromForm(r, &s)
 	if _, err := h.Systems.Update(r.Context(), p, s); err != nil {
 		if flash, status, ok := formErr(h, r, err); ok {
 			return h.systemFormPage(w, r, status, systemFormPage{Form: s}, flash)

@@ -197,3 +197,24 @@ func TestSystemFormLayers(t *testing.T) {
 		t.Errorf("system page: %d", page.status)
 	}
 }
+
+func TestFocalPoints(t *testing.T) {
+	a := startApp(t, nil)
+	it := a.mkUnit(1, "IT")
+	other := a.mkUnit(1, "OT")
+	a.mkUser("owner", authz.RoleSystemOwner, it.ID)
+	b := a.browser()
+	b.login("owner", testPassword)
+	if r := b.post("/focal-points", url.Values{"unit_id": {itoa(it.ID)}, "name": {"Lê Thị Mai"}, "phone": {"0912 345 678"}}); r.status != http.StatusSeeOther {
+		t.Fatalf("add: %d", r.status)
+	}
+	if r := b.post("/focal-points", url.Values{"unit_id": {itoa(it.ID)}, "name": {"Không liên lạc"}}); r.status != http.StatusBadRequest {
+		t.Errorf("without phone or e-mail: %d", r.status)
+	}
+	if r := b.post("/focal-points", url.Values{"unit_id": {itoa(other.ID)}, "name": {"X"}, "phone": {"1"}}); r.status != http.StatusForbidden {
+		t.Errorf("in another unit: %d", r.status)
+	}
+	if r := b.get("/focal-points"); r.status != 200 || !strings.Contains(string(r.body), "Lê Thị Mai") {
+		t.Errorf("list: %d", r.status)
+	}
+}

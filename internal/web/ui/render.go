@@ -58,7 +58,7 @@ type Handler struct {
 // pageNames are the page templates; each is parsed with layout.html.
 var pageNames = []string{"login", "login_mfa", "password", "home", "units", "unit", "users", "user_form",
 	"secret", "audit", "jobs", "job", "profile", "mfa_setup", "error",
-	"systems", "system", "system_form", "dossier", "readiness", "systems_import"}
+	"systems", "system", "system_form", "dossier", "readiness", "systems_import", "focal_points"}
 
 // partials are shared templates some pages include.
 var partials = map[string][]string{"home": {"audit_table"}, "audit": {"audit_table"}}

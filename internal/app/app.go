@@ -58,6 +58,7 @@ type Core struct {
 	Users   *user.Service
 	Jobs    *job.Runner
 	Systems *system.Service
+	Assets  *asset.Service
 	Packs   *regulation.Registry
 	Catalog *i18n.Catalog
 }
@@ -133,7 +134,7 @@ func newCore(cfg config.Config, logger *slog.Logger, be Backend) (*Core, error) 
 		return nil, err
 	}
 	c := &Core{Config: cfg, Logger: logger, Backend: be, Audit: log, Units: units, Users: users, Jobs: jobs,
-		Systems: systems, Packs: packs, Catalog: cat}
+		Systems: systems, Assets: asset.NewService(be, systems, log), Packs: packs, Catalog: cat}
 	c.registerJobs()
 	return c, nil
 }

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"khien.vn/khien/internal/asset"
 	"khien.vn/khien/internal/authz"
 	"khien.vn/khien/internal/job"
 	"khien.vn/khien/internal/regulation"
@@ -28,6 +29,7 @@ type authzFixture struct {
 	jobA, jobB         int64
 	sysA, sysB         int64
 	dossierA, dossierB int64
+	assetA, assetB     int64
 	seq                int
 	ownTokenID         map[authz.Role]func() int64
 	otherTokenID       func() int64
@@ -149,6 +151,21 @@ var routeCases = map[string]routeCase{
 		return "POST", "/api/v1/dossiers/" + id(f.freshDossier(in, system.ActSubmit)) + "/return", map[string]any{"note": "thiếu sơ đồ mạng"}
 	}},
 	"GET /api/v1/readiness": {perm: authz.PermSystemRead, scope: "list", req: get("/api/v1/readiness")},
+	"GET /api/v1/assets": {perm: authz.PermSystemRead, scope: "list", req: get("/api/v1/assets"),
+		leak: func(f *authzFixture) string { return `"name":"ASSET-B"` }},
+	"POST /api/v1/assets": {perm: authz.PermSystemWrite, scope: "unit", req: func(f *authzFixture, _ authz.Role, in bool) (string, string, any) {
+		return "POST", "/api/v1/assets", map[string]any{"unit_id": f.unitFor(in), "kind": "host", "name": fmt.Sprintf("h%d", f.next()),
+			"identifiers": []map[string]string{{"type": "ip", "value": "10.0.0.1"}}}
+	}},
+	"GET /api/v1/assets/{id}": {perm: authz.PermSystemRead, scope: "unit", req: func(f *authzFixture, _ authz.Role, in bool) (string, string, any) {
+		return "GET", "/api/v1/assets/" + id(f.assetFor(in)), nil
+	}},
+	"PATCH /api/v1/assets/{id}": {perm: authz.PermSystemWrite, scope: "unit", req: func(f *authzFixture, _ authz.Role, in bool) (string, string, any) {
+		return "PATCH", "/api/v1/assets/" + id(f.assetFor(in)), map[string]any{"description": fmt.Sprintf("d%d", f.next())}
+	}},
+	"DELETE /api/v1/assets/{id}": {perm: authz.PermSystemWrite, scope: "unit", req: func(f *authzFixture, _ authz.Role, in bool) (string, string, any) {
+		return "DELETE", "/api/v1/assets/" + id(f.freshAsset(in, "")), nil
+	}},
 	"DELETE /api/v1/tokens/{id}": {perm: authz.PermSelf, scope: "own", req: func(f *authzFixture, role authz.Role, in bool) (string, string, any) {
 		if in {
 			return "DELETE", "/api/v1/tokens/" + id(f.ownTokenID[role]()), nil
@@ -202,6 +219,25 @@ func (f *authzFixture) freshDossier(in bool, steps ...system.Action) int64 {
 	return d.ID
 }
 
+func (f *authzFixture) assetFor(in bool) int64 {
+	if in {
+		return f.assetA
+	}
+	return f.assetB
+}
+
+// freshAsset adds a host in unit A (in) or B, as the system.
+func (f *authzFixture) freshAsset(in bool, name string) int64 {
+	if name == "" {
+		name = fmt.Sprintf("host-%d", f.next())
+	}
+	a, err := f.app.core.Assets.Save(context.Background(), authz.System(), asset.Asset{UnitID: f.unitFor(in), Kind: asset.Host, Name: name})
+	if err != nil {
+		panic(err)
+	}
+	return a.ID
+}
+
 func (f *authzFixture) jobFor(in bool) int64 {
 	if in {
 		return f.jobA
@@ -245,6 +281,7 @@ func TestAPIAuthorization(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.jobA, f.jobB = jobA.ID, jobB.ID
+	f.assetA, f.assetB = f.freshAsset(true, "ASSET-A"), f.freshAsset(false, "ASSET-B")
 	for _, in := range []bool{true, false} {
 		code := "SYS-A"
 		if !in {

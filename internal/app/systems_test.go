@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"khien.vn/khien/internal/asset"
 	"khien.vn/khien/internal/authz"
 	"khien.vn/khien/internal/errs"
 	"khien.vn/khien/internal/regulation"
@@ -216,5 +217,44 @@ func TestFocalPoints(t *testing.T) {
 	}
 	if r := b.get("/focal-points"); r.status != 200 || !strings.Contains(string(r.body), "Lê Thị Mai") {
 		t.Errorf("list: %d", r.status)
+	}
+}
+
+// Assets are registered with their identifiers and linked to systems in scope only.
+func TestAssets(t *testing.T) {
+	a := startApp(t, nil)
+	it := a.mkUnit(1, "IT")
+	ot := a.mkUnit(1, "OT")
+	a.mkUser("owner", authz.RoleSystemOwner, it.ID)
+	ctx := context.Background()
+	mine, err := a.core.Systems.Create(ctx, authz.System(), system.System{UnitID: it.ID, Code: "ERP", Name: "ERP", Status: system.Operating,
+		Hosting: system.OnPremises, Profile: regulation.Profile{SystemType: "internal", InfoTypes: []string{"private"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	theirs, err := a.core.Systems.Create(ctx, authz.System(), system.System{UnitID: ot.ID, Code: "SCADA", Name: "SCADA", Status: system.Operating,
+		Hosting: system.OnPremises, Profile: regulation.Profile{SystemType: "internal", InfoTypes: []string{"public"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := a.browser()
+	b.login("owner", testPassword)
+	r := b.post("/assets", url.Values{"name": {"erp-db01"}, "kind": {"database"}, "unit_id": {itoa(it.ID)},
+		"identifiers": {"erp-db01\n10.10.1.5, 10.10.1.0/24"}, "system_ids": {itoa(mine.ID)}})
+	if r.status != http.StatusSeeOther {
+		t.Fatalf("create asset: %d %s", r.status, r.body)
+	}
+	list, err := a.core.Assets.List(ctx, authz.System(), asset.Filter{SystemID: mine.ID})
+	if err != nil || len(list) != 1 || len(list[0].Identifiers) != 3 || !list[0].Matches("10.10.1.77") {
+		t.Fatalf("assets of ERP: %+v %v", list, err)
+	}
+	if r := b.post("/assets", url.Values{"name": {"x"}, "kind": {"host"}, "unit_id": {itoa(it.ID)}, "identifiers": {"10.0.0.300"}}); r.status != http.StatusBadRequest {
+		t.Errorf("bad identifier: %d", r.status)
+	}
+	if r := b.post("/assets", url.Values{"name": {"x"}, "kind": {"host"}, "unit_id": {itoa(it.ID)}, "system_ids": {itoa(theirs.ID)}}); r.status != http.StatusForbidden {
+		t.Errorf("link to an out-of-scope system: %d", r.status)
+	}
+	if page := b.get("/assets"); page.status != 200 || !strings.Contains(string(page.body), "10.10.1.0/24") {
+		t.Errorf("asset list: %d", page.status)
 	}
 }

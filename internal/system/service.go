@@ -62,6 +62,12 @@ func (s *Service) record(ctx context.Context, p *authz.Principal, action string,
 
 func sysTarget(id int64) string { return "system:" + strconv.FormatInt(id, 10) }
 
+// SystemUnit returns the unit of a system (for packages that link to systems).
+func (s *Service) SystemUnit(ctx context.Context, id int64) (int64, error) {
+	sys, err := s.store.GetSystem(ctx, id)
+	return sys.UnitID, err
+}
+
 // Get returns a system p may see.
 func (s *Service) Get(ctx context.Context, p *authz.Principal, id int64) (System, error) {
 	sys, err := s.store.GetSystem(ctx, id)

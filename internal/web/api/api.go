@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"strconv"
 
+	"khien.vn/khien/internal/asset"
 	"khien.vn/khien/internal/audit"
 	"khien.vn/khien/internal/authz"
 	"khien.vn/khien/internal/errs"
@@ -30,6 +31,7 @@ type Deps struct {
 	Audit   *audit.Log
 	Jobs    *job.Runner
 	Systems *system.Service
+	Assets  *asset.Service
 	Catalog *i18n.Catalog
 	Logger  *slog.Logger
 	// AuthorizeJob decides access to a job (shared with the UI).

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"khien.vn/khien/internal/asset"
 	"khien.vn/khien/internal/audit"
 	"khien.vn/khien/internal/authz"
 	"khien.vn/khien/internal/i18n"
@@ -39,6 +40,7 @@ type Deps struct {
 	Audit   *audit.Log
 	Jobs    *job.Runner
 	Systems *system.Service
+	Assets  *asset.Service
 	Catalog *i18n.Catalog
 	Static  *assets.Static
 	Logger  *slog.Logger
@@ -58,7 +60,7 @@ type Handler struct {
 // pageNames are the page templates; each is parsed with layout.html.
 var pageNames = []string{"login", "login_mfa", "password", "home", "units", "unit", "users", "user_form",
 	"secret", "audit", "jobs", "job", "profile", "mfa_setup", "error",
-	"systems", "system", "system_form", "dossier", "readiness", "systems_import", "focal_points"}
+	"systems", "system", "system_form", "dossier", "readiness", "systems_import", "focal_points", "assets"}
 
 // partials are shared templates some pages include.
 var partials = map[string][]string{"home": {"audit_table"}, "audit": {"audit_table"}}

@@ -1,6 +1,7 @@
 package app_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"net/http"
@@ -256,5 +257,19 @@ func TestAssets(t *testing.T) {
 	}
 	if page := b.get("/assets"); page.status != 200 || !strings.Contains(string(page.body), "10.10.1.0/24") {
 		t.Errorf("asset list: %d", page.status)
+	}
+}
+
+func TestReadinessExport(t *testing.T) {
+	a := startApp(t, nil)
+	a.mkUser("lead", authz.RoleSecurityLead, 1)
+	b := a.browser()
+	b.login("lead", testPassword)
+	r := b.get("/readiness.xlsx")
+	if r.status != 200 || !bytes.HasPrefix(r.body, []byte("PK")) || !strings.Contains(r.header.Get("Content-Type"), "spreadsheetml") {
+		t.Fatalf("readiness.xlsx: %d %q", r.status, r.header.Get("Content-Type"))
+	}
+	if r := b.get("/readiness"); r.status != 200 || !strings.Contains(string(r.body), "<svg class=\"chart\"") {
+		t.Errorf("dashboard: %d", r.status)
 	}
 }

@@ -97,6 +97,7 @@ func (s *Server) routeTable() []Route {
 		auth("POST", "/profile/tokens", u.CreateToken),
 		auth("POST", "/profile/tokens/{id}/delete", u.DeleteToken),
 		auth("GET", "/readiness", u.Readiness),
+		auth("GET", "/readiness.xlsx", u.ReadinessXLSX),
 		auth("GET", "/assets", u.AssetList),
 		auth("POST", "/assets", u.SaveAsset),
 		auth("GET", "/assets/{id}", u.AssetList),

@@ -1,13 +1,16 @@
 package ui
 
 import (
+	"bytes"
 	"html/template"
 	"net/http"
+	"strings"
 	"time"
 
 	"khien.vn/khien/internal/authz"
 	"khien.vn/khien/internal/regulation"
 	"khien.vn/khien/internal/system"
+	"khien.vn/khien/internal/system/sheet"
 	"khien.vn/khien/internal/unit"
 	"khien.vn/khien/internal/web/respond"
 )
@@ -31,11 +34,48 @@ type readinessPage struct {
 	States       []system.DossierState
 }
 
+// ReadinessXLSX exports the dashboard's per-unit table.
+func (h *Handler) ReadinessXLSX(w http.ResponseWriter, r *http.Request) error {
+	rec := &captureRows{}
+	if err := h.readiness(w, r, rec); err != nil {
+		return err
+	}
+	header := []string{h.Translate(r, "users.unit"), h.Translate(r, "readiness.operating"), h.Translate(r, "readiness.approved"),
+		"%", h.Translate(r, "readiness.overdue")}
+	for _, st := range rec.page.States {
+		header = append(header, h.Translate(r, "dossierstate."+string(st)))
+	}
+	header = append(header, h.Translate(r, "readiness.missing_any"), h.Translate(r, "systems.needs_review"), h.Translate(r, "systems.redetermine"))
+	var rows [][]any
+	for _, row := range rec.page.Rows {
+		line := []any{strings.Repeat("  ", row.Depth) + row.Name, row.Stats.Operating, row.Stats.Approved, row.Stats.ApprovedShare(), row.Stats.Overdue}
+		for _, st := range rec.page.States {
+			line = append(line, row.Stats.ByState[st])
+		}
+		rows = append(rows, append(line, row.Stats.MissingAny, row.Stats.NeedsReview, row.Stats.Redetermine))
+	}
+	var buf bytes.Buffer
+	if err := sheet.WriteTableXLSX(&buf, "Chi thi 09", header, rows); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+	w.Header().Set("Content-Disposition", `attachment; filename="khien-san-sang-chi-thi-09.xlsx"`)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+// captureRows receives the dashboard's view model instead of rendering it.
+type captureRows struct{ page readinessPage }
+
 // Readiness is the Directive 09/CT-TTg dashboard: per unit (rolled up over
 // its member units) and in total, the share of operating systems with an
 // approved level, dossiers by state, systems overdue against the deadline,
 // missing 4-layer layers and the distribution of approved levels.
 func (h *Handler) Readiness(w http.ResponseWriter, r *http.Request) error {
+	return h.readiness(w, r, nil)
+}
+
+func (h *Handler) readiness(w http.ResponseWriter, r *http.Request, capture *captureRows) error {
 	ctx := r.Context()
 	p := respond.Principal(r)
 	if err := p.Authorize(authz.PermSystemRead, 0); err != nil {
@@ -104,6 +144,10 @@ func (h *Handler) Readiness(w http.ResponseWriter, r *http.Request) error {
 		layers = append(layers, Bar{Label: h.Translate(r, "layers.l"+string(rune('0'+l))+"_short"), Value: v.Total.MissingLayer[l], Class: "bad"})
 	}
 	v.LayersChart = barChart(h.Translate(r, "readiness.missing_layers"), layers)
+	if capture != nil {
+		capture.page = v
+		return nil
+	}
 	return h.render(w, r, http.StatusOK, "readiness", v)
 }
 

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"khien.vn/khien/internal/asset"
 	"khien.vn/khien/internal/authz"
 	"khien.vn/khien/internal/job"
 	"khien.vn/khien/internal/regulation"
@@ -110,6 +111,26 @@ func (c *Core) seedSystems(ctx context.Context, root, hn, hcm unit.Unit) error {
 			return fmt.Errorf("seed system %s: %w", s.Code, err)
 		}
 		created = append(created, cs)
+	}
+	for _, a := range []asset.Asset{
+		{UnitID: hcm.ID, Kind: asset.Application, Name: "Ứng dụng giao dịch trực tuyến", SystemIDs: []int64{created[0].ID},
+			Identifiers: []asset.Identifier{{Type: asset.FQDN, Value: "trade.demo-securities.vn"}, {Type: asset.CIDR, Value: "10.20.0.0/24"}}},
+		{UnitID: hcm.ID, Kind: asset.Database, Name: "CSDL lệnh giao dịch", SystemIDs: []int64{created[0].ID},
+			Identifiers: []asset.Identifier{{Type: asset.Hostname, Value: "trade-db01"}, {Type: asset.IP, Value: "10.20.0.11"}}},
+		{UnitID: hn.ID, Kind: asset.Host, Name: "Máy chủ thư điện tử", SystemIDs: []int64{created[1].ID},
+			Identifiers: []asset.Identifier{{Type: asset.Hostname, Value: "mail01"}, {Type: asset.IP, Value: "10.10.1.25"}}},
+	} {
+		if _, err := c.Assets.Save(ctx, sys, a); err != nil {
+			return fmt.Errorf("seed asset %s: %w", a.Name, err)
+		}
+	}
+	for _, f := range []system.FocalPoint{
+		{UnitID: root.ID, Name: "Nguyễn Văn An", Role: "Trưởng phòng An toàn thông tin", Phone: "024 3900 0001", Email: "attt@demo-securities.vn"},
+		{UnitID: hcm.ID, Name: "Lê Minh Châu", Role: "Cán bộ giám sát an toàn thông tin", Phone: "028 3900 0002"},
+	} {
+		if _, err := c.Systems.SaveFocalPoint(ctx, sys, f); err != nil {
+			return fmt.Errorf("seed focal point: %w", err)
+		}
 	}
 	// EMAIL: approved at its proposed level; TRADING: under appraisal.
 	step := func(id int64, act system.Action, in system.StepInput) error {

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"khien.vn/khien/internal/asset"
 	"khien.vn/khien/internal/authz"
 	"khien.vn/khien/internal/errs"
 	"khien.vn/khien/internal/regulation"
@@ -283,6 +284,7 @@ type systemPage struct {
 	OpenDossier       *system.Dossier
 	LayerOK           map[int]bool
 	RedetermineLabels []string
+	Assets            []asset.Asset
 	CanWrite          bool
 }
 
@@ -309,6 +311,9 @@ func (h *Handler) SystemView(w http.ResponseWriter, r *http.Request) error {
 	v := systemPage{Base: h.base(w, r, "systems.title", "systems"), Sys: s, UnitPath: tree.Path(s.UnitID), Result: res,
 		Dossiers: dossiers, CanWrite: p.Authorize(authz.PermSystemWrite, s.UnitID) == nil, LayerOK: map[int]bool{1: true, 2: true, 3: true, 4: true}}
 	v.Title = s.Code + " — " + s.Name
+	if v.Assets, err = h.Assets.List(ctx, p, asset.Filter{SystemID: s.ID}); err != nil {
+		return err
+	}
 	for i := range dossiers {
 		if dossiers[i].State != system.Approved {
 			v.OpenDossier = &dossiers[i]

@@ -1,6 +1,12 @@
 package system
 
-import "time"
+import (
+	"context"
+	"time"
+
+	"khien.vn/khien/internal/authz"
+	"khien.vn/khien/internal/regulation"
+)
 
 // Stats sums up the Directive 09/CT-TTg readiness of a set of systems: how
 // many operating systems have an approved level, where their dossiers
@@ -66,4 +72,51 @@ func (st Stats) ApprovedShare() int {
 		return 100
 	}
 	return st.Approved * 100 / st.Operating
+}
+
+// ReadinessInput is what the readiness figures are computed from.
+type ReadinessInput struct {
+	Systems []System
+	// Latest is the state of each system's latest dossier.
+	Latest map[int64]DossierState
+	// Deadline is the pack's level-approval deadline; PlanDeadline the
+	// deadline for implemented security plans (zero when the pack has none).
+	Deadline, PlanDeadline regulation.Deadline
+}
+
+// Readiness gathers the systems in p's scope with their latest dossier
+// states and the deadlines of the default pack.
+func (s *Service) Readiness(ctx context.Context, p *authz.Principal) (ReadinessInput, error) {
+	var in ReadinessInput
+	systems, err := s.List(ctx, p, Filter{})
+	if err != nil {
+		return in, err
+	}
+	dossiers, err := s.Dossiers(ctx, p, DossierFilter{})
+	if err != nil {
+		return in, err
+	}
+	in.Systems, in.Latest = systems, make(map[int64]DossierState, len(dossiers))
+	// Dossiers come newest first: the first seen per system is its latest.
+	for _, d := range dossiers {
+		if _, seen := in.Latest[d.SystemID]; !seen {
+			in.Latest[d.SystemID] = d.State
+		}
+	}
+	pack, err := s.Pack("")
+	if err != nil {
+		return in, err
+	}
+	in.Deadline, _ = pack.Deadline("level_approval_operating_systems")
+	in.PlanDeadline, _ = pack.Deadline("security_plans_implemented")
+	return in, nil
+}
+
+// Total sums the figures over every system of the input at now.
+func (in ReadinessInput) Total(now time.Time) Stats {
+	var st Stats
+	for _, s := range in.Systems {
+		st.Add(s, in.Latest[s.ID], now, in.Deadline.Date)
+	}
+	return st
 }

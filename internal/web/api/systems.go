@@ -154,29 +154,12 @@ func (h *Handler) Readiness(w http.ResponseWriter, r *http.Request) error {
 	if err := p.Authorize(authz.PermSystemRead, 0); err != nil {
 		return err
 	}
-	systems, err := h.Systems.List(ctx, p, system.Filter{})
+	in, err := h.Systems.Readiness(ctx, p)
 	if err != nil {
 		return err
 	}
-	dossiers, err := h.Systems.Dossiers(ctx, p, system.DossierFilter{})
-	if err != nil {
-		return err
-	}
-	latest := map[int64]system.DossierState{}
-	for _, d := range dossiers {
-		if _, seen := latest[d.SystemID]; !seen {
-			latest[d.SystemID] = d.State
-		}
-	}
-	pack, err := h.Systems.Pack("")
-	if err != nil {
-		return err
-	}
-	deadline, _ := pack.Deadline("level_approval_operating_systems")
-	var st system.Stats
-	for _, s := range systems {
-		st.Add(s, latest[s.ID], time.Now(), deadline.Date)
-	}
+	st := in.Total(time.Now())
+	deadline := in.Deadline
 	return ok(w, readinessResponse{Stats: st, ApprovedShare: st.ApprovedShare(), Deadline: deadline})
 }
 

@@ -81,27 +81,10 @@ func (h *Handler) readiness(w http.ResponseWriter, r *http.Request, capture *cap
 	if err := p.Authorize(authz.PermSystemRead, 0); err != nil {
 		return err
 	}
-	systems, err := h.Systems.List(ctx, p, system.Filter{})
+	in, err := h.Systems.Readiness(ctx, p)
 	if err != nil {
 		return err
 	}
-	dossiers, err := h.Systems.Dossiers(ctx, p, system.DossierFilter{})
-	if err != nil {
-		return err
-	}
-	// Dossiers come newest first: the first seen per system is its latest.
-	latest := map[int64]system.DossierState{}
-	for _, d := range dossiers {
-		if _, seen := latest[d.SystemID]; !seen {
-			latest[d.SystemID] = d.State
-		}
-	}
-	pack, err := h.Systems.Pack("")
-	if err != nil {
-		return err
-	}
-	deadline, _ := pack.Deadline("level_approval_operating_systems")
-	planDeadline, _ := pack.Deadline("security_plans_implemented")
 	tree, err := h.Units.Tree(ctx)
 	if err != nil {
 		return err
@@ -111,17 +94,15 @@ func (h *Handler) readiness(w http.ResponseWriter, r *http.Request, capture *cap
 		return err
 	}
 	now := time.Now()
-	v := readinessPage{Base: h.base(w, r, "readiness.title", "readiness"), Deadline: deadline, PlanDeadline: planDeadline,
+	v := readinessPage{Base: h.base(w, r, "readiness.title", "readiness"), Deadline: in.Deadline, PlanDeadline: in.PlanDeadline,
 		States: []system.DossierState{system.Draft, system.Submitted, system.UnderAppraisal, system.Returned}}
-	for _, s := range systems {
-		v.Total.Add(s, latest[s.ID], now, deadline.Date)
-	}
+	v.Total = in.Total(now)
 	for _, n := range nodes {
 		under := tree.Expand([]int64{n.ID})
 		row := readinessRow{Node: n}
-		for _, s := range systems {
+		for _, s := range in.Systems {
 			if under[s.UnitID] {
-				row.Stats.Add(s, latest[s.ID], now, deadline.Date)
+				row.Stats.Add(s, in.Latest[s.ID], now, in.Deadline.Date)
 			}
 		}
 		row.Gauge = gauge(row.Stats.ApprovedShare(), shareClass(row.Stats.ApprovedShare()))

@@ -157,12 +157,16 @@ type Filter struct {
 }
 
 // Store persists the register. Codes are unique across the register
-// (errs.ErrConflict). GetSystemByCode matches exactly.
+// (errs.ErrConflict). GetSystemByCode matches exactly. UpdateSystem writes
+// every field except the approval (ApprovedLevel, ApprovedAt), which only
+// SetSystemApproval changes — atomically, also clearing Redetermine and
+// RedetermineFields — so that an edit racing an approval cannot undo it.
 type Store interface {
 	CreateSystem(ctx context.Context, s *System) error
 	GetSystem(ctx context.Context, id int64) (System, error)
 	GetSystemByCode(ctx context.Context, code string) (System, error)
 	UpdateSystem(ctx context.Context, s *System) error
+	SetSystemApproval(ctx context.Context, id int64, level int, at time.Time) error
 	ListSystems(ctx context.Context, f Filter) ([]System, error)
 
 	CreateFocalPoint(ctx context.Context, f *FocalPoint) error

@@ -203,10 +203,8 @@ func (s *Service) Step(ctx context.Context, p *authz.Principal, id int64, act Ac
 		return Dossier{}, err
 	}
 	if act == ActApprove {
-		sys.ApprovedLevel, sys.ApprovedAt, sys.Redetermine, sys.RedetermineFields = d.Level, d.Decision.Date, false, nil
-		sys.UpdatedAt = now
-		if err := s.store.UpdateSystem(ctx, &sys); err != nil {
-			return Dossier{}, err
+		if err := s.store.SetSystemApproval(ctx, sys.ID, d.Level, d.Decision.Date); err != nil {
+			return Dossier{}, fmt.Errorf("record approval of system %d: %w", sys.ID, err)
 		}
 	}
 	detail := fmt.Sprintf("system=%s level=%d %s→%s", sys.Code, d.Level, from, next)

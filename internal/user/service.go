@@ -55,6 +55,12 @@ type Service struct {
 	hashing chan struct{}
 }
 
+// dummyHash is checked for unknown users so that their timing matches that
+// of known ones. It has the parameters HashPassword uses (a test checks);
+// its password is a discarded random one, and a match would be ignored anyway.
+// A constant saves an argon2id computation (~50 ms, 19 MiB) at every start.
+const dummyHash = "$argon2id$v=19$m=19456,t=2,p=1$+7Q7u4VCfhWktmMimF8wug$QbNgY/5+B820IyvZp97k2YTjkl52A+Xt0LoM/PjZ5pM"
+
 // pendingTTL bounds the time between the password and the MFA step.
 const pendingTTL = 5 * time.Minute
 
@@ -81,13 +87,7 @@ func NewService(store Store, units TreeSource, log *audit.Log, opts Options) (*S
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	// Unknown users are checked against this hash so that their timing
-	// matches that of known ones.
-	dummy, err := HashPassword(RandomPassword())
-	if err != nil {
-		return nil, err
-	}
-	return &Service{store: store, units: units, audit: log, opts: opts, dummyHash: dummy,
+	return &Service{store: store, units: units, audit: log, opts: opts, dummyHash: dummyHash,
 		hashing: make(chan struct{}, max(runtime.GOMAXPROCS(0), 1))}, nil
 }
 

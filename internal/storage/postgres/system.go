@@ -154,20 +154,32 @@ func (db *DB) UpdateSystem(ctx context.Context, s *system.System) error {
 	if err != nil {
 		return fmt.Errorf("update system: %w", err)
 	}
-	tag, err := db.pool.Exec(ctx, `UPDATE systems SET unit_id = $1, code = $2, name = $3, description = $4,
+	var approved *time.Time
+	err = db.pool.QueryRow(ctx, `UPDATE systems SET unit_id = $1, code = $2, name = $3, description = $4,
 		status = $5, hosting = $6, parent_id = $7, pack_id = $8, profile = $9, scope = $10, owner = $11,
-		operator = $12, is_unit = $13, proposed_level = $14, needs_review = $15, approved_level = $16,
-		approved_at = $17, redetermine = $18, redetermine_fields = $19, layers = $20, updated_at = $21
-		WHERE id = $22`,
+		operator = $12, is_unit = $13, proposed_level = $14, needs_review = $15,
+		redetermine = $16, redetermine_fields = $17, layers = $18, updated_at = $19
+		WHERE id = $20 RETURNING approved_level, approved_at`,
 		v.UnitID, v.Code, v.Name, v.Description, string(v.Status), string(v.Hosting),
 		idArg(v.ParentID), v.PackID, j.profile, v.Scope, j.owner, j.operator, j.isUnit, v.ProposedLevel,
-		v.NeedsReview, v.ApprovedLevel, timeArg(v.ApprovedAt), v.Redetermine,
-		notNil(v.RedetermineFields), j.layers, v.UpdatedAt, v.ID)
-	if err := mustAffect(tag, err, "system", v.ID); err != nil {
-		return fmt.Errorf("update system: %w", err)
+		v.NeedsReview, v.Redetermine,
+		notNil(v.RedetermineFields), j.layers, v.UpdatedAt, v.ID).Scan(&v.ApprovedLevel, &approved)
+	if err != nil {
+		return fmt.Errorf("update system: %w", notFound(err, "system", v.ID))
 	}
+	v.ApprovedAt = fromDB(approved)
 	v.CreatedAt = s.CreatedAt
 	*s = v
+	return nil
+}
+
+// SetSystemApproval records the approved level and clears re-determination.
+func (db *DB) SetSystemApproval(ctx context.Context, id int64, level int, at time.Time) error {
+	tag, err := db.pool.Exec(ctx, `UPDATE systems SET approved_level = $1, approved_at = $2, redetermine = FALSE,
+		redetermine_fields = $3 WHERE id = $4`, level, timeArg(at), []string{}, id)
+	if err := mustAffect(tag, err, "system", id); err != nil {
+		return fmt.Errorf("set system approval: %w", err)
+	}
 	return nil
 }
 

@@ -252,6 +252,11 @@ func testSystems(t *testing.T, open func(t *testing.T) Backend) {
 		ok(t, "update", b.UpdateSystem(ctx, &upd))
 		want := storedSystem(in)
 		want.CreatedAt = stored(t0)
+		// The approval is not written by UpdateSystem (only SetSystemApproval).
+		want.ApprovedLevel, want.ApprovedAt = 0, time.Time{}
+		if upd.ApprovedLevel != 0 || !upd.ApprovedAt.IsZero() {
+			t.Errorf("UpdateSystem wrote back approval %d %v, want the stored 0 and zero", upd.ApprovedLevel, upd.ApprovedAt)
+		}
 		got, err := b.GetSystem(ctx, s.ID)
 		ok(t, "get", err)
 		if d := cmp.Diff(want, got); d != "" {
@@ -274,6 +279,31 @@ func testSystems(t *testing.T, open func(t *testing.T) Backend) {
 		if again.UpdatedAt.Before(before) {
 			t.Errorf("zero UpdatedAt stored as %v, want about now", again.UpdatedAt)
 		}
+	})
+
+	t.Run("set_approval", func(t *testing.T) {
+		b := open(t)
+		ctx := t.Context()
+		u := mustUnit(t, b, "u", 0)
+		s := mustSystem(t, b, u.ID, 0, "A", system.Operating)
+		s.Redetermine, s.RedetermineFields = true, []string{"info_types"}
+		ok(t, "flag", b.UpdateSystem(ctx, &s))
+		at := t0.Add(48 * time.Hour)
+		ok(t, "approve", b.SetSystemApproval(ctx, s.ID, 3, at))
+		got, err := b.GetSystem(ctx, s.ID)
+		ok(t, "get", err)
+		if got.ApprovedLevel != 3 || !got.ApprovedAt.Equal(stored(at)) || got.Redetermine || len(got.RedetermineFields) != 0 {
+			t.Fatalf("after SetSystemApproval: level %d at %v redetermine %v %v", got.ApprovedLevel, got.ApprovedAt, got.Redetermine, got.RedetermineFields)
+		}
+		// A later edit (from a copy read before the approval) does not undo it.
+		s.Name = "renamed"
+		ok(t, "edit", b.UpdateSystem(ctx, &s))
+		got, err = b.GetSystem(ctx, s.ID)
+		ok(t, "get", err)
+		if got.ApprovedLevel != 3 || got.Name != "renamed" || s.ApprovedLevel != 3 {
+			t.Errorf("edit after approval: stored level %d name %q, written-back level %d", got.ApprovedLevel, got.Name, s.ApprovedLevel)
+		}
+		wantKind(t, "SetSystemApproval(unknown)", b.SetSystemApproval(ctx, 4242, 1, at), errs.ErrNotFound)
 	})
 
 	t.Run("not_found", func(t *testing.T) {

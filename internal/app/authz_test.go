@@ -22,17 +22,19 @@ import (
 // granted the top-level unit, plus target objects in unit A (in scope of
 // the first) and in its sibling B (out of scope).
 type authzFixture struct {
-	app                *testApp
-	root, a, b         int64
-	tokenA, tokenRoot  map[authz.Role]string
-	userA, userB       int64
-	jobA, jobB         int64
-	sysA, sysB         int64
-	dossierA, dossierB int64
-	assetA, assetB     int64
-	seq                int
-	ownTokenID         map[authz.Role]func() int64
-	otherTokenID       func() int64
+	app                      *testApp
+	root, a, b               int64
+	tokenA, tokenRoot        map[authz.Role]string
+	userA, userB             int64
+	jobA, jobB               int64
+	sysA, sysB               int64
+	dossierA, dossierB       int64
+	assetA, assetB           int64
+	attachmentA, attachmentB int64
+	focalA, focalB           int64
+	seq                      int
+	ownTokenID               map[authz.Role]func() int64
+	otherTokenID             func() int64
 }
 
 // routeCase documents who may call a route. The request targets an
@@ -47,6 +49,8 @@ type routeCase struct {
 	// leak, for "list" routes, is a string that must not appear in the
 	// body (an out-of-scope object).
 	leak func(f *authzFixture) string
+	// raw, if set, is sent as the request body instead of JSON.
+	raw []byte
 }
 
 func (f *authzFixture) next() int { f.seq++; return f.seq }
@@ -151,6 +155,47 @@ var routeCases = map[string]routeCase{
 		return "POST", "/api/v1/dossiers/" + id(f.freshDossier(in, system.ActSubmit)) + "/return", map[string]any{"note": "thiếu sơ đồ mạng"}
 	}},
 	"GET /api/v1/readiness": {perm: authz.PermSystemRead, scope: "list", req: get("/api/v1/readiness")},
+	"GET /api/v1/dossiers/{id}/explanation": {perm: authz.PermSystemRead, scope: "unit", req: func(f *authzFixture, _ authz.Role, in bool) (string, string, any) {
+		d := f.dossierB
+		if in {
+			d = f.dossierA
+		}
+		return "GET", "/api/v1/dossiers/" + id(d) + "/explanation?format=docx", nil
+	}},
+	"POST /api/v1/dossiers/{id}/attachments": {perm: authz.PermSystemWrite, scope: "unit", raw: []byte("%PDF-1.4 quy che"),
+		req: func(f *authzFixture, _ authz.Role, in bool) (string, string, any) {
+			d := f.dossierB
+			if in {
+				d = f.dossierA
+			}
+			return "POST", "/api/v1/dossiers/" + id(d) + "/attachments?name=quy-che.pdf", nil
+		}},
+	"GET /api/v1/attachments/{id}": {perm: authz.PermSystemRead, scope: "unit", req: func(f *authzFixture, _ authz.Role, in bool) (string, string, any) {
+		a := f.attachmentB
+		if in {
+			a = f.attachmentA
+		}
+		return "GET", "/api/v1/attachments/" + id(a), nil
+	}},
+	"GET /api/v1/focal-points": {perm: authz.PermSystemRead, scope: "list", req: get("/api/v1/focal-points"),
+		leak: func(f *authzFixture) string { return `"name":"FOCAL-B"` }},
+	"POST /api/v1/focal-points": {perm: authz.PermSystemWrite, scope: "unit", req: func(f *authzFixture, _ authz.Role, in bool) (string, string, any) {
+		return "POST", "/api/v1/focal-points", map[string]any{"unit_id": f.unitFor(in), "name": fmt.Sprintf("n%d", f.next()), "phone": "0900"}
+	}},
+	"PATCH /api/v1/focal-points/{id}": {perm: authz.PermSystemWrite, scope: "unit", req: func(f *authzFixture, _ authz.Role, in bool) (string, string, any) {
+		fp := f.focalB
+		if in {
+			fp = f.focalA
+		}
+		return "PATCH", "/api/v1/focal-points/" + id(fp), map[string]any{"role": fmt.Sprintf("r%d", f.next())}
+	}},
+	"DELETE /api/v1/focal-points/{id}": {perm: authz.PermSystemWrite, scope: "unit", req: func(f *authzFixture, _ authz.Role, in bool) (string, string, any) {
+		fp, err := f.app.core.Systems.SaveFocalPoint(context.Background(), authz.System(), system.FocalPoint{UnitID: f.unitFor(in), Name: "tmp", Phone: "1"})
+		if err != nil {
+			panic(err)
+		}
+		return "DELETE", "/api/v1/focal-points/" + id(fp.ID), nil
+	}},
 	"GET /api/v1/assets": {perm: authz.PermSystemRead, scope: "list", req: get("/api/v1/assets"),
 		leak: func(f *authzFixture) string { return `"name":"ASSET-B"` }},
 	"POST /api/v1/assets": {perm: authz.PermSystemWrite, scope: "unit", req: func(f *authzFixture, _ authz.Role, in bool) (string, string, any) {
@@ -296,10 +341,18 @@ func TestAPIAuthorization(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		att, err := a.core.Systems.AddAttachment(ctx, authz.System(), d.ID, "a.txt", "text/plain", []byte("x"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		fp, err := a.core.Systems.SaveFocalPoint(ctx, authz.System(), system.FocalPoint{UnitID: f.unitFor(in), Name: "FOCAL-" + code[len(code)-1:], Phone: "1"})
+		if err != nil {
+			t.Fatal(err)
+		}
 		if in {
-			f.sysA, f.dossierA = s.ID, d.ID
+			f.sysA, f.dossierA, f.attachmentA, f.focalA = s.ID, d.ID, att.ID, fp.ID
 		} else {
-			f.sysB, f.dossierB = s.ID, d.ID
+			f.sysB, f.dossierB, f.attachmentB, f.focalB = s.ID, d.ID, att.ID, fp.ID
 		}
 	}
 	routes := map[string]bool{}
@@ -328,7 +381,12 @@ func TestAPIAuthorization(t *testing.T) {
 						tok = f.tokenRoot[role]
 					}
 					method, path, body := rc.req(f, role, in)
-					resp := a.api(method, path, tok, body)
+					var resp apiResponse
+					if rc.raw != nil {
+						resp = a.apiRaw(method, path, tok, rc.raw)
+					} else {
+						resp = a.api(method, path, tok, body)
+					}
 					allowed := role.Has(rc.perm) && (in || rc.scope == "list")
 					switch {
 					case allowed && (resp.status < 200 || resp.status > 299):

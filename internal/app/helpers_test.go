@@ -213,3 +213,21 @@ func (b *browser) login(name, password string) {
 func auditFilterAll(action string) audit.Filter {
 	return audit.Filter{Action: action, IncludeGlobal: true, Limit: 1000}
 }
+
+// apiRaw sends a request with a raw body and a bearer token.
+func (a *testApp) apiRaw(method, path, token string, body []byte) apiResponse {
+	a.t.Helper()
+	req, err := http.NewRequest(method, a.url+path, bytes.NewReader(body))
+	if err != nil {
+		a.t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("Content-Type", "application/octet-stream")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		a.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return apiResponse{status: resp.StatusCode, header: resp.Header, body: b}
+}

@@ -336,6 +336,19 @@ func (s *Service) SaveFocalPoint(ctx context.Context, p *authz.Principal, f Foca
 	return f, s.record(ctx, p, action, f.UnitID, "focal_point:"+strconv.FormatInt(f.ID, 10), f.Name)
 }
 
+// DeleteFocalPointCheck returns the error acting on focal point id would
+// give p (not found, or forbidden), without changing anything.
+func (s *Service) DeleteFocalPointCheck(ctx context.Context, p *authz.Principal, id int64) error {
+	f, err := s.store.GetFocalPoint(ctx, id)
+	if err != nil {
+		return err
+	}
+	if err := p.Authorize(authz.PermSystemWrite, f.UnitID); err != nil {
+		return err
+	}
+	return errs.NotFound("focal point", id)
+}
+
 // DeleteFocalPoint removes a focal point.
 func (s *Service) DeleteFocalPoint(ctx context.Context, p *authz.Principal, id int64) error {
 	f, err := s.store.GetFocalPoint(ctx, id)

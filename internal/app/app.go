@@ -11,6 +11,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"strings"
 	"time"
 
 	"khien.vn/khien/internal/asset"
@@ -133,6 +134,15 @@ func newCore(cfg config.Config, logger *slog.Logger, be Backend) (*Core, error) 
 	if err != nil {
 		return nil, err
 	}
+	if cfg.Regulation.Deadlines != "" {
+		dates, err := parseDeadlines(cfg.Regulation.Deadlines)
+		if err == nil {
+			err = systems.SetDeadlines(dates)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("regulation.deadlines: %w", err)
+		}
+	}
 	c := &Core{Config: cfg, Logger: logger, Backend: be, Audit: log, Units: units, Users: users, Jobs: jobs,
 		Systems: systems, Assets: asset.NewService(be, systems, log), Packs: packs, Catalog: cat}
 	c.registerJobs()
@@ -210,4 +220,22 @@ func (p Printer) Printf(format string, args ...any) {
 	if p.W != nil {
 		fmt.Fprintf(p.W, format+"\n", args...)
 	}
+}
+
+// parseDeadlines reads "id=YYYY-MM-DD, id2=YYYY-MM-DD".
+func parseDeadlines(s string) (map[string]time.Time, error) {
+	out := map[string]time.Time{}
+	for pair := range strings.SplitSeq(s, ",") {
+		pair = strings.TrimSpace(pair)
+		if pair == "" {
+			continue
+		}
+		id, date, ok := strings.Cut(pair, "=")
+		t, err := time.Parse(time.DateOnly, strings.TrimSpace(date))
+		if !ok || err != nil || strings.TrimSpace(id) == "" {
+			return nil, fmt.Errorf("%q is not id=YYYY-MM-DD", pair)
+		}
+		out[strings.TrimSpace(id)] = t
+	}
+	return out, nil
 }

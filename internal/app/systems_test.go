@@ -11,8 +11,10 @@ import (
 	"testing"
 	"time"
 
+	"khien.vn/khien/internal/app"
 	"khien.vn/khien/internal/asset"
 	"khien.vn/khien/internal/authz"
+	"khien.vn/khien/internal/config"
 	"khien.vn/khien/internal/errs"
 	"khien.vn/khien/internal/regulation"
 	"khien.vn/khien/internal/system"
@@ -271,5 +273,32 @@ func TestReadinessExport(t *testing.T) {
 	}
 	if r := b.get("/readiness"); r.status != 200 || !strings.Contains(string(r.body), "<svg class=\"chart\"") {
 		t.Errorf("dashboard: %d", r.status)
+	}
+}
+
+// An organisation sets its own date for an editable Directive 09 deadline.
+func TestDeadlineOverride(t *testing.T) {
+	a := startApp(t, func(c *config.Config) { c.Regulation.Deadlines = "level_approval_operating_systems=2099-01-31" })
+	d, ok := a.core.Systems.Deadline("level_approval_operating_systems")
+	if !ok || d.Date.Format(time.DateOnly) != "2099-01-31" || !d.Overridden {
+		t.Fatalf("deadline %+v", d)
+	}
+	// Operating systems without a level are not overdue before the organisation's date.
+	if _, err := a.core.Systems.Create(context.Background(), authz.System(), system.System{UnitID: 1, Code: "X", Name: "X",
+		Status: system.Operating, Hosting: system.Cloud, Profile: regulation.Profile{SystemType: "internal", InfoTypes: []string{"public"}}}); err != nil {
+		t.Fatal(err)
+	}
+	in, err := a.core.Systems.Readiness(context.Background(), authz.System())
+	if err != nil || in.Total(time.Now()).Overdue != 0 {
+		t.Errorf("overdue before the organisation's deadline: %v", err)
+	}
+	for _, bad := range []string{"no_such_deadline=2025-01-01", "level_approval_operating_systems=31/12/2025"} {
+		cfg := config.Default()
+		cfg.DataDir = t.TempDir()
+		cfg.Regulation.Deadlines = bad
+		if core, err := app.Open(context.Background(), cfg, nil); err == nil {
+			core.Close()
+			t.Errorf("regulation.deadlines=%q accepted", bad)
+		}
 	}
 }

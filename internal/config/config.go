@@ -37,6 +37,8 @@ type Config struct {
 type Regulation struct {
 	// Dir holds pack files that replace embedded packs of the same id or add new ones.
 	Dir string `yaml:"dir" doc:"directory of regulation pack YAML files that replace the embedded packs of the same id, or add packs (checked with khien regulation validate DIR)"`
+	// Deadlines sets the organisation's own dates for editable pack deadlines.
+	Deadlines string `yaml:"deadlines" doc:"the organisation's own dates for editable deadlines of the regulation pack, as id=YYYY-MM-DD pairs separated by commas (e.g. level_approval_operating_systems=2024-10-31)"`
 }
 
 // Database selects and configures the relational state store.

@@ -199,6 +199,7 @@ func TestLoad_goodFiles(t *testing.T) {
 					MaxHeaderBytes:    65536,
 					ShutdownGrace:     config.Duration(20 * time.Second),
 				},
+				Regulation: config.Regulation{Dir: "/etc/khien/packs", Deadlines: "level_approval_operating_systems=2024-10-31"},
 			}
 		},
 	}

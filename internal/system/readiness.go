@@ -103,12 +103,8 @@ func (s *Service) Readiness(ctx context.Context, p *authz.Principal) (ReadinessI
 			in.Latest[d.SystemID] = d.State
 		}
 	}
-	pack, err := s.Pack("")
-	if err != nil {
-		return in, err
-	}
-	in.Deadline, _ = pack.Deadline("level_approval_operating_systems")
-	in.PlanDeadline, _ = pack.Deadline("security_plans_implemented")
+	in.Deadline, _ = s.Deadline("level_approval_operating_systems")
+	in.PlanDeadline, _ = s.Deadline("security_plans_implemented")
 	return in, nil
 }
 

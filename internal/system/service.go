@@ -30,6 +30,8 @@ type Service struct {
 	audit    *audit.Log
 	pack     string
 	now      func() time.Time
+	// deadlines are the organisation's own dates for editable pack deadlines.
+	deadlines map[string]time.Time
 }
 
 // NewService returns a Service. defaultPack is the pack new systems use.
@@ -38,6 +40,42 @@ func NewService(store Store, dossiers DossierStore, packs *regulation.Registry, 
 		return nil, fmt.Errorf("regulation pack %q not loaded", defaultPack)
 	}
 	return &Service{store: store, dossiers: dossiers, packs: packs, audit: log, pack: defaultPack, now: time.Now}, nil
+}
+
+// SetDeadlines records the organisation's own dates for editable deadlines
+// of the default pack, checking that each exists and may be changed.
+func (s *Service) SetDeadlines(dates map[string]time.Time) error {
+	pack, err := s.Pack("")
+	if err != nil {
+		return err
+	}
+	for id, date := range dates {
+		d, ok := pack.Deadline(id)
+		if !ok {
+			return fmt.Errorf("deadline %q is not in regulation pack %s", id, pack.ID())
+		}
+		if _, err := d.Override(date); err != nil {
+			return err
+		}
+	}
+	s.deadlines = dates
+	return nil
+}
+
+// Deadline returns a deadline of the default pack, with the organisation's
+// own date when one is set.
+func (s *Service) Deadline(id string) (regulation.Deadline, bool) {
+	pack, err := s.Pack("")
+	if err != nil {
+		return regulation.Deadline{}, false
+	}
+	d, ok := pack.Deadline(id)
+	if date, set := s.deadlines[id]; ok && set {
+		if o, err := d.Override(date); err == nil {
+			return o, true
+		}
+	}
+	return d, ok
 }
 
 // Packs returns the loaded regulation packs.

@@ -18,7 +18,7 @@ type Bar struct {
 // from numbers and escaped labels only, so it needs no script and no
 // external resource, and it is safe to embed as template.HTML.
 func barChart(title string, bars []Bar) template.HTML {
-	const rowH, labelW, barW, pad = 26, 170, 300, 6
+	const rowH, labelW, barW, pad = 24, 150, 170, 6
 	maxV := 1
 	for _, b := range bars {
 		maxV = max(maxV, b.Value)

@@ -32,6 +32,8 @@ type Pack struct {
 	planParts   []PlanPart
 	deadlines   []Deadline
 	relevance   LevelRelevance
+	reqGroups   []RequirementGroup
+	reqs        []Requirement
 }
 
 // InForce is the period during which a pack's regime applies.

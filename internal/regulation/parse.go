@@ -29,6 +29,8 @@ const (
 	kindRule     = "independence rule"
 	kindForm     = "form"
 	kindRemedy   = "remedy"
+	kindReqGroup = "requirement group"
+	kindReq      = "requirement"
 )
 
 var (
@@ -129,6 +131,8 @@ func (d *decoder) pack(data []byte) *Pack {
 	p.outline = pd.outline(o.list("dossier_outline", false), "dossier_outline", 0)
 	p.planParts = pd.planParts(o.list("security_plan_parts", false))
 	p.deadlines = pd.deadlines(o.list("deadlines", false))
+	p.reqGroups = pd.requirementGroups(o.list("requirement_groups", false))
+	p.reqs = pd.requirements(o.list("requirements", false))
 	relevanceNode := o.get("level_relevant_fields", false)
 	if relevanceNode != nil {
 		p.relevance = pd.relevance(relevanceNode)

@@ -16,6 +16,7 @@ import (
 
 	"khien.vn/khien/internal/asset"
 	"khien.vn/khien/internal/audit"
+	"khien.vn/khien/internal/compliance"
 	"khien.vn/khien/internal/config"
 	"khien.vn/khien/internal/i18n"
 	"khien.vn/khien/internal/job"
@@ -60,6 +61,7 @@ type Core struct {
 	Jobs    *job.Runner
 	Systems *system.Service
 	Assets  *asset.Service
+	Probes  *compliance.Registry
 	Packs   *regulation.Registry
 	Catalog *i18n.Catalog
 }
@@ -145,6 +147,7 @@ func newCore(cfg config.Config, logger *slog.Logger, be Backend) (*Core, error) 
 	}
 	c := &Core{Config: cfg, Logger: logger, Backend: be, Audit: log, Units: units, Users: users, Jobs: jobs,
 		Systems: systems, Assets: asset.NewService(be, systems, log), Packs: packs, Catalog: cat}
+	c.Probes = newProbes(c)
 	c.registerJobs()
 	return c, nil
 }

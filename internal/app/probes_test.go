@@ -1,0 +1,46 @@
+package app_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"khien.vn/khien/internal/authz"
+	"khien.vn/khien/internal/compliance"
+	"khien.vn/khien/internal/regulation"
+	"khien.vn/khien/internal/system"
+)
+
+// The probes answer from the real stores: an administrator without MFA,
+// an IS unit with a focal point, an assessment within its interval.
+func TestProbesOnRealData(t *testing.T) {
+	a := startApp(t, nil)
+	ctx := context.Background()
+	s, err := a.core.Systems.Create(ctx, authz.System(), system.System{UnitID: 1, Code: "P", Name: "P", Status: system.Operating,
+		Hosting: system.Cloud, ISUnit: system.Party{Name: "Phòng ATTT"},
+		Layers:  system.Layers{Assessor: "Công ty Đánh giá", LastAssessment: time.Now().AddDate(0, -3, 0)},
+		Profile: regulation.Profile{SystemType: "internal", InfoTypes: []string{"public"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.core.Systems.SaveFocalPoint(ctx, authz.System(), system.FocalPoint{UnitID: 1, Name: "Mai", Phone: "1"}); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]compliance.Status{}
+	for _, o := range a.core.Checks(ctx, s) {
+		if o.Err != nil {
+			t.Fatalf("%s: %v", o.ProbeID, o.Err)
+		}
+		got[o.ProbeID] = o.Result.Status
+	}
+	want := map[string]compliance.Status{
+		compliance.AdminMFAProbeID:           compliance.StatusNotMet, // the bootstrap admin has no MFA yet
+		compliance.ResponsibilityProbeID:     compliance.StatusMet,
+		compliance.AssessmentIntervalProbeID: compliance.StatusMet,
+	}
+	for id, st := range want {
+		if got[id] != st {
+			t.Errorf("%s = %s, want %s", id, got[id], st)
+		}
+	}
+}

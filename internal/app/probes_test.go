@@ -2,6 +2,9 @@ package app_test
 
 import (
 	"context"
+	"net/http"
+	"net/url"
+	"strings"
 	"testing"
 	"time"
 
@@ -41,6 +44,29 @@ func TestProbesOnRealData(t *testing.T) {
 	for id, st := range want {
 		if got[id] != st {
 			t.Errorf("%s = %s, want %s", id, got[id], st)
+		}
+	}
+}
+
+// The system page shows the automatic checks in the user's language.
+func TestChecksOnSystemPage(t *testing.T) {
+	a := startApp(t, nil)
+	s, err := a.core.Systems.Create(context.Background(), authz.System(), system.System{UnitID: 1, Code: "Q", Name: "Q", Status: system.Operating,
+		Hosting: system.Cloud, Profile: regulation.Profile{SystemType: "internal", InfoTypes: []string{"public"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.mkUser("lead", authz.RoleSecurityLead, 1)
+	b := a.browser()
+	b.login("lead", testPassword)
+	if r := b.post("/profile/language", url.Values{"lang": {"vi"}}); r.status != http.StatusSeeOther {
+		t.Fatal(r.status)
+	}
+	page := b.get("/systems/" + itoa(s.ID))
+	body := string(page.body)
+	for _, want := range []string{"Kiểm tra tự động", "Tài khoản quản trị dùng xác thực hai bước", "chưa bật xác thực hai bước", "chưa nêu đơn vị chuyên trách"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("system page lacks %q", want)
 		}
 	}
 }

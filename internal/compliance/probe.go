@@ -49,11 +49,21 @@ type Result struct {
 	// At is when the facts were observed. Registry.Run sets it to its clock
 	// when a probe leaves it zero.
 	At time.Time
-	// Proof says in plain words what was checked and what was found.
-	Proof string
+	// Proof says in plain words what was checked and what was found, in
+	// English; ProofVI says the same in Vietnamese.
+	Proof   string
+	ProofVI string
 	// Facts holds machine-readable findings (snake_case keys). It belongs
 	// to the receiver of the Result.
 	Facts map[string]string
+}
+
+// ProofIn returns the proof in lang ("vi" or "en"), falling back to English.
+func (r Result) ProofIn(lang string) string {
+	if lang == "vi" && r.ProofVI != "" {
+		return r.ProofVI
+	}
+	return r.Proof
 }
 
 // Probe evaluates requirements of a regulation pack from Khiên's own data.

@@ -70,8 +70,9 @@ func (p *AdminMFAProbe) Evaluate(ctx context.Context, s Subject) (Result, error)
 	at := p.now()
 	if s.UnitID == 0 {
 		return Result{Status: StatusUnknown, At: at,
-			Proof: fmt.Sprintf("System %d has no unit, so its administrator accounts cannot be checked.", s.SystemID),
-			Facts: map[string]string{"unit_id": "0"}}, nil
+			Proof:   fmt.Sprintf("System %d has no unit, so its administrator accounts cannot be checked.", s.SystemID),
+			ProofVI: fmt.Sprintf("Hệ thống %d chưa thuộc đơn vị nào nên không kiểm tra được tài khoản quản trị.", s.SystemID),
+			Facts:   map[string]string{"unit_id": "0"}}, nil
 	}
 	names, total, err := p.facts.AdminsWithoutMFA(ctx, s.UnitID)
 	if err != nil {
@@ -87,18 +88,22 @@ func (p *AdminMFAProbe) Evaluate(ctx context.Context, s Subject) (Result, error)
 	switch {
 	case total <= 0:
 		return Result{Status: StatusUnknown, At: at,
-			Proof: fmt.Sprintf("Unit %d has no administrator accounts, so MFA for administrators cannot be shown.", s.UnitID),
-			Facts: facts}, nil
+			Proof:   fmt.Sprintf("Unit %d has no administrator accounts, so MFA for administrators cannot be shown.", s.UnitID),
+			ProofVI: fmt.Sprintf("Đơn vị %d không có tài khoản quản trị nên chưa chứng minh được xác thực hai bước.", s.UnitID),
+			Facts:   facts}, nil
 	case len(names) > 0:
 		facts["without_mfa"] = strings.Join(names, ",")
 		return Result{Status: StatusNotMet, At: at,
 			Proof: fmt.Sprintf("%d of %d administrator accounts of unit %d have no MFA: %s.",
 				len(names), total, s.UnitID, strings.Join(names, ", ")),
+			ProofVI: fmt.Sprintf("%d trên %d tài khoản quản trị của đơn vị %d chưa bật xác thực hai bước: %s.",
+				len(names), total, s.UnitID, strings.Join(names, ", ")),
 			Facts: facts}, nil
 	}
 	return Result{Status: StatusMet, At: at,
-		Proof: fmt.Sprintf("All %d administrator accounts of unit %d have MFA enabled.", total, s.UnitID),
-		Facts: facts}, nil
+		Proof:   fmt.Sprintf("All %d administrator accounts of unit %d have MFA enabled.", total, s.UnitID),
+		ProofVI: fmt.Sprintf("Cả %d tài khoản quản trị của đơn vị %d đã bật xác thực hai bước.", total, s.UnitID),
+		Facts:   facts}, nil
 }
 
 // ResponsibilityFacts answers questions about who is responsible for a
@@ -146,15 +151,18 @@ func (p *ResponsibilityProbe) Evaluate(ctx context.Context, s Subject) (Result, 
 	}
 	name = strings.TrimSpace(name)
 	facts := map[string]string{"is_unit": name}
-	var found []string
+	var found, foundVI []string
 	if name == "" {
 		found = append(found, fmt.Sprintf("System %d names no specialised IS unit.", s.SystemID))
+		foundVI = append(foundVI, fmt.Sprintf("Hệ thống %d chưa nêu đơn vị chuyên trách về an toàn thông tin.", s.SystemID))
 	} else {
 		found = append(found, fmt.Sprintf("System %d names %q as its specialised IS unit.", s.SystemID, name))
+		foundVI = append(foundVI, fmt.Sprintf("Hệ thống %d có đơn vị chuyên trách về an toàn thông tin là %q.", s.SystemID, name))
 	}
 	if s.UnitID == 0 {
 		found = append(found, "The system has no unit, so its focal points cannot be checked.")
-		return Result{Status: StatusUnknown, At: at, Proof: strings.Join(found, " "), Facts: facts}, nil
+		foundVI = append(foundVI, "Hệ thống chưa thuộc đơn vị nào nên không kiểm tra được đầu mối liên hệ.")
+		return Result{Status: StatusUnknown, At: at, Proof: strings.Join(found, " "), ProofVI: strings.Join(foundVI, " "), Facts: facts}, nil
 	}
 	n, err := p.facts.FocalPoints(ctx, s.UnitID)
 	if err != nil {
@@ -164,14 +172,16 @@ func (p *ResponsibilityProbe) Evaluate(ctx context.Context, s Subject) (Result, 
 	facts["focal_points"] = strconv.Itoa(n)
 	if n > 0 {
 		found = append(found, fmt.Sprintf("Unit %d has %d focal point(s).", s.UnitID, n))
+		foundVI = append(foundVI, fmt.Sprintf("Đơn vị %d có %d đầu mối liên hệ.", s.UnitID, n))
 	} else {
 		found = append(found, fmt.Sprintf("Unit %d has no focal point.", s.UnitID))
+		foundVI = append(foundVI, fmt.Sprintf("Đơn vị %d chưa có đầu mối liên hệ.", s.UnitID))
 	}
 	status := StatusMet
 	if name == "" || n <= 0 {
 		status = StatusNotMet
 	}
-	return Result{Status: status, At: at, Proof: strings.Join(found, " "), Facts: facts}, nil
+	return Result{Status: status, At: at, Proof: strings.Join(found, " "), ProofVI: strings.Join(foundVI, " "), Facts: facts}, nil
 }
 
 // AssessmentFacts answers questions about independent assessments of a
@@ -228,8 +238,9 @@ func (p *AssessmentIntervalProbe) Evaluate(ctx context.Context, s Subject) (Resu
 	assessor = strings.TrimSpace(assessor)
 	if last.IsZero() {
 		return Result{Status: StatusUnknown, At: at,
-			Proof: fmt.Sprintf("System %d records no independent assessment.", s.SystemID),
-			Facts: map[string]string{}}, nil
+			Proof:   fmt.Sprintf("System %d records no independent assessment.", s.SystemID),
+			ProofVI: fmt.Sprintf("Hệ thống %d chưa ghi nhận lần kiểm tra, đánh giá độc lập nào.", s.SystemID),
+			Facts:   map[string]string{}}, nil
 	}
 	next := last.Add(p.interval)
 	facts := map[string]string{
@@ -242,20 +253,28 @@ func (p *AssessmentIntervalProbe) Evaluate(ctx context.Context, s Subject) (Resu
 		return Result{Status: StatusUnknown, At: at,
 			Proof: fmt.Sprintf("System %d records an assessment dated %s, which is in the future.",
 				s.SystemID, last.Format(probeDateLayout)),
+			ProofVI: fmt.Sprintf("Hệ thống %d ghi nhận lần đánh giá ngày %s, là ngày trong tương lai.",
+				s.SystemID, last.Format(probeDateLayout)),
 			Facts: facts}, nil
 	case assessor == "":
 		return Result{Status: StatusUnknown, At: at,
 			Proof: fmt.Sprintf("System %d was assessed on %s but the assessor is not recorded, so independence cannot be shown.",
+				s.SystemID, last.Format(probeDateLayout)),
+			ProofVI: fmt.Sprintf("Hệ thống %d được đánh giá ngày %s nhưng chưa ghi đơn vị đánh giá nên chưa chứng minh được tính độc lập.",
 				s.SystemID, last.Format(probeDateLayout)),
 			Facts: facts}, nil
 	case at.After(next):
 		return Result{Status: StatusNotMet, At: at,
 			Proof: fmt.Sprintf("System %d was last assessed on %s by %s; the assessment expired on %s.",
 				s.SystemID, last.Format(probeDateLayout), assessor, next.Format(probeDateLayout)),
+			ProofVI: fmt.Sprintf("Hệ thống %d được %s đánh giá lần gần nhất ngày %s; kết quả hết hiệu lực từ %s.",
+				s.SystemID, assessor, last.Format(probeDateLayout), next.Format(probeDateLayout)),
 			Facts: facts}, nil
 	}
 	return Result{Status: StatusMet, At: at,
 		Proof: fmt.Sprintf("System %d was assessed on %s by %s; valid until %s.",
 			s.SystemID, last.Format(probeDateLayout), assessor, next.Format(probeDateLayout)),
+		ProofVI: fmt.Sprintf("Hệ thống %d được %s đánh giá ngày %s; còn hiệu lực đến %s.",
+			s.SystemID, assessor, last.Format(probeDateLayout), next.Format(probeDateLayout)),
 		Facts: facts}, nil
 }

@@ -70,6 +70,11 @@ func checkProbe(t *testing.T, p compliance.Probe, tt probeCase) {
 		t.Fatalf("Evaluate: %v", err)
 	}
 	tt.want.At = probeNow
+	// Every proof is given in Vietnamese too; the English text is compared exactly.
+	if got.ProofVI == "" || got.ProofIn("vi") != got.ProofVI || got.ProofIn("en") != got.Proof {
+		t.Errorf("proof in Vietnamese missing or not chosen by language: %q", got.ProofVI)
+	}
+	got.ProofVI = ""
 	if diff := cmp.Diff(tt.want, got); diff != "" {
 		t.Errorf("Evaluate (-want +got):\n%s", diff)
 	}

@@ -4,6 +4,7 @@ package ui
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"html/template"
 	"io/fs"
@@ -15,6 +16,7 @@ import (
 	"khien.vn/khien/internal/asset"
 	"khien.vn/khien/internal/audit"
 	"khien.vn/khien/internal/authz"
+	"khien.vn/khien/internal/compliance"
 	"khien.vn/khien/internal/i18n"
 	"khien.vn/khien/internal/job"
 	"khien.vn/khien/internal/regulation"
@@ -41,6 +43,8 @@ type Deps struct {
 	Jobs    *job.Runner
 	Systems *system.Service
 	Assets  *asset.Service
+	// Checks runs the automatic evidence probes for a system (nil: none shown).
+	Checks  func(ctx context.Context, s system.System) []compliance.Outcome
 	Catalog *i18n.Catalog
 	Static  *assets.Static
 	Logger  *slog.Logger

@@ -285,7 +285,14 @@ type systemPage struct {
 	LayerOK           map[int]bool
 	RedetermineLabels []string
 	Assets            []asset.Asset
+	Checks            []checkRow
 	CanWrite          bool
+}
+
+type checkRow struct {
+	Probe, Status, Proof string
+	Requirements         []string
+	At                   time.Time
 }
 
 // SystemView shows a system with its level explanation, 4-layer status and dossiers.
@@ -313,6 +320,15 @@ func (h *Handler) SystemView(w http.ResponseWriter, r *http.Request) error {
 	v.Title = s.Code + " — " + s.Name
 	if v.Assets, err = h.Assets.List(ctx, p, asset.Filter{SystemID: s.ID}); err != nil {
 		return err
+	}
+	if h.Checks != nil {
+		for _, o := range h.Checks(ctx, s) {
+			row := checkRow{Probe: o.ProbeID, Status: string(o.Result.Status), Proof: o.Result.ProofIn(respond.Lang(r)), At: o.Result.At}
+			if o.Err != nil {
+				row.Proof = h.Translate(r, "checks.error")
+			}
+			v.Checks = append(v.Checks, row)
+		}
 	}
 	for i := range dossiers {
 		if dossiers[i].State != system.Approved {

@@ -39,6 +39,16 @@ func TestExplanationPDF(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Downloads from the dossier page.
+	a.mkUser("lead", authz.RoleSecurityLead, 1)
+	b := a.browser()
+	b.login("lead", testPassword)
+	for ext, ctype := range map[string]string{"docx": report.ContentTypeDOCX, "pdf": report.ContentTypePDF} {
+		r := b.get("/dossiers/" + itoa(d.ID) + "/explanation." + ext)
+		if r.status != 200 || r.header.Get("Content-Type") != ctype || len(r.body) < 1000 {
+			t.Errorf("explanation.%s: %d %q %d bytes", ext, r.status, r.header.Get("Content-Type"), len(r.body))
+		}
+	}
 	doc, err := a.core.Systems.Explanation(ctx, authz.System(), d.ID)
 	if err != nil {
 		t.Fatal(err)

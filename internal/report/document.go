@@ -1,6 +1,7 @@
 package report
 
 import (
+	"bytes"
 	"fmt"
 	"math"
 	"time"
@@ -249,4 +250,25 @@ func (m Meta) created() time.Time {
 		return time.Now()
 	}
 	return m.Created
+}
+
+// Content types of the formats Render writes.
+const (
+	ContentTypeDOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+	ContentTypePDF  = "application/pdf"
+)
+
+// Render writes d in format "docx" or "pdf" and returns the bytes with
+// their content type; any other format is an ErrInvalid error.
+func Render(format string, d Document) ([]byte, string, error) {
+	var buf bytes.Buffer
+	switch format {
+	case "docx":
+		err := WriteDOCX(&buf, d)
+		return buf.Bytes(), ContentTypeDOCX, err
+	case "pdf":
+		err := WritePDF(&buf, d)
+		return buf.Bytes(), ContentTypePDF, err
+	}
+	return nil, "", errs.Invalid("format", "err.format")
 }

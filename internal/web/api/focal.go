@@ -1,7 +1,6 @@
 package api
 
 import (
-	"bytes"
 	"fmt"
 	"io"
 	"net/http"
@@ -105,24 +104,16 @@ func (h *Handler) Explanation(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	var buf bytes.Buffer
 	format := r.URL.Query().Get("format")
-	ctype := "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-	switch format {
-	case "pdf":
-		ctype = "application/pdf"
-		err = report.WritePDF(&buf, doc)
-	case "", "docx":
+	if format == "" {
 		format = "docx"
-		err = report.WriteDOCX(&buf, doc)
-	default:
-		return errs.Invalid("format", "err.format")
 	}
+	data, ctype, err := report.Render(format, doc)
 	if err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", ctype)
 	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="thuyet-minh-ho-so-%d.%s"`, pathID(r), format))
-	_, err = buf.WriteTo(w)
+	_, err = w.Write(data)
 	return err
 }

@@ -1,7 +1,6 @@
 package ui
 
 import (
-	"bytes"
 	"fmt"
 	"io"
 	"net/http"
@@ -152,21 +151,14 @@ func (h *Handler) DossierExplanation(format string) func(w http.ResponseWriter, 
 		if err != nil {
 			return err
 		}
-		var buf bytes.Buffer
-		ctype := "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-		if format == "pdf" {
-			ctype = "application/pdf"
-			err = report.WritePDF(&buf, doc)
-		} else {
-			err = report.WriteDOCX(&buf, doc)
-		}
+		data, ctype, err := report.Render(format, doc)
 		if err != nil {
 			return err
 		}
 		name := fmt.Sprintf("thuyet-minh-ho-so-%d.%s", id, format)
 		w.Header().Set("Content-Type", ctype)
 		w.Header().Set("Content-Disposition", `attachment; filename="`+name+`"`)
-		_, err = buf.WriteTo(w)
+		_, err = w.Write(data)
 		return err
 	}
 }

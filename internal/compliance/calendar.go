@@ -31,8 +31,14 @@ package compliance
 
 import (
 	"cmp"
+	"fmt"
+	"maps"
 	"slices"
+	"strings"
 	"time"
+
+	"khien.vn/khien/internal/errs"
+	"khien.vn/khien/internal/regulation"
 )
 
 // Interval is a recurrence in whole calendar months (6, 12, 24, ...). A
@@ -69,21 +75,30 @@ type AnnualWindow struct {
 type Obligation struct {
 	// ID is stable; Upcoming looks up last completions by it.
 	ID string
-	// Title is a short English description for lists and logs.
-	Title string
+	// Title is a short English description for lists and logs; TitleVI is
+	// the Vietnamese one.
+	Title   string
+	TitleVI string
 	// Levels are the security levels (1–5) the duty applies to.
 	Levels []int
 	// Every is the recurrence for interval duties.
 	Every Interval
 	// Annual, when set, makes this a fixed-date yearly duty.
 	Annual *AnnualWindow
-	// Source is the legal basis as text, e.g. "Circular 12/2022/TT-BTTTT Art. 13".
-	Source string
+	// Evidence lists the requirement IDs of the regulation pack that doing
+	// the duty gives evidence for (e.g. "mgmt.ops.vulnerability").
+	Evidence []string
+	// Source is the legal basis as text, e.g. "Art. 13, Circular
+	// 12/2022/TT-BTTTT"; SourceVI is the Vietnamese citation.
+	Source   string
+	SourceVI string
 	// Confirmation uses the regulation pack's values: "confirmed",
 	// "partially_confirmed", "secondary" or "unconfirmed".
 	Confirmation string
-	// Note explains caveats, above all why an item is not confirmed.
-	Note string
+	// Note explains caveats, above all why an item is not confirmed;
+	// NoteVI is the Vietnamese text.
+	Note   string
+	NoteVI string
 }
 
 // Due says when an obligation is next due.
@@ -204,7 +219,7 @@ func Upcoming(obs []Obligation, level int, last map[string]time.Time, now time.T
 	return out
 }
 
-// Obligation IDs of DefaultObligations.
+// Obligation IDs of the Decree 85 pack's obligations.
 const (
 	ObligationVulnScan          = "vuln_scan"
 	ObligationThreatHunt        = "threat_hunt"
@@ -216,39 +231,81 @@ const (
 	ObligationReportToAuthority = "annual_report_to_authority"
 )
 
-// DefaultObligations returns the built-in obligations with their legal
-// sources and confirmation status (regulation brief §1.8, §2.5, §4.3). It
-// returns a fresh slice on each call.
-func DefaultObligations() []Obligation {
-	all := func() []int { return []int{1, 2, 3, 4, 5} } // no shared backing arrays
-	const (
-		dir18      = "Directive 18/CT-TTg of 13/10/2022"
-		inspection = "Decree 85/2016/NĐ-CP Art. 20.2(c); Circular 12/2022/TT-BTTTT Art. 11.2"
-		inspNote   = "UNCONFIRMED: the intervals of Decree 85 Art. 20.2(c) were not read; L3 every 2 years, L4 yearly, L5 every 6 months are often quoted. Verify before release."
-		dir18Scope = "Directive 18 read via secondary sources; whether it covers all levels or only important systems is unconfirmed — applied to every level here."
-		report     = "Circular 12/2022/TT-BTTTT Art. 13"
-		reportNote = "Data period 15/12 of the previous year to 14/12. The text says \"before\" the due date; the calendar treats the due day itself as on time."
-	)
-	return []Obligation{
-		{ID: ObligationVulnScan, Title: "Vulnerability scan", Levels: all(), Every: Interval{6},
-			Source: dir18, Confirmation: "secondary", Note: dir18Scope},
-		{ID: ObligationThreatHunt, Title: "Threat hunt", Levels: all(), Every: Interval{6},
-			Source: dir18, Confirmation: "secondary", Note: dir18Scope},
-		{ID: ObligationInspectionL3, Title: "Periodic independent inspection (level 3)", Levels: []int{3}, Every: Interval{24},
-			Source: inspection, Confirmation: "unconfirmed", Note: inspNote},
-		{ID: ObligationInspectionL4, Title: "Periodic independent inspection (level 4)", Levels: []int{4}, Every: Interval{12},
-			Source: inspection, Confirmation: "unconfirmed", Note: inspNote},
-		{ID: ObligationInspectionL5, Title: "Periodic independent inspection (level 5)", Levels: []int{5}, Every: Interval{6},
-			Source: inspection, Confirmation: "unconfirmed", Note: inspNote},
-		{ID: ObligationIRDrill, Title: "Incident-response live drill", Levels: []int{3, 4, 5}, Every: Interval{12},
-			Source: dir18, Confirmation: "secondary", Note: "At least once a year for level 3 and above."},
-		{ID: ObligationReportToOwner, Title: "Annual report: specialised unit and operator to the owner", Levels: all(),
-			Annual: &AnnualWindow{PeriodStartMonth: 12, PeriodStartDay: 15, DueMonth: 12, DueDay: 20},
-			Source: report, Confirmation: "confirmed", Note: reportNote},
-		{ID: ObligationReportToAuthority, Title: "Annual report: owner to the authority", Levels: all(),
-			Annual: &AnnualWindow{PeriodStartMonth: 12, PeriodStartDay: 15, DueMonth: 12, DueDay: 25},
-			Source: report, Confirmation: "confirmed", Note: reportNote},
+// ObligationsFrom returns the obligations of a regulation pack (its
+// obligations section, with legal sources and confirmation status) in pack
+// order, as fresh values; nil for a nil pack. Source and SourceVI hold the
+// rendered citations.
+func ObligationsFrom(p *regulation.Pack) []Obligation {
+	if p == nil {
+		return nil
 	}
+	var out []Obligation
+	for _, ro := range p.Obligations() {
+		o := Obligation{
+			ID:           ro.ID,
+			Title:        ro.Title.EN,
+			TitleVI:      ro.Title.VI,
+			Levels:       ro.Levels,
+			Every:        Interval{Months: ro.EveryMonths},
+			Evidence:     ro.Evidence,
+			Source:       ro.Source.Citation.EN,
+			SourceVI:     ro.Source.Citation.VI,
+			Confirmation: string(ro.Confirmation),
+			Note:         ro.Note.EN,
+			NoteVI:       ro.Note.VI,
+		}
+		if w := ro.Annual; w != nil {
+			o.Annual = &AnnualWindow{
+				PeriodStartMonth: w.PeriodStartMonth, PeriodStartDay: w.PeriodStartDay,
+				DueMonth: w.DueMonth, DueDay: w.DueDay,
+			}
+		}
+		out = append(out, o)
+	}
+	return out
+}
+
+// WithIntervals returns a copy of obs in which each interval obligation
+// named in months recurs every months[ID] calendar months: how an operator
+// configures the intervals the law leaves unconfirmed. obs is not changed.
+// It fails with an error wrapping errs.ErrInvalid, listing every problem,
+// when an ID is unknown, names an annual obligation or has an interval
+// outside 1–120 months.
+func WithIntervals(obs []Obligation, months map[string]int) ([]Obligation, error) {
+	out := make([]Obligation, len(obs))
+	for i, o := range obs {
+		out[i] = o.clone()
+	}
+	ids := slices.Sorted(maps.Keys(months))
+	var problems []string
+	for _, id := range ids {
+		m := months[id]
+		i := slices.IndexFunc(out, func(o Obligation) bool { return o.ID == id })
+		switch {
+		case i < 0:
+			problems = append(problems, fmt.Sprintf("%q: unknown obligation", id))
+		case out[i].Annual != nil:
+			problems = append(problems, fmt.Sprintf("%q: an annual obligation has no interval", id))
+		case m < 1 || m > regulation.MaxObligationMonths:
+			problems = append(problems, fmt.Sprintf("%q: %d months is outside 1–%d", id, m, regulation.MaxObligationMonths))
+		default:
+			out[i].Every = Interval{Months: m}
+		}
+	}
+	if len(problems) > 0 {
+		return nil, fmt.Errorf("obligation intervals: %s: %w", strings.Join(problems, "; "), errs.ErrInvalid)
+	}
+	return out, nil
+}
+
+func (o Obligation) clone() Obligation {
+	o.Levels = slices.Clone(o.Levels)
+	o.Evidence = slices.Clone(o.Evidence)
+	if o.Annual != nil {
+		w := *o.Annual
+		o.Annual = &w
+	}
+	return o
 }
 
 // calVietnam is Vietnam time without tzdata: UTC+7, no DST since 1975.

@@ -1,15 +1,36 @@
 package compliance_test
 
 import (
+	"errors"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+
 	"khien.vn/khien/internal/compliance"
+	"khien.vn/khien/internal/errs"
+	"khien.vn/khien/internal/regulation"
 )
 
 // ict is Vietnam time as a fixed zone, so tests need no tzdata.
 var ict = time.FixedZone("ICT", 7*60*60)
+
+// pack85 returns the embedded Decree 85 regulation pack, which holds the
+// obligations.
+func pack85(t testing.TB) *regulation.Pack {
+	t.Helper()
+	r, err := regulation.LoadEmbedded()
+	if err != nil {
+		t.Fatalf("LoadEmbedded: %v", err)
+	}
+	p, ok := r.Pack("decree85-2016")
+	if !ok {
+		t.Fatal("embedded pack decree85-2016 missing")
+	}
+	return p
+}
 
 func day(y int, m time.Month, d int) time.Time { return time.Date(y, m, d, 0, 0, 0, 0, ict) }
 
@@ -155,7 +176,7 @@ func TestNextAnnualPeriodBeforeDue(t *testing.T) {
 
 func TestAppliesTo(t *testing.T) {
 	byID := map[string]compliance.Obligation{}
-	for _, o := range compliance.DefaultObligations() {
+	for _, o := range compliance.ObligationsFrom(pack85(t)) {
 		byID[o.ID] = o
 	}
 	tests := []struct {
@@ -175,7 +196,7 @@ func TestAppliesTo(t *testing.T) {
 		t.Run(tt.id, func(t *testing.T) {
 			o, ok := byID[tt.id]
 			if !ok {
-				t.Fatalf("no default obligation %q", tt.id)
+				t.Fatalf("no obligation %q in the pack", tt.id)
 			}
 			for level := 0; level <= 6; level++ {
 				if got, want := o.AppliesTo(level), slices.Contains(tt.want, level); got != want {
@@ -185,27 +206,33 @@ func TestAppliesTo(t *testing.T) {
 		})
 	}
 	if len(byID) != len(tests) {
-		t.Errorf("DefaultObligations has %d obligations, test covers %d", len(byID), len(tests))
+		t.Errorf("the pack has %d obligations, test covers %d", len(byID), len(tests))
 	}
 }
 
-func TestDefaultObligations(t *testing.T) {
+func TestObligationsFrom(t *testing.T) {
 	tests := []struct {
 		id           string
 		months       int
 		dueDay       int // annual due day in December, 0 for interval duties
 		confirmation string
+		source       string
+		evidence     []string
 	}{
-		{compliance.ObligationVulnScan, 6, 0, "secondary"},
-		{compliance.ObligationThreatHunt, 6, 0, "secondary"},
-		{compliance.ObligationInspectionL3, 24, 0, "unconfirmed"},
-		{compliance.ObligationInspectionL4, 12, 0, "unconfirmed"},
-		{compliance.ObligationInspectionL5, 6, 0, "unconfirmed"},
-		{compliance.ObligationIRDrill, 12, 0, "secondary"},
-		{compliance.ObligationReportToOwner, 0, 20, "confirmed"},
-		{compliance.ObligationReportToAuthority, 0, 25, "confirmed"},
+		{compliance.ObligationVulnScan, 6, 0, "secondary", "Directive 18/CT-TTg", []string{"mgmt.ops.vulnerability"}},
+		{compliance.ObligationThreatHunt, 6, 0, "secondary", "Directive 18/CT-TTg", []string{"mgmt.ops.monitoring"}},
+		{compliance.ObligationInspectionL3, 24, 0, "unconfirmed", "Art. 20(2)(c), Decree 85/2016/ND-CP", []string{"mgmt.risk_plan", "mgmt.ops.vulnerability"}},
+		{compliance.ObligationInspectionL4, 12, 0, "unconfirmed", "Art. 20(2)(c), Decree 85/2016/ND-CP", []string{"mgmt.risk_plan", "mgmt.ops.vulnerability"}},
+		{compliance.ObligationInspectionL5, 6, 0, "unconfirmed", "Art. 20(2)(c), Decree 85/2016/ND-CP", []string{"mgmt.risk_plan", "mgmt.ops.vulnerability"}},
+		{compliance.ObligationIRDrill, 12, 0, "secondary", "Directive 18/CT-TTg", []string{"mgmt.ops.incident"}},
+		{compliance.ObligationReportToOwner, 0, 20, "confirmed", "Art. 13, Circular 12/2022/TT-BTTTT", nil},
+		{compliance.ObligationReportToAuthority, 0, 25, "confirmed", "Art. 13, Circular 12/2022/TT-BTTTT", nil},
 	}
-	obs := compliance.DefaultObligations()
+	p := pack85(t)
+	obs := compliance.ObligationsFrom(p)
+	if len(obs) != len(tests) {
+		t.Errorf("%d obligations, want %d", len(obs), len(tests))
+	}
 	for _, tt := range tests {
 		t.Run(tt.id, func(t *testing.T) {
 			i := slices.IndexFunc(obs, func(o compliance.Obligation) bool { return o.ID == tt.id })
@@ -213,11 +240,19 @@ func TestDefaultObligations(t *testing.T) {
 				t.Fatalf("missing %q", tt.id)
 			}
 			o := obs[i]
-			if o.Source == "" || o.Title == "" || o.Note == "" {
-				t.Errorf("missing Source, Title or Note: %+v", o)
+			if o.Title == "" || o.TitleVI == "" || o.Note == "" || o.NoteVI == "" || o.SourceVI == "" {
+				t.Errorf("missing Title, TitleVI, Note, NoteVI or SourceVI: %+v", o)
 			}
-			if o.Confirmation != tt.confirmation {
-				t.Errorf("Confirmation = %q, want %q", o.Confirmation, tt.confirmation)
+			if o.Source != tt.source || o.Confirmation != tt.confirmation {
+				t.Errorf("Source %q, Confirmation %q; want %q, %q", o.Source, o.Confirmation, tt.source, tt.confirmation)
+			}
+			if !slices.Equal(o.Evidence, tt.evidence) {
+				t.Errorf("Evidence = %v, want %v", o.Evidence, tt.evidence)
+			}
+			for _, id := range o.Evidence {
+				if _, ok := p.Requirement(id); !ok {
+					t.Errorf("evidence %q is not a requirement of the pack", id)
+				}
 			}
 			if tt.dueDay == 0 {
 				if o.Annual != nil || o.Every.Months != tt.months {
@@ -226,20 +261,125 @@ func TestDefaultObligations(t *testing.T) {
 				return
 			}
 			want := compliance.AnnualWindow{PeriodStartMonth: 12, PeriodStartDay: 15, DueMonth: 12, DueDay: tt.dueDay}
-			if o.Annual == nil || *o.Annual != want {
-				t.Errorf("Annual = %v, want %v", o.Annual, want)
+			if o.Annual == nil || *o.Annual != want || o.Every.Months != 0 {
+				t.Errorf("Annual = %v, Every = %v, want %v", o.Annual, o.Every, want)
 			}
 		})
 	}
+	// The texts are the pack's, in both languages.
+	ro, _ := p.Obligation(compliance.ObligationIRDrill)
+	o := obs[slices.IndexFunc(obs, func(o compliance.Obligation) bool { return o.ID == compliance.ObligationIRDrill })]
+	if o.Title != ro.Title.EN || o.TitleVI != ro.Title.VI || o.Note != ro.Note.EN || o.NoteVI != ro.Note.VI || o.SourceVI != ro.Source.Citation.VI {
+		t.Errorf("converted %+v from %+v", o, ro)
+	}
 	// Each call returns independent data.
 	obs[0].Levels[0] = 99
-	if compliance.DefaultObligations()[0].Levels[0] == 99 {
-		t.Error("DefaultObligations shares its slices between calls")
+	obs[0].Evidence[0] = "changed"
+	obs[6].Annual.DueDay = 1
+	again := compliance.ObligationsFrom(p)
+	if again[0].Levels[0] == 99 || again[0].Evidence[0] == "changed" || again[6].Annual.DueDay == 1 {
+		t.Error("ObligationsFrom shares state between calls")
+	}
+	if got := compliance.ObligationsFrom(nil); got != nil {
+		t.Errorf("ObligationsFrom(nil) = %v", got)
+	}
+}
+
+func TestWithIntervals(t *testing.T) {
+	base := compliance.ObligationsFrom(pack85(t))
+	months := func(obs []compliance.Obligation) map[string]int {
+		out := map[string]int{}
+		for _, o := range obs {
+			if o.Annual == nil {
+				out[o.ID] = o.Every.Months
+			}
+		}
+		return out
+	}
+	defaults := months(base)
+	with := func(changes map[string]int) map[string]int {
+		out := map[string]int{}
+		for k, v := range defaults {
+			out[k] = v
+		}
+		for k, v := range changes {
+			out[k] = v
+		}
+		return out
+	}
+	tests := []struct {
+		name    string
+		months  map[string]int
+		want    map[string]int // interval months by ID; nil when an error is wanted
+		wantErr []string       // substrings of the error
+	}{
+		{"nil_map", nil, defaults, nil},
+		{"none", map[string]int{}, defaults, nil},
+		{"one", map[string]int{compliance.ObligationInspectionL3: 12}, with(map[string]int{compliance.ObligationInspectionL3: 12}), nil},
+		{"several_and_bounds", map[string]int{compliance.ObligationVulnScan: 1, compliance.ObligationThreatHunt: 120, compliance.ObligationIRDrill: 6},
+			with(map[string]int{compliance.ObligationVulnScan: 1, compliance.ObligationThreatHunt: 120, compliance.ObligationIRDrill: 6}), nil},
+		{"unknown_id", map[string]int{"vuln_scans": 6}, nil, []string{`"vuln_scans": unknown obligation`}},
+		{"annual", map[string]int{compliance.ObligationReportToOwner: 12}, nil, []string{`"annual_report_to_owner": an annual obligation has no interval`}},
+		{"zero", map[string]int{compliance.ObligationVulnScan: 0}, nil, []string{`"vuln_scan": 0 months is outside 1–120`}},
+		{"negative", map[string]int{compliance.ObligationVulnScan: -6}, nil, []string{`"vuln_scan": -6 months is outside 1–120`}},
+		{"too_long", map[string]int{compliance.ObligationInspectionL5: 121}, nil, []string{`"inspection_l5": 121 months is outside 1–120`}},
+		{"every_problem", map[string]int{"x": 1, compliance.ObligationReportToAuthority: 12, compliance.ObligationIRDrill: 0, compliance.ObligationVulnScan: 3}, nil,
+			[]string{`"annual_report_to_authority": an annual`, `"ir_drill": 0 months`, `"x": unknown obligation`}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := compliance.WithIntervals(base, tt.months)
+			if tt.wantErr != nil {
+				if !errors.Is(err, errs.ErrInvalid) || got != nil {
+					t.Fatalf("WithIntervals = %v, %v; want nil and an ErrInvalid error", got, err)
+				}
+				for _, sub := range tt.wantErr {
+					if !strings.Contains(err.Error(), sub) {
+						t.Errorf("error %q lacks %q", err, sub)
+					}
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("WithIntervals: %v", err)
+			}
+			if diff := cmp.Diff(tt.want, months(got)); diff != "" {
+				t.Errorf("intervals (-want +got):\n%s", diff)
+			}
+			// Everything but the intervals is kept, in order.
+			if len(got) != len(base) {
+				t.Fatalf("%d obligations, want %d", len(got), len(base))
+			}
+			for i := range got {
+				g, b := got[i], base[i]
+				g.Every = b.Every
+				if diff := cmp.Diff(b, g); diff != "" {
+					t.Errorf("obligation %d changed beyond its interval (-base +got):\n%s", i, diff)
+				}
+			}
+		})
+	}
+	// The input is not changed and the result shares nothing with it.
+	got, err := compliance.WithIntervals(base, map[string]int{compliance.ObligationVulnScan: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if base[0].Every.Months != 6 {
+		t.Errorf("WithIntervals changed its input: %v", base[0].Every)
+	}
+	got[0].Levels[0] = 99
+	got[6].Annual.DueDay = 1
+	if base[0].Levels[0] == 99 || base[6].Annual.DueDay == 1 {
+		t.Error("WithIntervals shares state with its input")
+	}
+	// The overridden interval drives the calendar.
+	if d := got[0].Next(day(2026, 1, 10), day(2026, 1, 11), ict); !d.At.Equal(day(2026, 4, 10)) {
+		t.Errorf("Next with a 3-month interval = %v", d.At)
 	}
 }
 
 func TestUpcoming(t *testing.T) {
-	obs := compliance.DefaultObligations()
+	obs := compliance.ObligationsFrom(pack85(t))
 	now := at(2026, 12, 10, 9, 0, ict)
 	last := map[string]time.Time{
 		compliance.ObligationVulnScan:          day(2026, 1, 5),   // due 5/7/2026: overdue

@@ -4,8 +4,9 @@
 // docs/regulation-packs.md) that carries what a legal regime says about
 // information systems: the information and system types, the level criteria,
 // who appraises and approves a level, the dossier outline, the parts of the
-// security plan, deadlines and the profile fields whose change calls for a new
-// level determination. Every item carries its legal source (document,
+// security plan, deadlines, the profile fields whose change calls for a new
+// level determination, the requirement catalogue per level and the recurring
+// obligations (scans, inspections, drills, annual reports). Every item carries its legal source (document,
 // article, clause, point) and a confirmation status, because several texts
 // behind the packs were read only in summaries.
 //

@@ -29,6 +29,8 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte("- a\n- b: [1, 2\n"))
 	f.Add([]byte("a: &x [*x]\n"))
 	f.Add([]byte("criteria:\n  - when: {data_subjects: {below: 0}}\n"))
+	f.Add([]byte("obligations:\n  - {id: x, levels: [1], every_months: 6, annual: {period_start: \"02-29\", due: \"13-40\"}, evidence: [r]}\n"))
+	f.Add([]byte("requirements:\n  - {id: r, min_level: 3, max_level: 2, notes: {4: {vi: a, en: a}}}\n"))
 
 	const name = "decree85-2016.yaml"
 	f.Fuzz(func(t *testing.T, data []byte) {
@@ -76,7 +78,17 @@ func FuzzParse(f *testing.F) {
 			}
 		}
 		_ = p.LevelRelevantChanged(profiles[1], profiles[2])
+		for _, o := range p.Obligations() {
+			if (o.EveryMonths == 0) == (o.Annual == nil) || len(o.Levels) == 0 {
+				t.Fatalf("accepted obligation %+v has no single recurrence or no levels", o)
+			}
+		}
 		for l := range 7 {
+			for _, r := range p.RequirementsFor(l) {
+				if !r.AppliesTo(l) || r.MaxLevel < r.MinLevel {
+					t.Fatalf("RequirementsFor(%d) holds %s (levels %d–%d)", l, r.ID, r.MinLevel, r.MaxLevel)
+				}
+			}
 			if a, ok := p.Authority(l); ok {
 				_ = a.CheckIndependence(map[string]string{"appraise": "x", "operator": "x"})
 			}

@@ -34,6 +34,7 @@ type Pack struct {
 	relevance   LevelRelevance
 	reqGroups   []RequirementGroup
 	reqs        []Requirement
+	obligations []Obligation
 }
 
 // InForce is the period during which a pack's regime applies.

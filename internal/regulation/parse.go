@@ -15,22 +15,23 @@ const FormatVersion = 1
 
 // Kinds of ids, as named in messages.
 const (
-	kindDocument = "source document"
-	kindRole     = "role"
-	kindInfo     = "info type"
-	kindSystem   = "system type"
-	kindGrade    = "classification grade"
-	kindScope    = "infrastructure scope"
-	kindWorks    = "works grade"
-	kindCrit     = "criterion"
-	kindSection  = "outline section"
-	kindPlanPart = "security plan part"
-	kindDeadline = "deadline"
-	kindRule     = "independence rule"
-	kindForm     = "form"
-	kindRemedy   = "remedy"
-	kindReqGroup = "requirement group"
-	kindReq      = "requirement"
+	kindDocument   = "source document"
+	kindRole       = "role"
+	kindInfo       = "info type"
+	kindSystem     = "system type"
+	kindGrade      = "classification grade"
+	kindScope      = "infrastructure scope"
+	kindWorks      = "works grade"
+	kindCrit       = "criterion"
+	kindSection    = "outline section"
+	kindPlanPart   = "security plan part"
+	kindDeadline   = "deadline"
+	kindRule       = "independence rule"
+	kindForm       = "form"
+	kindRemedy     = "remedy"
+	kindReqGroup   = "requirement group"
+	kindReq        = "requirement"
+	kindObligation = "obligation"
 )
 
 var (
@@ -133,6 +134,7 @@ func (d *decoder) pack(data []byte) *Pack {
 	p.deadlines = pd.deadlines(o.list("deadlines", false))
 	p.reqGroups = pd.requirementGroups(o.list("requirement_groups", false))
 	p.reqs = pd.requirements(o.list("requirements", false))
+	p.obligations = pd.obligations(o.list("obligations", false))
 	relevanceNode := o.get("level_relevant_fields", false)
 	if relevanceNode != nil {
 		p.relevance = pd.relevance(relevanceNode)

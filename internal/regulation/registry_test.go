@@ -391,6 +391,9 @@ func TestEmbedded_everyItemSourced(t *testing.T) {
 		for _, x := range p.Deadlines() {
 			check("deadline "+x.ID, x.Source, x.Confirmation, x.Name)
 		}
+		for _, x := range p.Obligations() {
+			check("obligation "+x.ID, x.Source, x.Confirmation, x.Title)
+		}
 		lr := p.LevelRelevantFields()
 		check("level-relevant fields", lr.Source, lr.Confirmation)
 	}
@@ -577,7 +580,7 @@ func TestRegistry_Override(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	local := strings.Replace(string(orig), `version: "1.0.0"`, `version: "1.0.1-local"`, 1)
+	local := strings.Replace(string(orig), `version: "1.1.0"`, `version: "1.1.1-local"`, 1)
 	local = strings.Replace(local, `date: "2024-09-30"`, `date: "2024-10-31"`, 1)
 	writeFile(t, filepath.Join(dir, "decree85-2016.yaml"), local)
 	extra, err := os.ReadFile(filepath.Join("testdata", "override", "extra-pack.yaml"))
@@ -590,13 +593,13 @@ func TestRegistry_Override(t *testing.T) {
 		t.Fatalf("Override: %v", err)
 	}
 	p, _ := r.Pack(decree85)
-	if p.Version() != "1.0.1-local" || p.Origin() != filepath.Join(dir, "decree85-2016.yaml") {
+	if p.Version() != "1.1.1-local" || p.Origin() != filepath.Join(dir, "decree85-2016.yaml") {
 		t.Errorf("overridden pack: version %q origin %q", p.Version(), p.Origin())
 	}
 	if d, _ := p.Deadline("level_approval_operating_systems"); d.Date.Format(time.DateOnly) != "2024-10-31" {
 		t.Errorf("overridden deadline %v", d.Date)
 	}
-	if embedded.Version() != "1.0.0" {
+	if embedded.Version() != "1.1.0" {
 		t.Errorf("the embedded pack value changed: %q", embedded.Version())
 	}
 	var ids []string
@@ -609,14 +612,14 @@ func TestRegistry_Override(t *testing.T) {
 
 	// A directory with one bad pack changes nothing.
 	badDir := t.TempDir()
-	writeFile(t, filepath.Join(badDir, "decree85-2016.yaml"), strings.Replace(local, `version: "1.0.1-local"`, `version: "1.0.2"`, 1))
+	writeFile(t, filepath.Join(badDir, "decree85-2016.yaml"), strings.Replace(local, `version: "1.1.1-local"`, `version: "1.1.2"`, 1))
 	writeFile(t, filepath.Join(badDir, "broken.yaml"), "format: 1\nid: broken\n")
 	err = r.Override(badDir)
 	var ve *regulation.ValidationError
 	if !errors.As(err, &ve) || !strings.Contains(err.Error(), filepath.Join(badDir, "broken.yaml")+`:1:1: missing required key "version"`) {
 		t.Fatalf("Override(bad) = %v", err)
 	}
-	if p, _ := r.Pack(decree85); p.Version() != "1.0.1-local" {
+	if p, _ := r.Pack(decree85); p.Version() != "1.1.1-local" {
 		t.Errorf("a failed Override changed the registry: version %q", p.Version())
 	}
 	if _, ok := r.Pack("broken"); ok {

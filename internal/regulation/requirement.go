@@ -22,8 +22,8 @@ type RequirementGroup struct {
 }
 
 // Requirement is one item of the requirement catalogue (Circular 12/2022
-// Annexes I–V for the Decree 85 pack): it applies to every level from
-// MinLevel up.
+// Art. 9 and Annexes I–V for the Decree 85 pack): it applies to every level
+// from MinLevel to MaxLevel.
 type Requirement struct {
 	// ID is stable across levels, e.g. "mgmt.ops.incident".
 	ID string
@@ -33,6 +33,10 @@ type Requirement struct {
 	Guidance Text
 	// MinLevel is the lowest level (1–5) that requires the item.
 	MinLevel int
+	// MaxLevel is the highest level that requires the item: 5 unless the
+	// pack sets max_level (Circular 12 Art. 9.9 applies at level 3 only).
+	// A zero MaxLevel, possible only in a value built by hand, means 5.
+	MaxLevel int
 	// TCVN maps a level to the clause of the technical standard that
 	// details the item at that level ("7.1.5.8"); nil when none is cited.
 	TCVN map[int]string
@@ -43,9 +47,14 @@ type Requirement struct {
 	Confirmation Confirmation
 }
 
-// AppliesTo reports whether the requirement applies at level.
+// AppliesTo reports whether the requirement applies at level: MinLevel ≤
+// level ≤ MaxLevel.
 func (r Requirement) AppliesTo(level int) bool {
-	return r.MinLevel >= 1 && level >= r.MinLevel && level <= 5
+	hi := r.MaxLevel
+	if hi == 0 {
+		hi = 5
+	}
+	return r.MinLevel >= 1 && level >= r.MinLevel && level <= min(hi, 5)
 }
 
 func (r Requirement) clone() Requirement {
@@ -71,7 +80,7 @@ func (p *Pack) Requirement(id string) (Requirement, bool) {
 }
 
 // RequirementsFor returns the requirements that apply at level (MinLevel ≤
-// level), in pack order; nil for a level outside 1–5.
+// level ≤ MaxLevel), in pack order; nil for a level outside 1–5.
 func (p *Pack) RequirementsFor(level int) []Requirement {
 	var out []Requirement
 	for _, r := range p.reqs {
@@ -129,7 +138,18 @@ func (pd *packDecoder) requirements(nodes []ast.Node) []Requirement {
 		if ln := o.get("min_level", true); ln != nil {
 			r.MinLevel, _ = pd.level(ln, join(o.path, "min_level"))
 		}
-		pd.levelMap(o, "tcvn", r.MinLevel, func(level int, v ast.Node, path string) {
+		r.MaxLevel = 5
+		if xn := o.get("max_level", false); xn != nil {
+			p := join(o.path, "max_level")
+			if l, ok := pd.level(xn, p); ok {
+				if r.MinLevel > 0 && l < r.MinLevel {
+					pd.errorf(xn, p, "max_level %d is below min_level %d", l, r.MinLevel)
+				} else {
+					r.MaxLevel = l
+				}
+			}
+		}
+		pd.levelMap(o, "tcvn", r.MinLevel, r.MaxLevel, func(level int, v ast.Node, path string) {
 			c := pd.str(v, path)
 			if c == "" {
 				return
@@ -143,7 +163,7 @@ func (pd *packDecoder) requirements(nodes []ast.Node) []Requirement {
 			}
 			r.TCVN[level] = c
 		})
-		pd.levelMap(o, "notes", r.MinLevel, func(level int, v ast.Node, path string) {
+		pd.levelMap(o, "notes", r.MinLevel, r.MaxLevel, func(level int, v ast.Node, path string) {
 			t := pd.object(v, path)
 			tx := Text{VI: t.str("vi", true), EN: t.str("en", true)}
 			t.close()
@@ -159,8 +179,9 @@ func (pd *packDecoder) requirements(nodes []ast.Node) []Requirement {
 }
 
 // levelMap reads a mapping keyed by level ({3: …, 4: …}); each level must
-// be 1–5, given once, and not below minLevel (when minLevel is known).
-func (pd *packDecoder) levelMap(o *object, key string, minLevel int, read func(level int, v ast.Node, path string)) {
+// be 1–5, given once, not below minLevel (when minLevel is known) and not
+// above maxLevel.
+func (pd *packDecoder) levelMap(o *object, key string, minLevel, maxLevel int, read func(level int, v ast.Node, path string)) {
 	n := o.get(key, false)
 	if n == nil {
 		return
@@ -201,6 +222,9 @@ func (pd *packDecoder) levelMap(o *object, key string, minLevel int, read func(l
 			continue
 		case minLevel > 0 && l < minLevel:
 			pd.errorf(k, p, "level %d is below min_level %d", l, minLevel)
+			continue
+		case l > maxLevel:
+			pd.errorf(k, p, "level %d is above max_level %d", l, maxLevel)
 			continue
 		}
 		seen[l] = true

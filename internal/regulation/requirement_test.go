@@ -2,6 +2,7 @@ package regulation_test
 
 import (
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -10,19 +11,24 @@ import (
 )
 
 // TestPack_RequirementsFor checks the Decree 85 catalogue level by level:
-// counts from Circular 12 Annexes I–V (brief §2.4, §2.6) and monotonicity.
+// counts from Circular 12 Art. 9 and Annexes I–V (brief §2.2, §2.4, §2.6),
+// and that a level's catalogue holds the one below it except for the items
+// that stop at a max_level.
 func TestPack_RequirementsFor(t *testing.T) {
 	p := pack85(t)
+	// Per level: 31/40/50/51/51 management, configuration and zone items;
+	// 3/6/16/17/19 design measures (the annexes' i–iii … i–xix); 4/4/5/5/5
+	// general requirements (9.9 at level 3 only, 9.10 from level 4).
 	tests := []struct {
 		level, want int
 		has, lacks  []string
 	}{
 		{0, 0, nil, []string{"mgmt.policy.document"}},
-		{1, 31, []string{"mgmt.policy.document", "mgmt.build.test_acceptance", "design.zone.dmz", "tech.data.backup", "mgmt.risk_plan"}, []string{"mgmt.ops.incident", "tech.net.int_access", "design.zone.internal_servers"}},
-		{2, 40, []string{"mgmt.ops.incident", "mgmt.build.outsourced_dev", "tech.srv.handover", "design.zone.wireless"}, []string{"mgmt.ops.endpoint", "tech.data.integrity", "design.zone.database"}},
-		{3, 50, []string{"mgmt.ops.vulnerability", "tech.app.non_repudiation", "tech.net.antimalware", "design.zone.admin"}, []string{"design.zone.device_mgmt"}},
-		{4, 51, []string{"design.zone.device_mgmt"}, nil},
-		{5, 51, nil, nil},
+		{1, 38, []string{"mgmt.policy.document", "mgmt.build.test_acceptance", "design.zone.dmz", "tech.data.backup", "mgmt.risk_plan", "design.measure.antimalware", "general.security_regulation"}, []string{"mgmt.ops.incident", "tech.net.int_access", "design.zone.internal_servers", "design.measure.waf", "general.hosting_logical_separation"}},
+		{2, 50, []string{"mgmt.ops.incident", "mgmt.build.outsourced_dev", "tech.srv.handover", "design.zone.wireless", "design.measure.waf", "design.measure.antimalware"}, []string{"mgmt.ops.endpoint", "tech.data.integrity", "design.zone.database", "design.measure.database"}},
+		{3, 71, []string{"mgmt.ops.vulnerability", "tech.app.non_repudiation", "tech.net.antimalware", "design.zone.admin", "design.measure.endpoint_central", "general.hosting_logical_separation"}, []string{"design.zone.device_mgmt", "design.measure.antimalware", "design.measure.pam", "general.hosting_physical_separation"}},
+		{4, 73, []string{"design.zone.device_mgmt", "design.measure.pam", "general.hosting_physical_separation"}, []string{"general.hosting_logical_separation", "design.measure.geo_backup"}},
+		{5, 75, []string{"design.measure.geo_backup", "design.measure.backup_links"}, []string{"design.measure.antimalware", "general.hosting_logical_separation"}},
 		{6, 0, nil, []string{"mgmt.policy.document"}},
 	}
 	for _, tt := range tests {
@@ -30,8 +36,8 @@ func TestPack_RequirementsFor(t *testing.T) {
 		ids := make([]string, len(got))
 		for i, r := range got {
 			ids[i] = r.ID
-			if r.MinLevel > tt.level {
-				t.Errorf("level %d: %s has min_level %d", tt.level, r.ID, r.MinLevel)
+			if r.MinLevel > tt.level || r.MaxLevel < tt.level {
+				t.Errorf("level %d: %s has levels %d–%d", tt.level, r.ID, r.MinLevel, r.MaxLevel)
 			}
 		}
 		if len(got) != tt.want {
@@ -48,13 +54,15 @@ func TestPack_RequirementsFor(t *testing.T) {
 			}
 		}
 	}
-	// Level n ⊆ level n+1, in pack order.
+	// Level n ⊆ level n+1 but for the items whose max_level is n, in pack
+	// order.
 	all := p.Requirements()
 	for l := 1; l < 5; l++ {
 		lower, upper := p.RequirementsFor(l), p.RequirementsFor(l+1)
 		for _, r := range lower {
-			if !slices.ContainsFunc(upper, func(x regulation.Requirement) bool { return x.ID == r.ID }) {
-				t.Errorf("%s applies at level %d but not at %d", r.ID, l, l+1)
+			in := slices.ContainsFunc(upper, func(x regulation.Requirement) bool { return x.ID == r.ID })
+			if want := r.MaxLevel > l; in != want {
+				t.Errorf("%s (max_level %d) applies at level %d; at %d: %v, want %v", r.ID, r.MaxLevel, l, l+1, in, want)
 			}
 		}
 		last := -1
@@ -66,8 +74,142 @@ func TestPack_RequirementsFor(t *testing.T) {
 			last = i
 		}
 	}
-	if n := len(p.RequirementsFor(5)); n != len(all) {
-		t.Errorf("level 5 has %d of %d requirements", n, len(all))
+	if n := len(all); n != 77 {
+		t.Errorf("%d requirements, want 77", n)
+	}
+}
+
+// TestPack_designMeasures checks the design measures D1–D20 (brief
+// §2.4.3): the lowest level of each, D3 stopping at level 2 (level 3 and
+// above refer to D13), a note for every level it applies to and the D-id
+// in the guidance.
+func TestPack_designMeasures(t *testing.T) {
+	p := pack85(t)
+	tests := []struct {
+		d        int
+		name     string
+		min, max int
+	}{
+		{1, "remote_admin", 1, 5}, {2, "zone_access_ips", 1, 5}, {3, "antimalware", 1, 2}, {4, "waf", 2, 5},
+		{5, "email", 2, 5}, {6, "network_redundancy", 2, 5}, {7, "database", 3, 5}, {8, "network_antimalware", 3, 5},
+		{9, "ddos", 3, 5}, {10, "nac", 3, 5}, {11, "system_monitoring", 3, 5}, {12, "security_monitoring", 3, 5},
+		{13, "endpoint_central", 3, 5}, {14, "central_backup", 3, 5}, {15, "dlp", 3, 5}, {16, "internet_redundancy", 3, 5},
+		{17, "wireless", 3, 5}, {18, "pam", 4, 5}, {19, "geo_backup", 5, 5}, {20, "backup_links", 5, 5},
+	}
+	for _, tt := range tests {
+		id := "design.measure." + tt.name
+		t.Run(fmt.Sprintf("D%d", tt.d), func(t *testing.T) {
+			r, ok := p.Requirement(id)
+			if !ok {
+				t.Fatalf("Requirement(%q) not found", id)
+			}
+			if r.Group != "technical.design_measures" || r.MinLevel != tt.min || r.MaxLevel != tt.max {
+				t.Errorf("%s: group %s, levels %d–%d; want technical.design_measures, %d–%d", id, r.Group, r.MinLevel, r.MaxLevel, tt.min, tt.max)
+			}
+			ref := fmt.Sprintf("D%d.", tt.d)
+			if !strings.Contains(r.Guidance.EN, ref) || !strings.Contains(r.Guidance.VI, ref) {
+				t.Errorf("%s: guidance %+v does not name %s", id, r.Guidance, ref)
+			}
+			for l := 1; l <= 5; l++ {
+				_, noted := r.Notes[l]
+				if applies := r.AppliesTo(l); noted != applies {
+					t.Errorf("%s: level %d: note %v, applies %v", id, l, noted, applies)
+				}
+			}
+			if r.Source.Document != "tt12" || r.Source.Article != 9 || r.Source.Clause != 4 || r.Confirmation != regulation.Confirmed {
+				t.Errorf("%s: source %+v, confirmation %s", id, r.Source, r.Confirmation)
+			}
+		})
+	}
+	var n int
+	for _, r := range p.Requirements() {
+		if r.Group == "technical.design_measures" {
+			n++
+		}
+	}
+	if n != len(tests) {
+		t.Errorf("%d design measures, want %d", n, len(tests))
+	}
+}
+
+// TestPack_generalRequirements checks the general requirements of Circular
+// 12 Art. 9.5–9.10: 9.9 (logical separation in a rented data centre or
+// cloud) applies at level 3 only, 9.10 (physical separation) at 4 and 5.
+func TestPack_generalRequirements(t *testing.T) {
+	p := pack85(t)
+	tests := []struct {
+		id     string
+		clause int
+		levels []int
+	}{
+		{"general.design_principle", 5, []int{1, 2, 3, 4, 5}},
+		{"general.plan_before_go_live", 6, []int{1, 2, 3, 4, 5}},
+		{"general.security_regulation", 7, []int{1, 2, 3, 4, 5}},
+		{"general.secure_development", 8, []int{1, 2, 3, 4, 5}},
+		{"general.hosting_logical_separation", 9, []int{3}},
+		{"general.hosting_physical_separation", 10, []int{4, 5}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.id, func(t *testing.T) {
+			r, ok := p.Requirement(tt.id)
+			if !ok {
+				t.Fatalf("Requirement(%q) not found", tt.id)
+			}
+			var got []int
+			for l := 0; l <= 6; l++ {
+				if r.AppliesTo(l) {
+					got = append(got, l)
+				}
+				if in := slices.ContainsFunc(p.RequirementsFor(l), func(x regulation.Requirement) bool { return x.ID == tt.id }); in != r.AppliesTo(l) {
+					t.Errorf("level %d: RequirementsFor holds it: %v, AppliesTo: %v", l, in, r.AppliesTo(l))
+				}
+			}
+			if !slices.Equal(got, tt.levels) {
+				t.Errorf("applies at %v, want %v", got, tt.levels)
+			}
+			if r.Group != "general" || r.Source.Document != "tt12" || r.Source.Article != 9 || r.Source.Clause != tt.clause || r.Confirmation != regulation.Confirmed {
+				t.Errorf("group %s, source %+v, confirmation %s", r.Group, r.Source, r.Confirmation)
+			}
+		})
+	}
+	// Art. 9.5: sharing at levels 1–3, availability and segregation at 4–5.
+	r, _ := p.Requirement("general.design_principle")
+	if !strings.Contains(r.Notes[3].EN, "sharing") || !strings.Contains(r.Notes[4].EN, "segregation") {
+		t.Errorf("design principle notes %+v", r.Notes)
+	}
+	// Items that may not fit a system say how to mark them not applicable.
+	for _, id := range []string{"general.plan_before_go_live", "general.secure_development", "general.hosting_logical_separation", "general.hosting_physical_separation"} {
+		r, _ := p.Requirement(id)
+		if !strings.Contains(r.Guidance.EN, "not applicable") || !strings.Contains(r.Guidance.VI, "không áp dụng") {
+			t.Errorf("%s: guidance %+v does not say when it is not applicable", id, r.Guidance)
+		}
+	}
+}
+
+func TestRequirement_AppliesTo(t *testing.T) {
+	tests := []struct {
+		name     string
+		min, max int
+		want     []int
+	}{
+		{"from_2", 2, 5, []int{2, 3, 4, 5}},
+		{"level_3_only", 3, 3, []int{3}},
+		{"zero_max_means_5", 4, 0, []int{4, 5}},
+		{"zero_min_never", 0, 5, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := regulation.Requirement{MinLevel: tt.min, MaxLevel: tt.max}
+			var got []int
+			for l := -1; l <= 7; l++ {
+				if r.AppliesTo(l) {
+					got = append(got, l)
+				}
+			}
+			if !slices.Equal(got, tt.want) {
+				t.Errorf("applies at %v, want %v", got, tt.want)
+			}
+		})
 	}
 }
 
@@ -137,8 +279,10 @@ func TestEmbedded_requirementsComplete(t *testing.T) {
 	}
 	for _, p := range r.Packs() {
 		groups := map[string]regulation.RequirementGroup{}
+		hasSub := map[string]bool{}
 		for _, g := range p.RequirementGroups() {
 			groups[g.ID] = g
+			hasSub[g.Parent] = true
 			if g.Name.VI == "" || g.Name.EN == "" || g.Source.Citation.VI == "" || g.Source.Citation.EN == "" || !g.Confirmation.Valid() {
 				t.Errorf("%s group %s: %+v", p.ID(), g.ID, g)
 			}
@@ -153,16 +297,23 @@ func TestEmbedded_requirementsComplete(t *testing.T) {
 			if _, ok := p.Document(x.Source.Document); !ok || x.Source.Citation.VI == "" || x.Source.Citation.EN == "" || !x.Confirmation.Valid() {
 				t.Errorf("%s %s: source %+v, confirmation %q", p.ID(), x.ID, x.Source, x.Confirmation)
 			}
-			if g, ok := groups[x.Group]; !ok || g.Parent == "" {
+			// A requirement sits in a sub-group, or in a top-level group
+			// without sub-groups (general).
+			if g, ok := groups[x.Group]; !ok || (g.Parent == "" && hasSub[g.ID]) {
 				t.Errorf("%s %s: group %q is not a sub-group", p.ID(), x.ID, x.Group)
 			}
-			if x.MinLevel < 1 || x.MinLevel > 5 {
-				t.Errorf("%s %s: min_level %d", p.ID(), x.ID, x.MinLevel)
+			if x.MinLevel < 1 || x.MinLevel > 5 || x.MaxLevel < x.MinLevel || x.MaxLevel > 5 {
+				t.Errorf("%s %s: levels %d–%d", p.ID(), x.ID, x.MinLevel, x.MaxLevel)
 			}
 			for l, c := range x.TCVN {
 				// TCVN 11930:2017: chapter 5 is level 1 … chapter 9 is level 5.
-				if l < x.MinLevel || !strings.HasPrefix(c, string(rune('0'+l+4))+".") {
+				if !x.AppliesTo(l) || !strings.HasPrefix(c, string(rune('0'+l+4))+".") {
 					t.Errorf("%s %s: TCVN clause %q at level %d", p.ID(), x.ID, c, l)
+				}
+			}
+			for l, n := range x.Notes {
+				if !x.AppliesTo(l) || n.VI == "" || n.EN == "" {
+					t.Errorf("%s %s: note %+v at level %d", p.ID(), x.ID, n, l)
 				}
 			}
 		}
@@ -210,6 +361,12 @@ requirements:
 		{"tcvn_twice", req(ok + `, tcvn: {2: "6.1", 2: "6.2"}`), []string{`t.yaml:13:151: requirements[0].tcvn.2: level 2 is given twice`}},
 		{"tcvn_not_mapping", req(ok + `, tcvn: "6.1"`), []string{`t.yaml:13:140: requirements[0].tcvn: want a mapping of levels, got a string`}},
 		{"note_missing_en", req(ok + `, notes: {3: {vi: "N"}}`), []string{`t.yaml:13:146: requirements[0].notes.3: missing required key "en"`}},
+		{"valid_max_level", req(ok + `, max_level: 3, tcvn: {2: "6.1", 3: "7.1"}, notes: {3: {vi: "N", en: "N"}}`), nil},
+		{"max_level_below_min_level", req(ok + `, max_level: 1`), []string{`t.yaml:13:145: requirements[0].max_level: max_level 1 is below min_level 2`}},
+		{"max_level_6", req(ok + `, max_level: 6`), []string{`t.yaml:13:145: requirements[0].max_level: level 6 is outside 1–5`}},
+		{"max_level_word", req(ok + `, max_level: three`), []string{`t.yaml:13:145: requirements[0].max_level: want an integer, got a string`}},
+		{"notes_above_max_level", req(ok + `, max_level: 3, notes: {4: {vi: "N", en: "N"}}`), []string{`t.yaml:13:156: requirements[0].notes.4: level 4 is above max_level 3`}},
+		{"tcvn_above_max_level", req(ok + `, max_level: 2, tcvn: {2: "6.1", 3: "7.1"}`), []string{`t.yaml:13:165: requirements[0].tcvn.3: level 3 is above max_level 2`}},
 		{"undefined_parent", "  - {id: r1, group: tech, title: {vi: \"A\", en: \"A\"}, min_level: 1, source: {document: doc, article: 9}, confirmation: confirmed}\n", nil},
 	}
 	rawFiles := map[string]string{
@@ -233,8 +390,12 @@ requirements:
 				if err != nil {
 					t.Fatalf("Parse: %v", err)
 				}
-				if n := len(p.Requirements()); n == 0 {
-					t.Errorf("no requirements")
+				rs := p.Requirements()
+				if len(rs) == 0 {
+					t.Fatal("no requirements")
+				}
+				if want := map[bool]int{true: 3, false: 5}[tt.name == "valid_max_level"]; rs[0].MaxLevel != want {
+					t.Errorf("MaxLevel = %d, want %d", rs[0].MaxLevel, want)
 				}
 				return
 			}

@@ -38,6 +38,7 @@ type Backend interface {
 	system.Store
 	system.DossierStore
 	asset.Store
+	compliance.Store
 	Ping(ctx context.Context) error
 	Migrate(ctx context.Context) error
 	SchemaVersion(ctx context.Context) (current, latest int, err error)
@@ -62,8 +63,10 @@ type Core struct {
 	Systems *system.Service
 	Assets  *asset.Service
 	Probes  *compliance.Registry
-	Packs   *regulation.Registry
-	Catalog *i18n.Catalog
+	// Compliance manages requirement sets, evidence, the calendar and engagements.
+	Compliance *compliance.Service
+	Packs      *regulation.Registry
+	Catalog    *i18n.Catalog
 }
 
 // OpenBackend opens the configured database. With migrate false, an
@@ -148,7 +151,11 @@ func newCore(cfg config.Config, logger *slog.Logger, be Backend) (*Core, error) 
 	c := &Core{Config: cfg, Logger: logger, Backend: be, Audit: log, Units: units, Users: users, Jobs: jobs,
 		Systems: systems, Assets: asset.NewService(be, systems, log), Packs: packs, Catalog: cat}
 	c.Probes = newProbes(c)
+	if err := c.openCompliance(); err != nil {
+		return nil, err
+	}
 	c.registerJobs()
+	c.registerComplianceJobs()
 	return c, nil
 }
 

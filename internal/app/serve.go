@@ -63,7 +63,8 @@ func NewServer(ctx context.Context, core *Core, opts ServeOptions) (*Server, err
 	}
 	logins := opts.Metrics.NewCounterVec("khien_login_attempts_total", "Login attempts by result.", "result")
 	uiH, err := ui.New(ui.Deps{Units: core.Units, Users: core.Users, Audit: core.Audit, Jobs: core.Jobs, Systems: core.Systems, Assets: core.Assets, Checks: core.Checks,
-		Catalog: core.Catalog, Static: static, Logger: core.Logger, Version: version.Get().Version, Location: loc,
+		Compliance: core.Compliance,
+		Catalog:    core.Catalog, Static: static, Logger: core.Logger, Version: version.Get().Version, Location: loc,
 		OnLogin: func(result string) { logins.Inc(result) }})
 	if err != nil {
 		return nil, err

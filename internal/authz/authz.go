@@ -53,22 +53,30 @@ const (
 	// PermDossierRecord records the steps an outside authority takes (appraisal by the
 	// competent ministry, approval by the system owner's head or the Prime Minister).
 	PermDossierRecord Permission = "dossier.record_external"
+
+	PermComplianceWrite Permission = "compliance.write" // assess requirement items, attach evidence, record obligations done
+	PermAssessmentWrite Permission = "assessment.write" // run independent-assessment engagements and record findings
+	PermReportGenerate  Permission = "report.generate"  // generate reports to the authority
 )
 
 // Permissions lists every permission.
 var Permissions = []Permission{PermSelf, PermUnitRead, PermUnitWrite, PermUserRead, PermUserWrite,
 	PermAuditRead, PermAuditVerify, PermJobRead, PermJobManage,
-	PermSystemRead, PermSystemWrite, PermDossierSubmit, PermDossierAppraise, PermDossierDecide, PermDossierRecord}
+	PermSystemRead, PermSystemWrite, PermDossierSubmit, PermDossierAppraise, PermDossierDecide, PermDossierRecord,
+	PermComplianceWrite, PermAssessmentWrite, PermReportGenerate}
 
 // rolePermissions is the one table that grants permissions to roles.
 var rolePermissions = map[Role][]Permission{
 	RoleAdmin: Permissions,
 	RoleSecurityLead: {PermSelf, PermUnitRead, PermUserRead, PermAuditRead, PermAuditVerify, PermJobRead, PermJobManage,
-		PermSystemRead, PermSystemWrite, PermDossierSubmit, PermDossierAppraise, PermDossierDecide},
-	RoleAnalyst:     {PermSelf, PermUnitRead, PermJobRead, PermSystemRead},
-	RoleSystemOwner: {PermSelf, PermUnitRead, PermJobRead, PermSystemRead, PermSystemWrite, PermDossierSubmit},
-	RoleAssessor:    {PermSelf, PermUnitRead, PermUserRead, PermAuditRead, PermAuditVerify, PermJobRead, PermSystemRead},
-	RoleViewer:      {PermSelf, PermUnitRead, PermSystemRead},
+		PermSystemRead, PermSystemWrite, PermDossierSubmit, PermDossierAppraise, PermDossierDecide,
+		PermComplianceWrite, PermAssessmentWrite, PermReportGenerate},
+	RoleAnalyst: {PermSelf, PermUnitRead, PermJobRead, PermSystemRead},
+	RoleSystemOwner: {PermSelf, PermUnitRead, PermJobRead, PermSystemRead, PermSystemWrite, PermDossierSubmit,
+		PermComplianceWrite, PermReportGenerate},
+	RoleAssessor: {PermSelf, PermUnitRead, PermUserRead, PermAuditRead, PermAuditVerify, PermJobRead, PermSystemRead,
+		PermAssessmentWrite},
+	RoleViewer: {PermSelf, PermUnitRead, PermSystemRead},
 }
 
 // Has reports whether role r holds permission p.

@@ -13,11 +13,14 @@ import (
 var want = map[authz.Role][]authz.Permission{
 	authz.RoleAdmin: authz.Permissions,
 	authz.RoleSecurityLead: {authz.PermSelf, authz.PermUnitRead, authz.PermUserRead, authz.PermAuditRead, authz.PermAuditVerify, authz.PermJobRead, authz.PermJobManage,
-		authz.PermSystemRead, authz.PermSystemWrite, authz.PermDossierSubmit, authz.PermDossierAppraise, authz.PermDossierDecide},
-	authz.RoleAnalyst:     {authz.PermSelf, authz.PermUnitRead, authz.PermJobRead, authz.PermSystemRead},
-	authz.RoleSystemOwner: {authz.PermSelf, authz.PermUnitRead, authz.PermJobRead, authz.PermSystemRead, authz.PermSystemWrite, authz.PermDossierSubmit},
-	authz.RoleAssessor:    {authz.PermSelf, authz.PermUnitRead, authz.PermUserRead, authz.PermAuditRead, authz.PermAuditVerify, authz.PermJobRead, authz.PermSystemRead},
-	authz.RoleViewer:      {authz.PermSelf, authz.PermUnitRead, authz.PermSystemRead},
+		authz.PermSystemRead, authz.PermSystemWrite, authz.PermDossierSubmit, authz.PermDossierAppraise, authz.PermDossierDecide,
+		authz.PermComplianceWrite, authz.PermAssessmentWrite, authz.PermReportGenerate},
+	authz.RoleAnalyst: {authz.PermSelf, authz.PermUnitRead, authz.PermJobRead, authz.PermSystemRead},
+	authz.RoleSystemOwner: {authz.PermSelf, authz.PermUnitRead, authz.PermJobRead, authz.PermSystemRead, authz.PermSystemWrite, authz.PermDossierSubmit,
+		authz.PermComplianceWrite, authz.PermReportGenerate},
+	authz.RoleAssessor: {authz.PermSelf, authz.PermUnitRead, authz.PermUserRead, authz.PermAuditRead, authz.PermAuditVerify, authz.PermJobRead, authz.PermSystemRead,
+		authz.PermAssessmentWrite},
+	authz.RoleViewer: {authz.PermSelf, authz.PermUnitRead, authz.PermSystemRead},
 }
 
 func TestRolePermissions(t *testing.T) {

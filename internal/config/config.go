@@ -31,6 +31,18 @@ type Config struct {
 	HTTP HTTP `yaml:"http"`
 	// Regulation configures the regulation packs.
 	Regulation Regulation `yaml:"regulation"`
+	// Compliance configures requirement sets, evidence and the calendar.
+	Compliance Compliance `yaml:"compliance"`
+}
+
+// Compliance configures requirement sets, evidence and the obligations calendar.
+type Compliance struct {
+	// EvidenceMaxMB is the size limit of one evidence file.
+	EvidenceMaxMB int `yaml:"evidence_max_mb" doc:"largest evidence file accepted, in MiB (files are kept in data_dir/evidence, named by SHA-256)"`
+	// Intervals overrides the recurrence of calendar obligations.
+	Intervals string `yaml:"intervals" doc:"the organisation's own intervals for recurring obligations of the regulation pack, as id=months pairs separated by commas (e.g. vuln_scan=3,inspection_l3=12)"`
+	// ProbeInterval is how often the automatic evidence probes run for every system.
+	ProbeInterval Duration `yaml:"probe_interval" doc:"how often the automatic evidence probes run for every system (0 disables the schedule; probes still run on demand)"`
 }
 
 // Regulation configures the regulation packs (versioned legal data).
@@ -135,6 +147,10 @@ func Default() Config {
 			IdleTimeout:       Duration(120 * time.Second),
 			MaxHeaderBytes:    1 << 20,
 			ShutdownGrace:     Duration(15 * time.Second),
+		},
+		Compliance: Compliance{
+			EvidenceMaxMB: 25,
+			ProbeInterval: Duration(6 * time.Hour),
 		},
 	}
 }

@@ -200,6 +200,7 @@ func TestLoad_goodFiles(t *testing.T) {
 					ShutdownGrace:     config.Duration(20 * time.Second),
 				},
 				Regulation: config.Regulation{Dir: "/etc/khien/packs", Deadlines: "level_approval_operating_systems=2024-10-31"},
+				Compliance: config.Compliance{EvidenceMaxMB: 50, Intervals: "vuln_scan=3,inspection_l3=12", ProbeInterval: config.Duration(time.Hour)},
 			}
 		},
 	}

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Accepted values of Log.Level and Log.Format.
@@ -70,6 +71,23 @@ func (c Config) validate() []fieldError {
 	}
 	if c.TLS.InsecureHTTP && c.TLS.CertFile != "" {
 		add("tls.insecure_http", "contradicts tls.cert_file: choose plain HTTP or a certificate")
+	}
+
+	if c.Compliance.EvidenceMaxMB < 1 || c.Compliance.EvidenceMaxMB > 1024 {
+		add("compliance.evidence_max_mb", "%d is not between 1 and 1024", c.Compliance.EvidenceMaxMB)
+	}
+	if c.Compliance.ProbeInterval < 0 || (c.Compliance.ProbeInterval > 0 && c.Compliance.ProbeInterval < Duration(time.Minute)) {
+		add("compliance.probe_interval", "must be 0 (off) or at least 1m")
+	}
+	for _, pair := range strings.Split(c.Compliance.Intervals, ",") {
+		if strings.TrimSpace(pair) == "" {
+			continue
+		}
+		id, months, ok := strings.Cut(pair, "=")
+		n, err := strconv.Atoi(strings.TrimSpace(months))
+		if !ok || strings.TrimSpace(id) == "" || err != nil || n < 1 || n > 120 {
+			add("compliance.intervals", "%q is not id=months with months 1–120", strings.TrimSpace(pair))
+		}
 	}
 
 	if !slices.Contains(logLevels, c.Log.Level) {

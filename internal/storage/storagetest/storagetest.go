@@ -28,6 +28,9 @@
 //     atomic: of concurrent transitions from one state exactly one succeeds
 //     and writes one event, the others get errs.ErrConflict. UpdateDossier
 //     writes only while the stored state is still the one it was given.
+//   - Notifications are idempotent on a non-empty dedupe key (of concurrent
+//     creates exactly one reports created) and listed newest first; read
+//     state is per user and ReadAt is set only for the listing user.
 package storagetest
 
 import (
@@ -41,7 +44,9 @@ import (
 
 	"khien.vn/khien/internal/asset"
 	"khien.vn/khien/internal/audit"
+	"khien.vn/khien/internal/compliance"
 	"khien.vn/khien/internal/job"
+	"khien.vn/khien/internal/notify"
 	"khien.vn/khien/internal/system"
 	"khien.vn/khien/internal/unit"
 	"khien.vn/khien/internal/user"
@@ -62,6 +67,8 @@ type Backend interface {
 	system.Store
 	system.DossierStore
 	asset.Store
+	notify.Store
+	compliance.Store
 	Exec(ctx context.Context, sql string, args ...any) error
 }
 
@@ -78,6 +85,8 @@ func Run(t *testing.T, open func(t *testing.T) Backend) {
 	t.Run("focal_point", func(t *testing.T) { testFocalPoints(t, open) })
 	t.Run("dossier", func(t *testing.T) { testDossiers(t, open) })
 	t.Run("asset", func(t *testing.T) { testAssets(t, open) })
+	t.Run("notify", func(t *testing.T) { testNotifications(t, open) })
+	t.Run("compliance", func(t *testing.T) { testCompliance(t, open) })
 }
 
 // t0 is a reference time with nanoseconds and a zone other than UTC, to

@@ -61,6 +61,8 @@ type jobPage struct {
 	Job          job.Job
 	ProgressText string
 	CanCancel    bool
+	// ReportFiles are the formats of a finished report, offered for download.
+	ReportFiles []string
 }
 
 func (h *Handler) progressText(r *http.Request, j job.Job) string {
@@ -77,7 +79,7 @@ func (h *Handler) JobView(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	v := jobPage{Base: h.base(w, r, "jobs.job", "jobs"), Job: j, ProgressText: h.progressText(r, j),
-		CanCancel: AuthorizeJob(respond.Principal(r), j, true) == nil}
+		CanCancel: AuthorizeJob(respond.Principal(r), j, true) == nil, ReportFiles: reportFiles(j)}
 	v.Title = fmt.Sprintf("%s #%d", v.Title, j.ID)
 	return h.render(w, r, http.StatusOK, "job", v)
 }

@@ -43,6 +43,8 @@ type Deps struct {
 	Jobs    *job.Runner
 	Systems *system.Service
 	Assets  *asset.Service
+	// Compliance manages requirement sets, evidence, the calendar and engagements.
+	Compliance *compliance.Service
 	// Checks runs the automatic evidence probes for a system (nil: none shown).
 	Checks  func(ctx context.Context, s system.System) []compliance.Outcome
 	Catalog *i18n.Catalog
@@ -64,7 +66,8 @@ type Handler struct {
 // pageNames are the page templates; each is parsed with layout.html.
 var pageNames = []string{"login", "login_mfa", "password", "home", "units", "unit", "users", "user_form",
 	"secret", "audit", "jobs", "job", "profile", "mfa_setup", "error",
-	"systems", "system", "system_form", "dossier", "readiness", "systems_import", "focal_points", "assets"}
+	"systems", "system", "system_form", "dossier", "readiness", "systems_import", "focal_points", "assets",
+	"requirements", "requirement_item", "calendar", "compliance", "reports", "engagements", "engagement"}
 
 // partials are shared templates some pages include.
 var partials = map[string][]string{"home": {"audit_table"}, "audit": {"audit_table"}}
@@ -146,6 +149,9 @@ func (h *Handler) funcs(lang string) template.FuncMap {
 			}
 			return t.In(h.Location).Format(time.DateOnly)
 		},
+		"list":      func(v ...string) []string { return v },
+		"neg":       func(n int) int { return -n },
+		"dayBefore": func(t time.Time) time.Time { return t.AddDate(0, 0, -1) },
 		"tri": func(name, value, yes, no string) triSelect {
 			return triSelect{Name: name, Value: value, Yes: yes, No: no}
 		},
@@ -201,6 +207,8 @@ func (h *Handler) base(w http.ResponseWriter, r *http.Request, titleKey, nav str
 		b.Can["audit_verify"] = p.Can(authz.PermAuditVerify)
 		b.Can["job_read"] = p.Can(authz.PermJobRead)
 		b.Can["system_read"] = p.Can(authz.PermSystemRead)
+		b.Can["assessment_write"] = p.Can(authz.PermAssessmentWrite)
+		b.Can["report_generate"] = p.Can(authz.PermReportGenerate)
 	}
 	if c, err := r.Cookie(flashCookie); err == nil && c.Value != "" {
 		kind, key, _ := strings.Cut(c.Value, ":")

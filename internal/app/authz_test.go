@@ -8,9 +8,11 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"khien.vn/khien/internal/asset"
 	"khien.vn/khien/internal/authz"
+	"khien.vn/khien/internal/compliance"
 	"khien.vn/khien/internal/job"
 	"khien.vn/khien/internal/regulation"
 	"khien.vn/khien/internal/system"
@@ -34,6 +36,8 @@ type authzFixture struct {
 	focalA, focalB           int64
 	seq                      int
 	ownTokenID               map[authz.Role]func() int64
+	items, evidence          map[bool]int64
+	engagements, reports     map[bool]int64
 	otherTokenID             func() int64
 }
 
@@ -211,6 +215,59 @@ var routeCases = map[string]routeCase{
 	"DELETE /api/v1/assets/{id}": {perm: authz.PermSystemWrite, scope: "unit", req: func(f *authzFixture, _ authz.Role, in bool) (string, string, any) {
 		return "DELETE", "/api/v1/assets/" + id(f.freshAsset(in, "")), nil
 	}},
+	"GET /api/v1/systems/{id}/requirements": {perm: authz.PermSystemRead, scope: "unit", req: func(f *authzFixture, _ authz.Role, in bool) (string, string, any) {
+		return "GET", "/api/v1/systems/" + id(f.sysFor(in)) + "/requirements", nil
+	}},
+	"PATCH /api/v1/requirement-items/{id}": {perm: authz.PermComplianceWrite, scope: "unit", req: func(f *authzFixture, _ authz.Role, in bool) (string, string, any) {
+		return "PATCH", "/api/v1/requirement-items/" + id(f.itemFor(in)), map[string]any{"notes": fmt.Sprintf("n%d", f.next())}
+	}},
+	"POST /api/v1/requirement-items/{id}/evidence": {perm: authz.PermComplianceWrite, scope: "unit", raw: []byte("%PDF-1.4 bằng chứng"),
+		req: func(f *authzFixture, _ authz.Role, in bool) (string, string, any) {
+			return "POST", "/api/v1/requirement-items/" + id(f.itemFor(in)) + "/evidence?name=e.pdf", nil
+		}},
+	"GET /api/v1/evidence/{id}": {perm: authz.PermSystemRead, scope: "unit", req: func(f *authzFixture, _ authz.Role, in bool) (string, string, any) {
+		return "GET", "/api/v1/evidence/" + id(f.evidenceFor(in)), nil
+	}},
+	"POST /api/v1/systems/{id}/probes": {perm: authz.PermComplianceWrite, scope: "unit", req: func(f *authzFixture, _ authz.Role, in bool) (string, string, any) {
+		return "POST", "/api/v1/systems/" + id(f.sysFor(in)) + "/probes", nil
+	}},
+	"GET /api/v1/systems/{id}/calendar": {perm: authz.PermSystemRead, scope: "unit", req: func(f *authzFixture, _ authz.Role, in bool) (string, string, any) {
+		return "GET", "/api/v1/systems/" + id(f.sysFor(in)) + "/calendar", nil
+	}},
+	"POST /api/v1/systems/{id}/completions": {perm: authz.PermComplianceWrite, scope: "unit", req: func(f *authzFixture, _ authz.Role, in bool) (string, string, any) {
+		return "POST", "/api/v1/systems/" + id(f.sysFor(in)) + "/completions", map[string]any{"obligation_id": "vuln_scan", "done_at": "2026-01-05"}
+	}},
+	"GET /api/v1/compliance": {perm: authz.PermSystemRead, scope: "list", req: get("/api/v1/compliance"),
+		leak: func(f *authzFixture) string { return `"code":"SYS-B"` }},
+	"GET /api/v1/engagements": {perm: authz.PermSystemRead, scope: "list", req: get("/api/v1/engagements"),
+		leak: func(f *authzFixture) string { return `"title":"ENG-B"` }},
+	"POST /api/v1/engagements": {perm: authz.PermAssessmentWrite, scope: "unit", req: func(f *authzFixture, _ authz.Role, in bool) (string, string, any) {
+		return "POST", "/api/v1/engagements", map[string]any{"unit_id": f.unitFor(in), "title": fmt.Sprintf("E%d", f.next()),
+			"start": "2026-10-01", "end": "2026-10-15", "system_ids": []int64{f.sysFor(in)}}
+	}},
+	"GET /api/v1/engagements/{id}": {perm: authz.PermSystemRead, scope: "unit", req: func(f *authzFixture, _ authz.Role, in bool) (string, string, any) {
+		return "GET", "/api/v1/engagements/" + id(f.engagementFor(in)), nil
+	}},
+	"POST /api/v1/engagements/{id}/findings": {perm: authz.PermAssessmentWrite, scope: "unit", req: func(f *authzFixture, _ authz.Role, in bool) (string, string, any) {
+		return "POST", "/api/v1/engagements/" + id(f.engagementFor(in)) + "/findings",
+			map[string]any{"system_id": f.sysFor(in), "severity": "high", "title": "Thiếu MFA", "requirement_id": "tech.srv.authn"}
+	}},
+	"POST /api/v1/reports": {perm: authz.PermReportGenerate, scope: "unit", req: func(f *authzFixture, _ authz.Role, in bool) (string, string, any) {
+		return "POST", "/api/v1/reports", map[string]any{"kind": "annual", "unit_id": f.unitFor(in), "year": 2026}
+	}},
+	"GET /api/v1/reports/{id}/{format}": {perm: authz.PermJobRead, scope: "unit", req: func(f *authzFixture, _ authz.Role, in bool) (string, string, any) {
+		return "GET", "/api/v1/reports/" + id(f.reportFor(in)) + "/pdf", nil
+	}},
+	"GET /api/v1/oscal/catalog":          {perm: authz.PermSystemRead, scope: "list", req: get("/api/v1/oscal/catalog?lang=en")},
+	"GET /api/v1/oscal/profiles/{level}": {perm: authz.PermSystemRead, scope: "list", req: get("/api/v1/oscal/profiles/3")},
+	"GET /api/v1/systems/{id}/oscal/assessment-results": {perm: authz.PermSystemRead, scope: "unit", req: func(f *authzFixture, _ authz.Role, in bool) (string, string, any) {
+		return "GET", "/api/v1/systems/" + id(f.sysFor(in)) + "/oscal/assessment-results", nil
+	}},
+	"GET /api/v1/frameworks": {perm: authz.PermSystemRead, scope: "list", req: get("/api/v1/frameworks")},
+	"POST /api/v1/frameworks": {perm: authz.PermComplianceWrite, scope: "global", req: func(f *authzFixture, _ authz.Role, _ bool) (string, string, any) {
+		cat := fmt.Sprintf(`{"catalog":{"uuid":"00000000-0000-4000-8000-%012d","metadata":{"title":"Khung thử","last-modified":"2026-01-01T00:00:00Z","version":"1","oscal-version":"1.1.2"},"controls":[{"id":"c-1","title":"C1"}]}}`, f.next())
+		return "POST", "/api/v1/frameworks?name=khung.json", []byte(cat)
+	}},
 	"DELETE /api/v1/tokens/{id}": {perm: authz.PermSelf, scope: "own", req: func(f *authzFixture, role authz.Role, in bool) (string, string, any) {
 		if in {
 			return "DELETE", "/api/v1/tokens/" + id(f.ownTokenID[role]()), nil
@@ -283,6 +340,79 @@ func (f *authzFixture) freshAsset(in bool, name string) int64 {
 	return a.ID
 }
 
+// itemFor returns the IS-policy item of system A (in) or B, created on first use.
+func (f *authzFixture) itemFor(in bool) int64 {
+	if id, ok := f.items[in]; ok {
+		return id
+	}
+	v, err := f.app.core.Compliance.Set(context.Background(), authz.System(), f.sysFor(in))
+	if err != nil {
+		panic(err)
+	}
+	for _, iv := range v.Items {
+		if iv.Item.RequirementID == "mgmt.policy.document" {
+			f.items[in] = iv.Item.ID
+		}
+	}
+	return f.items[in]
+}
+
+// evidenceFor returns an evidence file of system A (in) or B.
+func (f *authzFixture) evidenceFor(in bool) int64 {
+	if id, ok := f.evidence[in]; ok {
+		return id
+	}
+	e, err := f.app.core.Compliance.AddFile(context.Background(), authz.System(), f.itemFor(in), "quy-che.pdf", "",
+		strings.NewReader("%PDF-1.4 quy chế"))
+	if err != nil {
+		panic(err)
+	}
+	f.evidence[in] = e.ID
+	return e.ID
+}
+
+// engagementFor returns an engagement over system A (in) or B.
+func (f *authzFixture) engagementFor(in bool) int64 {
+	if id, ok := f.engagements[in]; ok {
+		return id
+	}
+	title := "ENG-A"
+	if !in {
+		title = "ENG-B"
+	}
+	e, err := f.app.core.Compliance.CreateEngagement(context.Background(), authz.System(), compliance.Engagement{
+		UnitID: f.unitFor(in), Title: title, Assessor: "Công ty kiểm định", Start: time.Now(), End: time.Now(),
+		SystemIDs: []int64{f.sysFor(in)}})
+	if err != nil {
+		panic(err)
+	}
+	f.engagements[in] = e.ID
+	return e.ID
+}
+
+// reportFor returns a finished annual-report job of unit A (in) or B.
+func (f *authzFixture) reportFor(in bool) int64 {
+	if id, ok := f.reports[in]; ok {
+		return id
+	}
+	ctx := context.Background()
+	j, err := f.app.core.Compliance.StartReport(ctx, authz.System(), compliance.ReportRequest{Kind: "annual",
+		UnitID: f.unitFor(in), Year: 2026})
+	if err != nil {
+		panic(err)
+	}
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if j, err = f.app.core.Jobs.Get(ctx, j.ID); err == nil && j.Status.Final() {
+			break
+		}
+	}
+	if j.Status != job.Succeeded {
+		panic(fmt.Sprintf("report job %d: %s %s", j.ID, j.Status, j.Error))
+	}
+	f.reports[in] = j.ID
+	return j.ID
+}
+
 func (f *authzFixture) jobFor(in bool) int64 {
 	if in {
 		return f.jobA
@@ -299,7 +429,8 @@ func TestAPIAuthorization(t *testing.T) {
 		t.Fatal(err)
 	}
 	f := &authzFixture{app: a, root: tree.Children(0)[0], tokenA: map[authz.Role]string{}, tokenRoot: map[authz.Role]string{},
-		ownTokenID: map[authz.Role]func() int64{}}
+		ownTokenID: map[authz.Role]func() int64{}, items: map[bool]int64{}, evidence: map[bool]int64{},
+		engagements: map[bool]int64{}, reports: map[bool]int64{}}
 	f.a = a.mkUnit(f.root, "A").ID
 	f.b = a.mkUnit(f.root, "B").ID
 	f.userA = a.mkUser("target.a", authz.RoleViewer, f.a).ID
@@ -355,6 +486,9 @@ func TestAPIAuthorization(t *testing.T) {
 			f.sysB, f.dossierB, f.attachmentB, f.focalB = s.ID, d.ID, att.ID, fp.ID
 		}
 	}
+	// Reports first: later cases fill the workers with jobs that block until cancelled.
+	f.reportFor(true)
+	f.reportFor(false)
 	routes := map[string]bool{}
 	for _, rt := range a.srv.Handler().Routes() {
 		if rt.Access != web.Token {
@@ -382,7 +516,9 @@ func TestAPIAuthorization(t *testing.T) {
 					}
 					method, path, body := rc.req(f, role, in)
 					var resp apiResponse
-					if rc.raw != nil {
+					if raw, isRaw := body.([]byte); isRaw {
+						resp = a.apiRaw(method, path, tok, raw)
+					} else if rc.raw != nil {
 						resp = a.apiRaw(method, path, tok, rc.raw)
 					} else {
 						resp = a.api(method, path, tok, body)

@@ -15,6 +15,7 @@ import (
 	"khien.vn/khien/internal/asset"
 	"khien.vn/khien/internal/audit"
 	"khien.vn/khien/internal/authz"
+	"khien.vn/khien/internal/compliance"
 	"khien.vn/khien/internal/errs"
 	"khien.vn/khien/internal/i18n"
 	"khien.vn/khien/internal/job"
@@ -32,8 +33,12 @@ type Deps struct {
 	Jobs    *job.Runner
 	Systems *system.Service
 	Assets  *asset.Service
-	Catalog *i18n.Catalog
-	Logger  *slog.Logger
+	// Compliance manages requirement sets, evidence, the calendar, engagements and reports.
+	Compliance *compliance.Service
+	// ServeEvidence writes an evidence download (shared with the UI).
+	ServeEvidence func(w http.ResponseWriter, e compliance.Evidence, body io.Reader)
+	Catalog       *i18n.Catalog
+	Logger        *slog.Logger
 	// AuthorizeJob decides access to a job (shared with the UI).
 	AuthorizeJob func(p *authz.Principal, j job.Job, manage bool) error
 	// AuditFilter and JobFilter restrict a listing to a principal's scope.

@@ -67,7 +67,8 @@ type Handler struct {
 var pageNames = []string{"login", "login_mfa", "password", "home", "units", "unit", "users", "user_form",
 	"secret", "audit", "jobs", "job", "profile", "mfa_setup", "error",
 	"systems", "system", "system_form", "dossier", "readiness", "systems_import", "focal_points", "assets",
-	"requirements", "requirement_item", "calendar", "compliance", "reports", "engagements", "engagement"}
+	"requirements", "requirement_item", "calendar", "compliance", "reports", "engagements", "engagement",
+	"frameworks", "framework"}
 
 // partials are shared templates some pages include.
 var partials = map[string][]string{"home": {"audit_table"}, "audit": {"audit_table"}}

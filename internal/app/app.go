@@ -20,6 +20,7 @@ import (
 	"khien.vn/khien/internal/config"
 	"khien.vn/khien/internal/i18n"
 	"khien.vn/khien/internal/job"
+	"khien.vn/khien/internal/notify"
 	"khien.vn/khien/internal/regulation"
 	"khien.vn/khien/internal/storage/postgres"
 	"khien.vn/khien/internal/storage/sqlite"
@@ -39,6 +40,7 @@ type Backend interface {
 	system.DossierStore
 	asset.Store
 	compliance.Store
+	notify.Store
 	Ping(ctx context.Context) error
 	Migrate(ctx context.Context) error
 	SchemaVersion(ctx context.Context) (current, latest int, err error)
@@ -65,8 +67,10 @@ type Core struct {
 	Probes  *compliance.Registry
 	// Compliance manages requirement sets, evidence, the calendar and engagements.
 	Compliance *compliance.Service
-	Packs      *regulation.Registry
-	Catalog    *i18n.Catalog
+	// Notify stores in-app notifications and sends them on outbound channels.
+	Notify  *notify.Service
+	Packs   *regulation.Registry
+	Catalog *i18n.Catalog
 }
 
 // OpenBackend opens the configured database. With migrate false, an
@@ -151,6 +155,7 @@ func newCore(cfg config.Config, logger *slog.Logger, be Backend) (*Core, error) 
 	c := &Core{Config: cfg, Logger: logger, Backend: be, Audit: log, Units: units, Users: users, Jobs: jobs,
 		Systems: systems, Assets: asset.NewService(be, systems, log), Packs: packs, Catalog: cat}
 	c.Probes = newProbes(c)
+	c.Notify = notify.New(be, notify.Options{Logger: logger, Covers: c.unitCovers})
 	if err := c.openCompliance(); err != nil {
 		return nil, err
 	}

@@ -18,7 +18,19 @@ import (
 const (
 	// JobProbes runs the automatic evidence probes of every system.
 	JobProbes = "compliance.probes"
+	// JobReminders sends the calendar and stale-evidence reminders.
+	JobReminders = "compliance.reminders"
 )
+
+// unitCovers reports whether a channel scoped to unit scope carries the
+// notifications of unit: the unit itself or one of its descendants.
+func (c *Core) unitCovers(ctx context.Context, scope, unit int64) (bool, error) {
+	tree, err := c.Units.Tree(ctx)
+	if err != nil {
+		return false, err
+	}
+	return tree.Expand([]int64{scope})[unit], nil
+}
 
 func (c *Core) openCompliance() error {
 	files, err := compliance.NewFileStore(filepath.Join(c.Config.DataDir, "evidence"),
@@ -61,6 +73,26 @@ func parseIntervals(s string) (map[string]int, error) {
 }
 
 func (c *Core) registerComplianceJobs() {
+	c.Jobs.Register(JobReminders, func(ctx context.Context, p *job.Progress) error {
+		list, err := c.Compliance.Reminders(ctx)
+		if err != nil {
+			return err
+		}
+		p.SetTotal(int64(len(list)))
+		created := 0
+		for i := range list {
+			ok, err := c.Notify.Notify(ctx, &list[i])
+			if err != nil {
+				return err
+			}
+			if ok {
+				created++
+			}
+			p.Set(int64(i+1), int64(len(list)))
+		}
+		p.SetResult(fmt.Sprintf("%d reminders due, %d new", len(list), created))
+		return nil
+	})
 	c.Jobs.Register(compliance.JobAnnualReport, c.Compliance.BuildReport)
 	c.Jobs.Register(compliance.JobImplementationReport, c.Compliance.BuildReport)
 	c.Jobs.Register(JobProbes, func(ctx context.Context, p *job.Progress) error {

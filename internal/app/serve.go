@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"khien.vn/khien/internal/authz"
+	"khien.vn/khien/internal/job"
 	"khien.vn/khien/internal/metrics"
 	"khien.vn/khien/internal/tlscert"
 	"khien.vn/khien/internal/version"
@@ -63,8 +64,8 @@ func NewServer(ctx context.Context, core *Core, opts ServeOptions) (*Server, err
 	}
 	logins := opts.Metrics.NewCounterVec("khien_login_attempts_total", "Login attempts by result.", "result")
 	uiH, err := ui.New(ui.Deps{Units: core.Units, Users: core.Users, Audit: core.Audit, Jobs: core.Jobs, Systems: core.Systems, Assets: core.Assets, Checks: core.Checks,
-		Compliance: core.Compliance,
-		Catalog:    core.Catalog, Static: static, Logger: core.Logger, Version: version.Get().Version, Location: loc,
+		Compliance: core.Compliance, Notify: core.Notify,
+		Catalog: core.Catalog, Static: static, Logger: core.Logger, Version: version.Get().Version, Location: loc,
 		OnLogin: func(result string) { logins.Inc(result) }})
 	if err != nil {
 		return nil, err
@@ -178,6 +179,8 @@ func (s *Server) Run(ctx context.Context) error {
 		}
 	})
 	wg.Go(func() { s.housekeeping(runCtx) })
+	wg.Go(func() { s.schedule(runCtx) })
+	wg.Go(func() { _ = s.core.Notify.Run(runCtx, 0) })
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- s.http.Serve(s.ln) }()
 	s.core.Logger.Info("listening", "url", s.URL())
@@ -224,6 +227,59 @@ func (s *Server) housekeeping(ctx context.Context) {
 			} else if n > 0 {
 				s.core.Logger.Debug("expired sessions deleted", "count", n)
 			}
+		}
+	}
+}
+
+// scheduleDelay is how long after start the first scheduled jobs run.
+var scheduleDelay = time.Minute
+
+// schedule submits the periodic compliance jobs: the automatic evidence
+// probes every compliance.probe_interval and the reminders every hour,
+// each only when its previous run has finished.
+func (s *Server) schedule(ctx context.Context) {
+	probeEvery := time.Duration(s.core.Config.Compliance.ProbeInterval)
+	last := map[string]int64{}
+	submit := func(kind string) {
+		if id := last[kind]; id != 0 {
+			if j, err := s.core.Jobs.Get(ctx, id); err == nil && !j.Status.Final() {
+				return
+			}
+		}
+		j, err := s.core.Jobs.Submit(ctx, job.Spec{Kind: kind})
+		if err != nil {
+			s.core.Logger.Warn("schedule job", "kind", kind, "err", err)
+			return
+		}
+		last[kind] = j.ID
+	}
+	start := time.NewTimer(scheduleDelay)
+	defer start.Stop()
+	select {
+	case <-ctx.Done():
+		return
+	case <-start.C:
+	}
+	if probeEvery > 0 {
+		submit(JobProbes)
+	}
+	submit(JobReminders)
+	probes := make(<-chan time.Time)
+	if probeEvery > 0 {
+		t := time.NewTicker(probeEvery)
+		defer t.Stop()
+		probes = t.C
+	}
+	hourly := time.NewTicker(time.Hour)
+	defer hourly.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-probes:
+			submit(JobProbes)
+		case <-hourly.C:
+			submit(JobReminders)
 		}
 	}
 }

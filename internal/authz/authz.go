@@ -57,13 +57,14 @@ const (
 	PermComplianceWrite Permission = "compliance.write" // assess requirement items, attach evidence, record obligations done
 	PermAssessmentWrite Permission = "assessment.write" // run independent-assessment engagements and record findings
 	PermReportGenerate  Permission = "report.generate"  // generate reports to the authority
+	PermNotifyManage    Permission = "notify.manage"    // configure outbound notification channels (webhook, e-mail, Telegram)
 )
 
 // Permissions lists every permission.
 var Permissions = []Permission{PermSelf, PermUnitRead, PermUnitWrite, PermUserRead, PermUserWrite,
 	PermAuditRead, PermAuditVerify, PermJobRead, PermJobManage,
 	PermSystemRead, PermSystemWrite, PermDossierSubmit, PermDossierAppraise, PermDossierDecide, PermDossierRecord,
-	PermComplianceWrite, PermAssessmentWrite, PermReportGenerate}
+	PermComplianceWrite, PermAssessmentWrite, PermReportGenerate, PermNotifyManage}
 
 // rolePermissions is the one table that grants permissions to roles.
 var rolePermissions = map[Role][]Permission{

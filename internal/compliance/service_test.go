@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -450,5 +451,69 @@ func TestCalendarAndCompletions(t *testing.T) {
 	}
 	if rows, _ := f.svc.Dashboard(ctx, principal(authz.RoleViewer, f.other.ID), 0); len(rows) != 0 {
 		t.Errorf("other unit sees %d systems", len(rows))
+	}
+}
+
+func TestReminders(t *testing.T) {
+	f := newFixture(t)
+	ctx := t.Context()
+	byKey := func() map[string]string {
+		list, err := f.svc.Reminders(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := map[string]string{}
+		for _, n := range list {
+			if n.UnitID != f.unit.ID || n.TitleVI == "" || n.TitleEN == "" || n.Link == "" {
+				t.Errorf("incomplete notification %+v", n)
+			}
+			out[n.DedupeKey] = string(n.Kind) + "/" + string(n.Severity)
+		}
+		return out
+	}
+	// 27 Nov 2026: nothing recorded yet; the annual report to the authority
+	// is due 25 Dec (28 days ahead: the 30-day reminder).
+	got := byKey()
+	sid := strconv.FormatInt(f.sys.ID, 10)
+	if got["obligation_never:"+sid+":vuln_scan"] != "obligation_due/warning" {
+		t.Errorf("no never-recorded reminder for the scan: %v", got)
+	}
+	if got["obligation_due:"+sid+":annual_report_to_authority:2026-12-25:30"] != "obligation_due/info" {
+		t.Errorf("no 30-day reminder for the annual report: %v", got)
+	}
+	if _, ok := got["obligation_due:"+sid+":annual_report_to_authority:2026-12-25:7"]; ok {
+		t.Error("7-day reminder 28 days ahead")
+	}
+	// A scan done on 1 May 2026 is due 1 Nov 2026: overdue by 26 days.
+	if _, err := f.svc.RecordCompletion(ctx, f.owner, f.sys.ID, compliance.ObligationVulnScan,
+		time.Date(2026, 5, 1, 2, 0, 0, 0, time.UTC), ""); err != nil {
+		t.Fatal(err)
+	}
+	got = byKey()
+	if got["obligation_overdue:"+sid+":vuln_scan:2026-11-01"] != "obligation_overdue/warning" {
+		t.Errorf("no overdue reminder: %v", got)
+	}
+	// On 20 Dec the 7-day reminder is due; in January the overdue scan is critical.
+	f.clk.t = time.Date(2026, 12, 20, 3, 0, 0, 0, time.UTC)
+	if got = byKey(); got["obligation_due:"+sid+":annual_report_to_authority:2026-12-25:7"] != "obligation_due/info" {
+		t.Errorf("no 7-day reminder on 20 Dec: %v", got)
+	}
+	f.clk.t = time.Date(2027, 1, 5, 3, 0, 0, 0, time.UTC)
+	if got = byKey(); got["obligation_overdue:"+sid+":vuln_scan:2026-11-01"] != "obligation_overdue/critical" {
+		t.Errorf("overdue by 65 days is not critical: %v", got)
+	}
+	// Stale automatic evidence.
+	if _, err := f.svc.RunProbesFor(ctx, f.owner, f.sys.ID); err != nil {
+		t.Fatal(err)
+	}
+	f.clk.t = f.clk.t.Add(25 * time.Hour)
+	stale := 0
+	for k, v := range byKey() {
+		if strings.HasPrefix(k, "evidence_stale:"+sid+":") && v == "evidence_stale/warning" {
+			stale++
+		}
+	}
+	if stale != 2 {
+		t.Errorf("%d stale-evidence reminders, want 2 (the probe's two items)", stale)
 	}
 }

@@ -335,7 +335,11 @@ type complianceRow struct {
 func (h *Handler) ComplianceDashboard(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
 	p := respond.Principal(r)
-	rows, err := h.Compliance.Dashboard(ctx, p, parseID(r.URL.Query().Get("unit")))
+	var unitID int64
+	if q := r.URL.Query().Get("unit"); q != "" {
+		unitID = parseID(q)
+	}
+	rows, err := h.Compliance.Dashboard(ctx, p, unitID)
 	if err != nil {
 		return err
 	}

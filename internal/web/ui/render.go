@@ -19,6 +19,7 @@ import (
 	"khien.vn/khien/internal/compliance"
 	"khien.vn/khien/internal/i18n"
 	"khien.vn/khien/internal/job"
+	"khien.vn/khien/internal/notify"
 	"khien.vn/khien/internal/regulation"
 	"khien.vn/khien/internal/system"
 	"khien.vn/khien/internal/unit"
@@ -45,6 +46,8 @@ type Deps struct {
 	Assets  *asset.Service
 	// Compliance manages requirement sets, evidence, the calendar and engagements.
 	Compliance *compliance.Service
+	// Notify holds the users' inboxes and the outbound channels.
+	Notify *notify.Service
 	// Checks runs the automatic evidence probes for a system (nil: none shown).
 	Checks  func(ctx context.Context, s system.System) []compliance.Outcome
 	Catalog *i18n.Catalog
@@ -68,7 +71,7 @@ var pageNames = []string{"login", "login_mfa", "password", "home", "units", "uni
 	"secret", "audit", "jobs", "job", "profile", "mfa_setup", "error",
 	"systems", "system", "system_form", "dossier", "readiness", "systems_import", "focal_points", "assets",
 	"requirements", "requirement_item", "calendar", "compliance", "reports", "engagements", "engagement",
-	"frameworks", "framework"}
+	"frameworks", "framework", "notifications", "channels"}
 
 // partials are shared templates some pages include.
 var partials = map[string][]string{"home": {"audit_table"}, "audit": {"audit_table"}}
@@ -192,6 +195,8 @@ type Base struct {
 	}
 	Can   map[string]bool
 	Flash *Flash
+	// Unread counts the user's unread notifications.
+	Unread int
 }
 
 func (h *Handler) base(w http.ResponseWriter, r *http.Request, titleKey, nav string) Base {
@@ -210,6 +215,10 @@ func (h *Handler) base(w http.ResponseWriter, r *http.Request, titleKey, nav str
 		b.Can["system_read"] = p.Can(authz.PermSystemRead)
 		b.Can["assessment_write"] = p.Can(authz.PermAssessmentWrite)
 		b.Can["report_generate"] = p.Can(authz.PermReportGenerate)
+		b.Can["notify_manage"] = p.Can(authz.PermNotifyManage)
+		if h.Notify != nil {
+			b.Unread, _ = h.Notify.Unread(r.Context(), p)
+		}
 	}
 	if c, err := r.Cookie(flashCookie); err == nil && c.Value != "" {
 		kind, key, _ := strings.Cut(c.Value, ":")

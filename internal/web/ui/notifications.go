@@ -10,9 +10,9 @@ import (
 
 type notificationsPage struct {
 	Base
-	Items  []notify.Notification
+	Items      []notify.Notification
 	UnreadOnly bool
-	Next   int64
+	Next       int64
 }
 
 // Notifications shows the user's inbox: reminders and alerts addressed to

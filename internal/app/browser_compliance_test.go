@@ -167,6 +167,11 @@ func TestBrowserComplianceToAnnualReport(t *testing.T) {
 
 	// The security lead generates the annual report and downloads it.
 	login("truong.attt")
+	// The Directive 09 dashboard counts the plan as partly implemented and overdue (31/12/2024).
+	p.do(chromedp.Navigate(a.url+"/readiness"), chromedp.WaitVisible(id("plans")))
+	if partial, overdue := p.text("plans-partial"), p.text("plans-overdue"); partial != "1" || overdue != "1" {
+		t.Errorf("readiness plans: partial %q overdue %q, want 1 and 1", partial, overdue)
+	}
 	p.do(
 		chromedp.Navigate(a.url+"/reports"),
 		chromedp.WaitVisible(id("annual-form")),

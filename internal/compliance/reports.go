@@ -355,16 +355,38 @@ func (s *Service) reportLine(ctx context.Context, sys system.System) (authority.
 }
 
 func planStatus(sm Summary) authority.PlanStatus {
+	switch PlanOf(sm) {
+	case PlanFull:
+		return authority.PlanFull
+	case PlanPartial:
+		return authority.PlanPartial
+	case PlanNone:
+		return authority.PlanNone
+	}
+	return authority.PlanUnknown
+}
+
+// How far a system's security plan is implemented, judged from its
+// requirement set (Circular 12 Art 14 item 4; Directive 09).
+const (
+	PlanFull    = "full"    // every applicable item met
+	PlanPartial = "partial" // some met or partly met
+	PlanNone    = "none"    // assessed, nothing met
+	PlanUnknown = "unknown" // nothing assessed yet
+)
+
+// PlanOf returns the plan state of a requirement set's summary.
+func PlanOf(sm Summary) string {
 	applicable := sm.Total - sm.NotApplicable
 	switch {
 	case applicable <= 0 || sm.Open == applicable:
-		return authority.PlanUnknown
+		return PlanUnknown
 	case sm.Met == applicable:
-		return authority.PlanFull
+		return PlanFull
 	case sm.Met == 0 && sm.Partial == 0:
-		return authority.PlanNone
+		return PlanNone
 	}
-	return authority.PlanPartial
+	return PlanPartial
 }
 
 func answerOf(st ItemStatus) authority.Answer {

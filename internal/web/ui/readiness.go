@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"khien.vn/khien/internal/authz"
+	"khien.vn/khien/internal/compliance"
 	"khien.vn/khien/internal/regulation"
 	"khien.vn/khien/internal/system"
 	"khien.vn/khien/internal/system/sheet"
@@ -32,6 +33,11 @@ type readinessPage struct {
 	StatesChart  template.HTML
 	LayersChart  template.HTML
 	States       []system.DossierState
+	// Plans counts the approved operating systems by plan state
+	// (compliance.PlanFull, …); PlansOverdue those not fully implemented
+	// after the plan deadline.
+	Plans        map[string]int
+	PlansOverdue int
 }
 
 // ReadinessXLSX exports the dashboard's per-unit table.
@@ -97,6 +103,24 @@ func (h *Handler) readiness(w http.ResponseWriter, r *http.Request, capture *cap
 	v := readinessPage{Base: h.base(w, r, "readiness.title", "readiness"), Deadline: in.Deadline, PlanDeadline: in.PlanDeadline,
 		States: []system.DossierState{system.Draft, system.Submitted, system.UnderAppraisal, system.Returned}}
 	v.Total = in.Total(now)
+	v.Plans = map[string]int{}
+	for _, s := range in.Systems {
+		if s.Status != system.Operating || s.ApprovedLevel == 0 || h.Compliance == nil {
+			continue
+		}
+		st, ok, err := h.Compliance.StatusFor(ctx, s)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			continue
+		}
+		plan := compliance.PlanOf(st.Summary)
+		v.Plans[plan]++
+		if plan != compliance.PlanFull && !in.PlanDeadline.Date.IsZero() && now.After(in.PlanDeadline.Date) {
+			v.PlansOverdue++
+		}
+	}
 	for _, n := range nodes {
 		under := tree.Expand([]int64{n.ID})
 		row := readinessRow{Node: n}

@@ -3,10 +3,12 @@ package app
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"khien.vn/khien/internal/asset"
 	"khien.vn/khien/internal/authz"
+	"khien.vn/khien/internal/compliance"
 	"khien.vn/khien/internal/job"
 	"khien.vn/khien/internal/regulation"
 	"khien.vn/khien/internal/system"
@@ -156,6 +158,95 @@ func (c *Core) seedSystems(ctx context.Context, root, hn, hcm unit.Unit) error {
 	}
 	if err := step(trading.ID, system.ActSubmit, system.StepInput{}); err != nil {
 		return fmt.Errorf("seed dossier submit: %w", err)
+	}
+	return c.seedCompliance(ctx, root, created[1], created[0])
+}
+
+// seedCompliance assesses part of the approved e-mail system's requirement
+// set with evidence, records calendar obligations done, runs the automatic
+// checks, and opens an independent assessment with findings.
+func (c *Core) seedCompliance(ctx context.Context, root unit.Unit, email, trading system.System) error {
+	sys := systemPrincipal()
+	v, err := c.Compliance.Set(ctx, sys, email.ID)
+	if err != nil {
+		return fmt.Errorf("seed requirement set: %w", err)
+	}
+	items := map[string]int64{}
+	for _, iv := range v.Items {
+		items[iv.Item.RequirementID] = iv.Item.ID
+	}
+	due := time.Date(2026, 12, 31, 0, 0, 0, 0, time.UTC)
+	for _, a := range []struct {
+		req    string
+		status compliance.ItemStatus
+		owner  string
+		note   string
+	}{
+		{"mgmt.policy.document", compliance.ItemMet, "Phòng An toàn thông tin", "Quyết định 15/QĐ-CKD ban hành chính sách ATTT."},
+		{"mgmt.policy.publish", compliance.ItemMet, "Phòng An toàn thông tin", ""},
+		{"mgmt.policy.review", compliance.ItemPartial, "Phòng An toàn thông tin", "Rà soát năm 2026 đang thực hiện."},
+		{"mgmt.ops.incident", compliance.ItemMet, "Phòng CNTT Hà Nội", "Quy trình ứng cứu sự cố và đội ứng cứu 5 người."},
+		{"general.security_regulation", compliance.ItemMet, "Phòng An toàn thông tin", "Quy chế bảo đảm ATTT ban hành kèm Quyết định 16/QĐ-CKD."},
+		{"tech.data.backup", compliance.ItemPartial, "Phòng CNTT Hà Nội", "Sao lưu hằng ngày; chưa diễn tập khôi phục."},
+		{"tech.net.ips", compliance.ItemNotMet, "Phòng CNTT Hà Nội", "Chưa có IPS ở vùng biên; dự kiến đầu tư quý I/2027."},
+		{"general.hosting_logical_separation", compliance.ItemNotApplicable, "", ""},
+	} {
+		id, ok := items[a.req]
+		if !ok {
+			continue
+		}
+		u := compliance.ItemUpdate{Status: a.status, Owner: a.owner, Notes: a.note}
+		if a.status != compliance.ItemMet {
+			u.Due = due
+		}
+		if a.status == compliance.ItemNotApplicable {
+			u.Justification = "Hệ thống đặt tại phòng máy chủ của công ty, không thuê trung tâm dữ liệu."
+		}
+		if _, err := c.Compliance.UpdateItem(ctx, sys, id, u); err != nil {
+			return fmt.Errorf("seed item %s: %w", a.req, err)
+		}
+	}
+	if id, ok := items["mgmt.policy.document"]; ok {
+		if _, err := c.Compliance.AddFile(ctx, sys, id, "Quyết định ban hành chính sách ATTT.txt", "Bản chụp quyết định",
+			strings.NewReader("QUYẾT ĐỊNH số 15/QĐ-CKD về việc ban hành Chính sách an toàn thông tin (tệp minh họa của dữ liệu demo).\n")); err != nil {
+			return fmt.Errorf("seed evidence: %w", err)
+		}
+		if _, err := c.Compliance.AddLink(ctx, sys, id, "Chính sách trên cổng văn bản nội bộ",
+			"https://vanban.demo-securities.vn/chinh-sach-attt", ""); err != nil {
+			return fmt.Errorf("seed evidence link: %w", err)
+		}
+	}
+	for _, done := range []struct {
+		id string
+		at time.Time
+	}{
+		{compliance.ObligationVulnScan, time.Date(2026, 4, 10, 0, 0, 0, 0, time.UTC)},
+		{compliance.ObligationThreatHunt, time.Date(2026, 7, 2, 0, 0, 0, 0, time.UTC)},
+	} {
+		if _, err := c.Compliance.RecordCompletion(ctx, sys, email.ID, done.id, done.at, "Dữ liệu demo"); err != nil {
+			return fmt.Errorf("seed completion: %w", err)
+		}
+	}
+	if _, err := c.Compliance.RunProbes(ctx, email); err != nil {
+		return fmt.Errorf("seed probes: %w", err)
+	}
+	eng, err := c.Compliance.CreateEngagement(ctx, sys, compliance.Engagement{UnitID: root.ID,
+		Title: "Kiểm tra, đánh giá ATTT định kỳ năm 2026", Assessor: "Công ty Kiểm định Demo", Method: "grey_box",
+		Start: time.Date(2026, 10, 5, 0, 0, 0, 0, time.UTC), End: time.Date(2026, 10, 30, 0, 0, 0, 0, time.UTC),
+		SystemIDs: []int64{email.ID, trading.ID}, Status: compliance.EngagementReporting,
+		Scope: "Hệ thống thư điện tử nội bộ và hệ thống giao dịch trực tuyến; kiểm thử hộp xám từ mạng nội bộ."})
+	if err != nil {
+		return fmt.Errorf("seed engagement: %w", err)
+	}
+	for _, f := range []compliance.Finding{
+		{SystemID: email.ID, RequirementID: "tech.net.ips", Severity: "high", Title: "Không có hệ thống phòng chống xâm nhập ở vùng biên",
+			Recommendation: "Triển khai tường lửa có IPS hoặc IPS mạng chuyên dụng (Phụ lục III, thiết kế hệ thống)."},
+		{SystemID: trading.ID, RequirementID: "tech.app.authn", Severity: "medium", Title: "Tài khoản quản trị ứng dụng chưa bật xác thực hai yếu tố",
+			Recommendation: "Bắt buộc xác thực đa yếu tố cho tài khoản quản trị."},
+	} {
+		if _, err := c.Compliance.AddFinding(ctx, sys, eng.ID, f); err != nil {
+			return fmt.Errorf("seed finding: %w", err)
+		}
 	}
 	return nil
 }

@@ -44,6 +44,8 @@ func commands() []command {
 		{"config", "configuration: check, dump", runConfig},
 		{"regulation", "regulation packs: list, validate DIR", runRegulation},
 		{"systems", "information-system register: import FILE, export FILE, classify [CODE]", runSystems},
+		{"report", "reports to the authority: annual, implementation (PDF, DOCX, XLSX)", runReport},
+		{"oscal", "OSCAL: catalog, profile LEVEL, assessment-results CODE, import FILE", runOSCAL},
 		{"version", "print the version", runVersion},
 	}
 }

@@ -264,3 +264,60 @@ func TestSystemsCommands(t *testing.T) {
 		t.Errorf("classify: %d %s", code, stdout)
 	}
 }
+
+// TestReportAndOSCALCommands generates both reports and the OSCAL exports
+// from the demo data, and imports the exported catalog as a framework.
+func TestReportAndOSCALCommands(t *testing.T) {
+	dir := t.TempDir()
+	_, stop := startCLI(t, "demo", "--data", dir, "--listen", "127.0.0.1:0")
+	stop()
+	data := []string{"--data", dir}
+	out := t.TempDir()
+	code, stdout, stderr := runCLI(t, nil, append([]string{"report", "annual", "--unit", "DEMO", "--year", "2026", "--out", out}, data...)...)
+	if code != exitOK || !strings.Contains(stdout, "3 systems reported") {
+		t.Fatalf("annual report: %d %s %s", code, stdout, stderr)
+	}
+	for _, name := range []string{"bao-cao-dinh-ky-2026.pdf", "bao-cao-dinh-ky-2026.docx", "bao-cao-dinh-ky-2026-phu-luc.xlsx"} {
+		if st, err := os.Stat(filepath.Join(out, name)); err != nil || st.Size() < 1000 {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+	code, stdout, _ = runCLI(t, nil, append([]string{"report", "implementation", "--unit", "DEMO-HN", "--from", "2026-01-01",
+		"--to", "2026-11-30", "--out", out}, data...)...)
+	if code != exitOK || !strings.Contains(stdout, "1 systems reported") {
+		t.Errorf("implementation report: %d %s", code, stdout)
+	}
+	code, _, stderr = runCLI(t, nil, append([]string{"report", "annual", "--unit", "NOPE", "--out", out}, data...)...)
+	if code != exitFailure || !strings.Contains(stderr, "NOPE") {
+		t.Errorf("unknown unit: %d %s", code, stderr)
+	}
+	code, _, _ = runCLI(t, nil, append([]string{"report", "implementation", "--unit", "DEMO", "--from", "2026-12-01", "--to", "2026-01-01"}, data...)...)
+	if code != exitFailure {
+		t.Errorf("reversed period: %d", code)
+	}
+
+	code, catalog, stderr := runCLI(t, nil, append([]string{"oscal", "catalog", "--lang", "en"}, data...)...)
+	if code != exitOK || !strings.Contains(catalog, `"oscal-version": "1.1.2"`) || !strings.Contains(catalog, "design.measure.security_monitoring") {
+		t.Fatalf("oscal catalog: %d %s %.200s", code, stderr, catalog)
+	}
+	code, profile, _ := runCLI(t, nil, append(append([]string{"oscal", "profile"}, data...), "3")...)
+	if code != exitOK || !strings.Contains(profile, `"profile"`) {
+		t.Errorf("oscal profile: %d %.200s", code, profile)
+	}
+	code, ar, _ := runCLI(t, nil, append(append([]string{"oscal", "assessment-results"}, data...), "EMAIL")...)
+	if code != exitOK || !strings.Contains(ar, `"assessment-results"`) || !strings.Contains(ar, "mgmt.policy.document") {
+		t.Errorf("oscal assessment results: %d %.200s", code, ar)
+	}
+	file := filepath.Join(t.TempDir(), "catalog.json")
+	if err := os.WriteFile(file, []byte(catalog), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr = runCLI(t, nil, append(append([]string{"oscal", "import"}, data...), file)...)
+	if code != exitOK || !strings.Contains(stdout, "imported framework decree85-2016") {
+		t.Errorf("oscal import: %d %s %s", code, stdout, stderr)
+	}
+	code, _, stderr = runCLI(t, nil, append(append([]string{"oscal", "import"}, data...), file)...)
+	if code != exitFailure || stderr == "" {
+		t.Errorf("second import of the same catalog: %d %s", code, stderr)
+	}
+}

@@ -81,31 +81,9 @@ func (s *Service) StartReport(ctx context.Context, p *authz.Principal, req Repor
 	if err := p.Authorize(authz.PermReportGenerate, req.UnitID); err != nil {
 		return job.Job{}, err
 	}
-	if req.UnitID == 0 {
-		return job.Job{}, errs.Invalid("unit_id", "err.report_unit")
-	}
-	kind := ""
-	switch req.Kind {
-	case "annual":
-		kind = JobAnnualReport
-		if req.Year < 2016 || req.Year > s.now().Year()+1 {
-			return job.Job{}, errs.Invalid("year", "err.report_year")
-		}
-	case "implementation":
-		kind = JobImplementationReport
-		from, err1 := time.Parse(time.DateOnly, req.From)
-		to, err2 := time.Parse(time.DateOnly, req.To)
-		if err1 != nil || err2 != nil || to.Before(from) {
-			return job.Job{}, errs.Invalid("from", "err.report_period")
-		}
-	default:
-		return job.Job{}, errs.Invalid("kind", "err.report_kind")
-	}
-	for _, f := range []*string{&req.Number, &req.Recipient, &req.Place, &req.SignerRole, &req.SignerName} {
-		*f = strings.TrimSpace(*f)
-		if len(*f) > 500 {
-			return job.Job{}, errs.Invalid("number", "err.too_long")
-		}
+	kind, err := CheckReport(&req, s.now())
+	if err != nil {
+		return job.Job{}, err
 	}
 	params, _ := json.Marshal(req)
 	j, err := s.reports.Jobs.Submit(ctx, job.Spec{Kind: kind, UnitID: req.UnitID, CreatedBy: p.UserID, Params: string(params)})
@@ -116,38 +94,81 @@ func (s *Service) StartReport(ctx context.Context, p *authz.Principal, req Repor
 	return j, nil
 }
 
+// CheckReport validates a request (trimming its texts) and returns its job kind.
+func CheckReport(req *ReportRequest, now time.Time) (string, error) {
+	if req.UnitID <= 0 {
+		return "", errs.Invalid("unit_id", "err.report_unit")
+	}
+	kind := ""
+	switch req.Kind {
+	case "annual":
+		kind = JobAnnualReport
+		if req.Year < 2016 || req.Year > now.Year()+1 {
+			return "", errs.Invalid("year", "err.report_year")
+		}
+	case "implementation":
+		kind = JobImplementationReport
+		from, err1 := time.Parse(time.DateOnly, req.From)
+		to, err2 := time.Parse(time.DateOnly, req.To)
+		if err1 != nil || err2 != nil || to.Before(from) {
+			return "", errs.Invalid("from", "err.report_period")
+		}
+	default:
+		return "", errs.Invalid("kind", "err.report_kind")
+	}
+	for _, f := range []*string{&req.Number, &req.Recipient, &req.Place, &req.SignerRole, &req.SignerName} {
+		*f = strings.TrimSpace(*f)
+		if len(*f) > 500 {
+			return "", errs.Invalid("number", "err.too_long")
+		}
+	}
+	return kind, nil
+}
+
 // ReportResult is stored as the job result.
 type ReportResult struct {
 	Files   map[string]string `json:"files"` // format → file name
 	Systems int               `json:"systems"`
 }
 
-// BuildReport is the job function of both report kinds: it reads live data,
-// renders PDF, DOCX and the XLSX annex into the report directory and sets
-// the job result.
-func (s *Service) BuildReport(ctx context.Context, p *job.Progress) error {
-	j := p.Job()
-	var req ReportRequest
-	if err := json.Unmarshal([]byte(j.Params), &req); err != nil {
-		return fmt.Errorf("report parameters: %w", err)
+// ReportOutput is a generated report: the document as PDF and DOCX and the
+// XLSX annex, with the base of their file names.
+type ReportOutput struct {
+	Base    string
+	Files   map[string][]byte // format → bytes
+	Systems int
+}
+
+// FileName returns the file name of one format.
+func (o ReportOutput) FileName(format string) string {
+	if format == "xlsx" {
+		return o.Base + "-phu-luc.xlsx"
+	}
+	return o.Base + "." + format
+}
+
+// GenerateReport reads live data and renders a report (kind JobAnnualReport
+// or JobImplementationReport). progress, if not nil, is told how far it got.
+func (s *Service) GenerateReport(ctx context.Context, kind string, req ReportRequest, progress func(done, total int64, msg string)) (ReportOutput, error) {
+	if progress == nil {
+		progress = func(int64, int64, string) {}
 	}
 	systems, org, err := s.reportScope(ctx, req.UnitID)
 	if err != nil {
-		return err
+		return ReportOutput{}, err
 	}
-	p.SetTotal(int64(len(systems) + 3))
+	total := int64(len(systems) + 3)
 	lines := make([]authority.System, 0, len(systems))
 	for i, sys := range systems {
 		if err := ctx.Err(); err != nil {
-			return err
+			return ReportOutput{}, err
 		}
-		p.Message(sys.Code)
+		progress(int64(i), total, sys.Code)
 		line, err := s.reportLine(ctx, sys)
 		if err != nil {
-			return fmt.Errorf("system %s: %w", sys.Code, err)
+			return ReportOutput{}, fmt.Errorf("system %s: %w", sys.Code, err)
 		}
 		lines = append(lines, line)
-		p.Set(int64(i+1), int64(len(systems)+3))
 	}
 	letter := authority.Letter{Number: req.Number, Place: req.Place, Date: s.now().In(s.location()),
 		Signer: authority.Signer{Role: req.SignerRole, Name: req.SignerName}}
@@ -157,20 +178,20 @@ func (s *Service) BuildReport(ctx context.Context, p *job.Progress) error {
 	var (
 		doc   report.Document
 		annex bytes.Buffer
-		base  string
+		out   = ReportOutput{Files: map[string][]byte{}, Systems: len(systems)}
 	)
-	switch j.Kind {
+	switch kind {
 	case JobAnnualReport:
 		d := authority.AnnualData{Letter: letter, Year: req.Year, Org: org, SpecialisedUnit: s.specialisedUnit(systems),
 			Operators: operators(systems), Systems: lines}
 		if err := d.Validate(); err != nil {
-			return err
+			return ReportOutput{}, err
 		}
 		doc = authority.Annual(d)
 		if err := authority.AnnualAnnexXLSX(&annex, d); err != nil {
-			return err
+			return ReportOutput{}, err
 		}
-		base = fmt.Sprintf("bao-cao-dinh-ky-%d", req.Year)
+		out.Base = fmt.Sprintf("bao-cao-dinh-ky-%d", req.Year)
 	case JobImplementationReport:
 		from, _ := time.Parse(time.DateOnly, req.From)
 		to, _ := time.Parse(time.DateOnly, req.To)
@@ -184,41 +205,61 @@ func (s *Service) BuildReport(ctx context.Context, p *job.Progress) error {
 		}
 		d.Scans, d.Hunts = s.activity(ctx, systems, ObligationVulnScan, from, to), s.activity(ctx, systems, ObligationThreatHunt, from, to)
 		if err := d.Validate(); err != nil {
-			return err
+			return ReportOutput{}, err
 		}
 		doc = authority.Implementation(d)
 		if err := authority.ImplementationAnnexXLSX(&annex, d); err != nil {
-			return err
+			return ReportOutput{}, err
 		}
-		base = fmt.Sprintf("bao-cao-ket-qua-trien-khai-%s-%s", req.From, req.To)
+		out.Base = fmt.Sprintf("bao-cao-ket-qua-trien-khai-%s-%s", req.From, req.To)
 	default:
-		return fmt.Errorf("unknown report kind %q", j.Kind)
+		return ReportOutput{}, fmt.Errorf("unknown report kind %q", kind)
+	}
+	for i, format := range []string{"pdf", "docx"} {
+		progress(int64(len(systems)+i), total, format)
+		data, _, err := report.Render(format, doc)
+		if err != nil {
+			return ReportOutput{}, err
+		}
+		out.Files[format] = data
+	}
+	out.Files["xlsx"] = annex.Bytes()
+	progress(total, total, "")
+	return out, nil
+}
+
+// BuildReport is the job function of both report kinds: it generates the
+// report and writes its files into the report directory, named in the job
+// result.
+func (s *Service) BuildReport(ctx context.Context, p *job.Progress) error {
+	j := p.Job()
+	var req ReportRequest
+	if err := json.Unmarshal([]byte(j.Params), &req); err != nil {
+		return fmt.Errorf("report parameters: %w", err)
+	}
+	out, err := s.GenerateReport(ctx, j.Kind, req, func(done, total int64, msg string) {
+		p.Set(done, total)
+		if msg != "" {
+			p.Message(msg)
+		}
+	})
+	if err != nil {
+		return err
 	}
 	dir := filepath.Join(s.reports.Dir, fmt.Sprint(j.ID))
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return err
 	}
-	res := ReportResult{Files: map[string]string{}, Systems: len(systems)}
-	for i, format := range []string{"pdf", "docx"} {
-		data, _, err := report.Render(format, doc)
-		if err != nil {
-			return err
-		}
-		name := base + "." + format
-		if err := os.WriteFile(filepath.Join(dir, name), data, 0o600); err != nil {
+	res := ReportResult{Files: map[string]string{}, Systems: out.Systems}
+	for _, format := range ReportFormats {
+		name := out.FileName(format)
+		if err := os.WriteFile(filepath.Join(dir, name), out.Files[format], 0o600); err != nil {
 			return err
 		}
 		res.Files[format] = name
-		p.Set(int64(len(systems)+1+i), int64(len(systems)+3))
 	}
-	name := base + "-phu-luc.xlsx"
-	if err := os.WriteFile(filepath.Join(dir, name), annex.Bytes(), 0o600); err != nil {
-		return err
-	}
-	res.Files["xlsx"] = name
-	out, _ := json.Marshal(res)
-	p.SetResult(string(out))
-	p.Set(int64(len(systems)+3), int64(len(systems)+3))
+	data, _ := json.Marshal(res)
+	p.SetResult(string(data))
 	return nil
 }
 

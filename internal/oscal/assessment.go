@@ -376,7 +376,9 @@ func (ax *assessmentExporter) evidence(it ItemResult, title string) (observation
 			return observation{}, fmt.Errorf("evidence %d: %w", i, err)
 		}
 		var ps props
-		ps.k("sha256", strings.ToLower(e.SHA256))
+		if e.SHA256 != "" {
+			ps.k("sha256", strings.ToLower(e.SHA256))
+		}
 		o.RelevantEvidence = append(o.RelevantEvidence, relevantEvidence{
 			Href:        "#" + r.UUID,
 			Description: r.Title,
@@ -390,7 +392,11 @@ func (ax *assessmentExporter) evidence(it ItemResult, title string) (observation
 // adding it on first use.
 func (ax *assessmentExporter) evidenceResource(e EvidenceRef) (Resource, error) {
 	sum := strings.ToLower(e.SHA256)
-	if !sha256Pattern.MatchString(sum) {
+	// A link (no stored file) has no digest but must have an href.
+	if sum == "" && e.Href == "" {
+		return Resource{}, fmt.Errorf("evidence without a SHA-256 needs an href: %w", errs.ErrInvalid)
+	}
+	if sum != "" && !sha256Pattern.MatchString(sum) {
 		return Resource{}, fmt.Errorf("sha256 %q is not a hexadecimal SHA-256 digest: %w", e.SHA256, errs.ErrInvalid)
 	}
 	if e.Size < 0 {
@@ -405,6 +411,9 @@ func (ax *assessmentExporter) evidenceResource(e EvidenceRef) (Resource, error) 
 	if name == "" {
 		name = sum
 	}
+	if name == "" {
+		name = e.Href
+	}
 	mediaType := oneLine(e.MediaType)
 	key := strings.Join([]string{sum, name, mediaType, e.Href}, "\x1f")
 	if i, ok := ax.resourceIdx[key]; ok {
@@ -412,7 +421,9 @@ func (ax *assessmentExporter) evidenceResource(e EvidenceRef) (Resource, error) 
 	}
 	var ps props
 	ps.k("sha256", sum)
-	ps.k("size", strconv.FormatInt(e.Size, 10))
+	if sum != "" {
+		ps.k("size", strconv.FormatInt(e.Size, 10))
+	}
 	ps.k("media-type", mediaType)
 	r := Resource{
 		UUID:  uuidFor(ax.docUUID, "file", key),
@@ -420,11 +431,10 @@ func (ax *assessmentExporter) evidenceResource(e EvidenceRef) (Resource, error) 
 		Props: ps,
 	}
 	if e.Href != "" {
-		r.RLinks = []RLink{{
-			Href:      e.Href,
-			MediaType: mediaType,
-			Hashes:    []Hash{{Algorithm: "SHA-256", Value: sum}},
-		}}
+		r.RLinks = []RLink{{Href: e.Href, MediaType: mediaType}}
+		if sum != "" {
+			r.RLinks[0].Hashes = []Hash{{Algorithm: "SHA-256", Value: sum}}
+		}
 	}
 	ax.resourceIdx[key] = len(ax.resources)
 	ax.resources = append(ax.resources, r)

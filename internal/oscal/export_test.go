@@ -588,6 +588,25 @@ func TestExportAssessmentResults_planHref(t *testing.T) {
 	}
 }
 
+// A link (no stored file) is evidence too: it has an href and no digest.
+func TestExportAssessmentResults_link(t *testing.T) {
+	in := sampleAssessment()
+	in.Items[0].Evidence = append(in.Items[0].Evidence, oscal.EvidenceRef{Name: "Văn bản trên cổng nội bộ",
+		Href: "https://vanban.example.vn/qd/15"})
+	got, err := oscal.ExportAssessmentResults(in, exportTime)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustValidate(t, got, "assessment-results-document")
+	if !strings.Contains(string(got), "https://vanban.example.vn/qd/15") {
+		t.Error("the link is not in the document")
+	}
+	in.Items[0].Evidence = []oscal.EvidenceRef{{Name: "nothing"}}
+	if _, err := oscal.ExportAssessmentResults(in, exportTime); !errors.Is(err, errs.ErrInvalid) {
+		t.Errorf("evidence with neither digest nor href: %v", err)
+	}
+}
+
 func TestExportAssessmentResults_errors(t *testing.T) {
 	tests := []struct {
 		name   string

@@ -137,11 +137,37 @@ func (s *Service) system(ctx context.Context, p *authz.Principal, id int64, perm
 	return sys, nil
 }
 
+// basisKey says what a requirement set is derived from: the pack and its
+// version, the level and whether it is provisional.
+func basisKey(pack *regulation.Pack, sys system.System) string {
+	level, provisional := Basis(sys)
+	return fmt.Sprintf("%s@%s:%d:%t", pack.ID(), pack.Version(), level, provisional)
+}
+
+// topGroup returns the top-level group of a requirement ("" if unknown).
+func topGroup(pack *regulation.Pack, r regulation.Requirement) string {
+	g, ok := pack.RequirementGroup(r.Group)
+	if !ok {
+		return ""
+	}
+	if g.Parent != "" {
+		return g.Parent
+	}
+	return g.ID
+}
+
 // Sync brings the requirement set of sys in line with its level: items are
 // added for requirements the level needs, retired for those it no longer
 // needs, and restored (with their history) when it needs them again. It
-// writes only when something changes and returns the items.
+// writes only when something changes, records what the set now follows,
+// and returns the items.
 func (s *Service) Sync(ctx context.Context, sys system.System) ([]Item, error) {
+	return s.sync(ctx, sys, false)
+}
+
+// sync is Sync; with record it writes the sync basis even when no item
+// changed (lists call it for sets whose recorded basis is out of date).
+func (s *Service) sync(ctx context.Context, sys system.System, record bool) ([]Item, error) {
 	pack, err := s.Pack(sys)
 	if err != nil {
 		return nil, err
@@ -151,9 +177,12 @@ func (s *Service) Sync(ctx context.Context, sys system.System) ([]Item, error) {
 		return nil, err
 	}
 	level, provisional := Basis(sys)
+	all := pack.Requirements()
+	byID := make(map[string]regulation.Requirement, len(all))
 	need := map[string]bool{}
-	if level > 0 {
-		for _, r := range pack.RequirementsFor(level) {
+	for _, r := range all {
+		byID[r.ID] = r
+		if level > 0 && r.AppliesTo(level) {
 			need[r.ID] = true
 		}
 	}
@@ -167,22 +196,29 @@ func (s *Service) Sync(ctx context.Context, sys system.System) ([]Item, error) {
 	for i := range items {
 		it := &items[i]
 		have[it.RequirementID] = true
+		group := it.GroupID
+		if r, ok := byID[it.RequirementID]; ok {
+			group = topGroup(pack, r)
+		}
 		switch {
 		case need[it.RequirementID] && it.Retired:
-			it.Retired, it.UpdatedAt, it.UpdatedBy = false, now, "khien"
+			it.Retired, it.GroupID, it.UpdatedAt, it.UpdatedBy = false, group, now, "khien"
 			changes = append(changes, ItemChange{Item: it, Event: ItemEvent{At: now, Actor: "khien", Action: EventRestored,
 				Detail: "required again at " + basis}})
 		case !need[it.RequirementID] && !it.Retired:
-			it.Retired, it.UpdatedAt, it.UpdatedBy = true, now, "khien"
+			it.Retired, it.GroupID, it.UpdatedAt, it.UpdatedBy = true, group, now, "khien"
 			changes = append(changes, ItemChange{Item: it, Event: ItemEvent{At: now, Actor: "khien", Action: EventRetired,
 				Detail: "not required at " + basis}})
+		case group != it.GroupID:
+			it.GroupID = group
+			changes = append(changes, ItemChange{Item: it})
 		}
 	}
 	var added []Item
 	if level > 0 {
-		for _, r := range pack.RequirementsFor(level) {
-			if !have[r.ID] {
-				added = append(added, Item{SystemID: sys.ID, RequirementID: r.ID, Status: ItemOpen,
+		for _, r := range all {
+			if need[r.ID] && !have[r.ID] {
+				added = append(added, Item{SystemID: sys.ID, RequirementID: r.ID, GroupID: topGroup(pack, r), Status: ItemOpen,
 					StatusSource: SourceManual, CreatedAt: now, UpdatedAt: now, UpdatedBy: "khien"})
 			}
 		}
@@ -191,13 +227,45 @@ func (s *Service) Sync(ctx context.Context, sys system.System) ([]Item, error) {
 		changes = append(changes, ItemChange{Item: &added[i], Event: ItemEvent{At: now, Actor: "khien",
 			Action: EventAdded, Detail: "required at " + basis}})
 	}
-	if len(changes) == 0 {
-		return items, nil
+	if len(changes) > 0 {
+		if err := s.store.SaveItems(ctx, changes); err != nil {
+			return nil, err
+		}
+		if items, err = s.store.ListItems(ctx, sys.ID); err != nil {
+			return nil, err
+		}
 	}
-	if err := s.store.SaveItems(ctx, changes); err != nil {
-		return nil, err
+	if len(changes) > 0 || record {
+		if err := s.store.SetSyncBasis(ctx, sys.ID, basisKey(pack, sys)); err != nil {
+			return nil, err
+		}
 	}
-	return s.store.ListItems(ctx, sys.ID)
+	return items, nil
+}
+
+// syncStale syncs the requirement sets of the systems whose level (or
+// pack) changed since they were last synced.
+func (s *Service) syncStale(ctx context.Context, systems []system.System) error {
+	bases, err := s.store.SyncBases(ctx)
+	if err != nil {
+		return err
+	}
+	for _, sys := range systems {
+		pack, err := s.Pack(sys)
+		if err != nil {
+			return err
+		}
+		level, _ := Basis(sys)
+		if level == 0 && bases[sys.ID] == "" {
+			continue
+		}
+		if bases[sys.ID] != basisKey(pack, sys) {
+			if _, err := s.sync(ctx, sys, true); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // ItemView is an item with its requirement, evidence and probe result.
@@ -317,14 +385,16 @@ func (s *Service) set(ctx context.Context, sys system.System) (SetView, error) {
 		}
 	}
 	order := map[string]int{}
+	byID := map[string]regulation.Requirement{}
 	for i, r := range pack.Requirements() {
 		order[r.ID] = i
+		byID[r.ID] = r
 	}
 	groups := map[string]*GroupSummary{}
 	var groupOrder []string
 	for _, it := range items {
 		iv := ItemView{Item: it, Evidence: byItem[it.ID], Probes: byReq[it.RequirementID]}
-		if r, ok := pack.Requirement(it.RequirementID); ok {
+		if r, ok := byID[it.RequirementID]; ok {
 			iv.Requirement = r
 			iv.Group, _ = pack.RequirementGroup(r.Group)
 			iv.TopGroup = iv.Group
@@ -803,43 +873,126 @@ func (s *Service) Dashboard(ctx context.Context, p *authz.Principal, unitID int6
 	if err != nil {
 		return nil, err
 	}
-	var out []SystemStatus
-	for _, sys := range list {
-		st, ok, err := s.status(ctx, sys)
-		if err != nil {
-			return nil, err
+	return s.Statuses(ctx, list)
+}
+
+// Statuses returns the compliance status of each of systems that has a
+// level and is not retired, without authorisation (callers list only the
+// systems their user may read). It reads the summaries of every system in
+// a few queries, syncing first the sets whose level changed.
+func (s *Service) Statuses(ctx context.Context, systems []system.System) ([]SystemStatus, error) {
+	var (
+		active []system.System
+		ids    []int64
+	)
+	for _, sys := range systems {
+		if level, _ := Basis(sys); level > 0 && sys.Status != system.Retired {
+			active = append(active, sys)
+			ids = append(ids, sys.ID)
 		}
-		if ok {
-			out = append(out, st)
+	}
+	if len(active) == 0 {
+		return nil, nil
+	}
+	if err := s.syncStale(ctx, active); err != nil {
+		return nil, err
+	}
+	now := s.now()
+	counts, err := s.store.SummarizeItems(ctx, ids, now)
+	if err != nil {
+		return nil, err
+	}
+	latest, err := s.store.LatestCompletions(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	bySys := map[int64][]ItemCount{}
+	for _, c := range counts {
+		bySys[c.SystemID] = append(bySys[c.SystemID], c)
+	}
+	last := map[int64]map[string]time.Time{}
+	for _, c := range latest {
+		if last[c.SystemID] == nil {
+			last[c.SystemID] = map[string]time.Time{}
 		}
+		last[c.SystemID][c.ObligationID] = c.DoneAt
+	}
+	out := make([]SystemStatus, 0, len(active))
+	type packData struct {
+		pack   *regulation.Pack
+		obs    []Obligation
+		groups []regulation.RequirementGroup
+	}
+	packs := map[string]packData{}
+	for _, sys := range active {
+		pd, ok := packs[sys.PackID]
+		if !ok {
+			pack, err := s.Pack(sys)
+			if err != nil {
+				return nil, err
+			}
+			obs, err := s.Obligations(sys)
+			if err != nil {
+				return nil, err
+			}
+			pd = packData{pack: pack, obs: obs, groups: pack.RequirementGroups()}
+			packs[sys.PackID] = pd
+		}
+		pack, obs := pd.pack, pd.obs
+		st := SystemStatus{System: sys}
+		st.Level, st.Provisional = Basis(sys)
+		groups := map[string]*GroupSummary{}
+		for _, c := range bySys[sys.ID] {
+			g := groups[c.GroupID]
+			if g == nil {
+				rg, _ := pack.RequirementGroup(c.GroupID)
+				if rg.ID == "" {
+					rg = regulation.RequirementGroup{ID: c.GroupID, Name: regulation.Text{VI: c.GroupID, EN: c.GroupID}}
+				}
+				g = &GroupSummary{Group: rg}
+				groups[c.GroupID] = g
+			}
+			g.addCount(c)
+			st.Summary.addCount(c)
+		}
+		for _, rg := range pd.groups {
+			if g := groups[rg.ID]; g != nil {
+				st.Groups = append(st.Groups, *g)
+				delete(groups, rg.ID)
+			}
+		}
+		for _, g := range groups { // groups the pack no longer has
+			st.Groups = append(st.Groups, *g)
+		}
+		for _, sc := range Upcoming(obs, st.Level, last[sys.ID], now, s.loc) {
+			switch {
+			case sc.Due.Overdue:
+				st.Overdue = append(st.Overdue, sc)
+			case sc.Due.DaysLeft <= DueSoonDays:
+				st.DueSoon = append(st.DueSoon, sc)
+			}
+		}
+		out = append(out, st)
 	}
 	return out, nil
 }
 
-// Status returns the compliance status of one system (ok false when it
-// has no level yet or is retired).
-func (s *Service) status(ctx context.Context, sys system.System) (SystemStatus, bool, error) {
-	if level, _ := Basis(sys); level == 0 || sys.Status == system.Retired {
-		return SystemStatus{}, false, nil
+// addCount adds a row of SummarizeItems.
+func (sm *Summary) addCount(c ItemCount) {
+	sm.Total += c.Count
+	sm.Stale += c.Stale
+	switch c.Status {
+	case ItemOpen:
+		sm.Open += c.Count
+	case ItemMet:
+		sm.Met += c.Count
+	case ItemPartial:
+		sm.Partial += c.Count
+	case ItemNotMet:
+		sm.NotMet += c.Count
+	case ItemNotApplicable:
+		sm.NotApplicable += c.Count
 	}
-	v, err := s.set(ctx, sys)
-	if err != nil {
-		return SystemStatus{}, false, err
-	}
-	sched, _, err := s.calendar(ctx, sys)
-	if err != nil {
-		return SystemStatus{}, false, err
-	}
-	st := SystemStatus{System: sys, Level: v.Level, Provisional: v.Provisional, Summary: v.Summary, Groups: v.Groups}
-	for _, sc := range sched {
-		switch {
-		case sc.Due.Overdue:
-			st.Overdue = append(st.Overdue, sc)
-		case sc.Due.DaysLeft <= DueSoonDays:
-			st.DueSoon = append(st.DueSoon, sc)
-		}
-	}
-	return st, true, nil
 }
 
 // SetFor returns the requirement set of a system without authorisation,
@@ -848,7 +1001,12 @@ func (s *Service) SetFor(ctx context.Context, sys system.System) (SetView, error
 	return s.set(ctx, sys)
 }
 
-// StatusFor is Dashboard's row for one system, without authorisation.
-func (s *Service) StatusFor(ctx context.Context, sys system.System) (SystemStatus, bool, error) {
-	return s.status(ctx, sys)
+// StatusFor is Dashboard's row for one system, without authorisation; ok
+// is false when the system has no level or is retired.
+func (s *Service) StatusFor(ctx context.Context, sys system.System) (st SystemStatus, ok bool, err error) {
+	list, err := s.Statuses(ctx, []system.System{sys})
+	if err != nil || len(list) == 0 {
+		return SystemStatus{}, false, err
+	}
+	return list[0], true, nil
 }

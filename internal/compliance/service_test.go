@@ -56,7 +56,7 @@ type fixture struct {
 	owner *authz.Principal
 }
 
-func newFixture(t *testing.T) *fixture {
+func newFixture(t testing.TB) *fixture {
 	t.Helper()
 	ctx := t.Context()
 	dir := t.TempDir()
@@ -114,7 +114,7 @@ func principal(role authz.Role, units ...int64) *authz.Principal {
 	return p
 }
 
-func (f *fixture) item(t *testing.T, v compliance.SetView, req string) compliance.ItemView {
+func (f *fixture) item(t testing.TB, v compliance.SetView, req string) compliance.ItemView {
 	t.Helper()
 	for _, list := range [][]compliance.ItemView{v.Items, v.Retired} {
 		for _, iv := range list {

@@ -40,10 +40,12 @@ const (
 // item is retired, and it comes back with its history when the level needs
 // it again.
 type Item struct {
-	ID            int64      `json:"id"`
-	SystemID      int64      `json:"system_id"`
-	RequirementID string     `json:"requirement_id"`
-	Status        ItemStatus `json:"status"`
+	ID            int64  `json:"id"`
+	SystemID      int64  `json:"system_id"`
+	RequirementID string `json:"requirement_id"`
+	// GroupID is the requirement's top-level group in the pack (set by Sync).
+	GroupID string     `json:"group_id,omitempty"`
+	Status  ItemStatus `json:"status"`
 	// StatusSource says who set Status: SourceManual (a person) or
 	// SourceProbe (an automatic probe, whose result may go stale).
 	StatusSource string `json:"status_source"`
@@ -205,7 +207,8 @@ type Finding struct {
 //
 // SaveItems writes every change in one transaction: an Item with ID 0 is
 // inserted (its ID written back), others are updated; each change's Event
-// is appended with the item's ID. A second item for the same system and
+// is appended with the item's ID, unless its Action is empty (a change
+// that is not part of the item's history, such as its group moving). A second item for the same system and
 // requirement is errs.ErrConflict. Items come back ordered by ID, events
 // oldest first, evidence oldest first, probe records by probe ID,
 // completions newest first (by DoneAt, then ID), engagements newest first,
@@ -241,12 +244,35 @@ type Store interface {
 	GetFinding(ctx context.Context, id int64) (Finding, error)
 	ListFindings(ctx context.Context, engagementID int64) ([]Finding, error)
 
+	// SummarizeItems counts the current (not retired) items of the given
+	// systems (nil: every system) by system, group and status. Stale counts
+	// the items whose status a probe set and whose latest result from that
+	// probe is missing or older than its freshness at now.
+	SummarizeItems(ctx context.Context, systemIDs []int64, now time.Time) ([]ItemCount, error)
+	// LatestCompletions returns, for each system (nil: every system) and
+	// obligation, the completion with the latest DoneAt (ID, Note and
+	// RecordedBy are not set).
+	LatestCompletions(ctx context.Context, systemIDs []int64) ([]Completion, error)
+	// SetSyncBasis records what a system's requirement set was last synced
+	// for; SyncBases returns them by system.
+	SetSyncBasis(ctx context.Context, systemID int64, basis string) error
+	SyncBases(ctx context.Context) (map[int64]string, error)
+
 	// CreateFramework stores an imported framework; a second one with the
 	// same Key is errs.ErrConflict. ListFrameworks orders by Key and
 	// leaves Body empty.
 	CreateFramework(ctx context.Context, f *Framework) error
 	GetFramework(ctx context.Context, id int64) (Framework, error)
 	ListFrameworks(ctx context.Context) ([]Framework, error)
+}
+
+// ItemCount is one row of SummarizeItems.
+type ItemCount struct {
+	SystemID int64
+	GroupID  string
+	Status   ItemStatus
+	Count    int
+	Stale    int
 }
 
 // Framework is a requirement catalogue imported from an OSCAL catalog.

@@ -399,6 +399,32 @@ func TestEmbedded_everyItemSourced(t *testing.T) {
 	}
 }
 
+// TestBuiltinRequirementsHaveGuidance checks that every requirement of the
+// embedded Decree 85 pack carries guidance in both languages: what the item
+// asks of the organisation and the evidence an assessor typically expects.
+func TestBuiltinRequirementsHaveGuidance(t *testing.T) {
+	r, err := regulation.LoadEmbedded()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, ok := r.Pack(decree85)
+	if !ok {
+		t.Fatalf("embedded pack %s missing", decree85)
+	}
+	reqs := p.Requirements()
+	if len(reqs) == 0 {
+		t.Fatalf("%s: no requirements", decree85)
+	}
+	for _, x := range reqs {
+		if strings.TrimSpace(x.Guidance.VI) == "" {
+			t.Errorf("%s %s: no Vietnamese guidance", decree85, x.ID)
+		}
+		if strings.TrimSpace(x.Guidance.EN) == "" {
+			t.Errorf("%s %s: no English guidance", decree85, x.ID)
+		}
+	}
+}
+
 // TestValidateDir_bad checks that every problem of the bad packs is
 // reported at its line and column, all at once.
 func TestValidateDir_bad(t *testing.T) {

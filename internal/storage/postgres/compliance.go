@@ -11,7 +11,7 @@ import (
 	"khien.vn/khien/internal/errs"
 )
 
-const itemColumns = `id, system_id, requirement_id, status, status_source, probe_id, justification, owner, due,
+const itemColumns = `id, system_id, requirement_id, group_id, status, status_source, probe_id, justification, owner, due,
 	notes, retired, created_at, updated_at, updated_by`
 
 func scanItem(row pgx.Row) (compliance.Item, error) {
@@ -21,7 +21,7 @@ func scanItem(row pgx.Row) (compliance.Item, error) {
 		due              *time.Time
 		created, updated time.Time
 	)
-	err := row.Scan(&it.ID, &it.SystemID, &it.RequirementID, &status, &it.StatusSource, &it.ProbeID, &it.Justification,
+	err := row.Scan(&it.ID, &it.SystemID, &it.RequirementID, &it.GroupID, &status, &it.StatusSource, &it.ProbeID, &it.Justification,
 		&it.Owner, &due, &it.Notes, &it.Retired, &created, &updated, &it.UpdatedBy)
 	if err != nil {
 		return compliance.Item{}, err
@@ -61,11 +61,11 @@ func (db *DB) SaveItems(ctx context.Context, changes []compliance.ItemChange) er
 			v.Due, v.CreatedAt = toTime(v.Due), nowIfZero(v.CreatedAt)
 			v.UpdatedAt = nowIfZero(v.UpdatedAt)
 			if v.ID == 0 {
-				err := tx.QueryRow(ctx, `INSERT INTO compliance_items (system_id, requirement_id, status,
+				err := tx.QueryRow(ctx, `INSERT INTO compliance_items (system_id, requirement_id, group_id, status,
 					status_source, probe_id, justification, owner, due, notes, retired, created_at, updated_at, updated_by)
-					VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id`,
+					VALUES ($1, $2, $14, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id`,
 					v.SystemID, v.RequirementID, string(v.Status), v.StatusSource, v.ProbeID, v.Justification, v.Owner,
-					timeArg(v.Due), v.Notes, v.Retired, v.CreatedAt, v.UpdatedAt, v.UpdatedBy).Scan(&v.ID)
+					timeArg(v.Due), v.Notes, v.Retired, v.CreatedAt, v.UpdatedAt, v.UpdatedBy, v.GroupID).Scan(&v.ID)
 				if err != nil {
 					return translate(err)
 				}
@@ -73,15 +73,19 @@ func (db *DB) SaveItems(ctx context.Context, changes []compliance.ItemChange) er
 				var created time.Time
 				err := tx.QueryRow(ctx, `UPDATE compliance_items SET status = $1, status_source = $2,
 					probe_id = $3, justification = $4, owner = $5, due = $6, notes = $7, retired = $8, updated_at = $9,
-					updated_by = $10 WHERE id = $11 AND system_id = $12 RETURNING created_at`,
+					updated_by = $10, group_id = $13 WHERE id = $11 AND system_id = $12 RETURNING created_at`,
 					string(v.Status), v.StatusSource, v.ProbeID, v.Justification, v.Owner, timeArg(v.Due), v.Notes,
-					v.Retired, v.UpdatedAt, v.UpdatedBy, v.ID, v.SystemID).Scan(&created)
+					v.Retired, v.UpdatedAt, v.UpdatedBy, v.ID, v.SystemID, v.GroupID).Scan(&created)
 				if err != nil {
 					return notFound(err, "requirement item", v.ID)
 				}
 				v.CreatedAt = created.UTC()
 			}
+			stored[i] = v
 			ev := c.Event
+			if ev.Action == "" {
+				continue // a change that is not part of the history
+			}
 			ev.At = nowIfZero(ev.At)
 			if _, err := tx.Exec(ctx, `INSERT INTO compliance_item_events (item_id, system_id, at, actor_id,
 				actor, action, detail) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
@@ -529,4 +533,87 @@ func (db *DB) ListFrameworks(ctx context.Context) ([]compliance.Framework, error
 		return nil, fmt.Errorf("list frameworks: %w", err)
 	}
 	return out, nil
+}
+
+// SummarizeItems counts current items by system, group and status, with
+// those whose probe result is missing or stale at now.
+func (db *DB) SummarizeItems(ctx context.Context, systemIDs []int64, now time.Time) ([]compliance.ItemCount, error) {
+	if systemIDs != nil && len(systemIDs) == 0 {
+		return nil, nil
+	}
+	q := query{args: []any{toTime(now)}} // $1
+	if systemIDs != nil {
+		q.where(`i.system_id = ANY(?::bigint[])`, systemIDs)
+	}
+	q.where(`NOT i.retired`)
+	out, err := list(ctx, db.pool, func(row pgx.Row) (compliance.ItemCount, error) {
+		var (
+			c      compliance.ItemCount
+			status string
+		)
+		err := row.Scan(&c.SystemID, &c.GroupID, &status, &c.Count, &c.Stale)
+		c.Status = compliance.ItemStatus(status)
+		return c, err
+	}, `SELECT i.system_id, i.group_id, i.status, count(*)::int,
+		coalesce(sum(CASE WHEN i.status_source = 'probe' AND NOT EXISTS (SELECT 1 FROM compliance_probe_results r
+			WHERE r.system_id = i.system_id AND r.probe_id = i.probe_id
+			AND r.at + r.freshness_us * interval '1 microsecond' >= $1) THEN 1 ELSE 0 END), 0)::int
+		FROM compliance_items i`+q.clause()+` GROUP BY i.system_id, i.group_id, i.status ORDER BY i.system_id, i.group_id, i.status`, q.args...)
+	if err != nil {
+		return nil, fmt.Errorf("summarize items: %w", err)
+	}
+	return out, nil
+}
+
+// LatestCompletions returns the latest completion per system and obligation.
+func (db *DB) LatestCompletions(ctx context.Context, systemIDs []int64) ([]compliance.Completion, error) {
+	if systemIDs != nil && len(systemIDs) == 0 {
+		return nil, nil
+	}
+	var q query
+	if systemIDs != nil {
+		q.where(`system_id = ANY(?::bigint[])`, systemIDs)
+	}
+	out, err := list(ctx, db.pool, func(row pgx.Row) (compliance.Completion, error) {
+		var c compliance.Completion
+		err := row.Scan(&c.SystemID, &c.ObligationID, &c.DoneAt)
+		c.DoneAt = c.DoneAt.UTC()
+		return c, err
+	}, `SELECT system_id, obligation_id, max(done_at) FROM compliance_completions`+q.clause()+
+		` GROUP BY system_id, obligation_id ORDER BY system_id, obligation_id`, q.args...)
+	if err != nil {
+		return nil, fmt.Errorf("latest completions: %w", err)
+	}
+	return out, nil
+}
+
+// SetSyncBasis records what a system's requirement set was last synced for.
+func (db *DB) SetSyncBasis(ctx context.Context, systemID int64, basis string) error {
+	_, err := db.pool.Exec(ctx, `INSERT INTO compliance_sets (system_id, basis) VALUES ($1, $2)
+		ON CONFLICT (system_id) DO UPDATE SET basis = excluded.basis`, systemID, basis)
+	if err != nil {
+		return fmt.Errorf("set sync basis: %w", translate(err))
+	}
+	return nil
+}
+
+// SyncBases returns the recorded sync basis of every system.
+func (db *DB) SyncBases(ctx context.Context) (map[int64]string, error) {
+	rows, err := db.pool.Query(ctx, `SELECT system_id, basis FROM compliance_sets`)
+	if err != nil {
+		return nil, fmt.Errorf("sync bases: %w", translate(err))
+	}
+	defer rows.Close()
+	out := map[int64]string{}
+	for rows.Next() {
+		var (
+			id    int64
+			basis string
+		)
+		if err := rows.Scan(&id, &basis); err != nil {
+			return nil, fmt.Errorf("sync bases: %w", translate(err))
+		}
+		out[id] = basis
+	}
+	return out, translate(rows.Err())
 }

@@ -5,13 +5,14 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 
 	"khien.vn/khien/internal/compliance"
 	"khien.vn/khien/internal/errs"
 )
 
-const itemColumns = `id, system_id, requirement_id, status, status_source, probe_id, justification, owner, due,
+const itemColumns = `id, system_id, requirement_id, group_id, status, status_source, probe_id, justification, owner, due,
 	notes, retired, created_at, updated_at, updated_by`
 
 func scanItem(s scanner) (compliance.Item, error) {
@@ -21,7 +22,7 @@ func scanItem(s scanner) (compliance.Item, error) {
 		retired               int
 		due, created, updated sql.NullInt64
 	)
-	err := s.Scan(&it.ID, &it.SystemID, &it.RequirementID, &status, &it.StatusSource, &it.ProbeID, &it.Justification,
+	err := s.Scan(&it.ID, &it.SystemID, &it.RequirementID, &it.GroupID, &status, &it.StatusSource, &it.ProbeID, &it.Justification,
 		&it.Owner, &due, &it.Notes, &retired, &created, &updated, &it.UpdatedBy)
 	if err != nil {
 		return compliance.Item{}, err
@@ -56,40 +57,57 @@ func (db *DB) GetItem(ctx context.Context, id int64) (compliance.Item, error) {
 func (db *DB) SaveItems(ctx context.Context, changes []compliance.ItemChange) error {
 	stored := make([]compliance.Item, len(changes))
 	err := db.writeTx(ctx, func(tx *sql.Tx) error {
+		// Prepared once per transaction: a first sync writes a hundred items.
+		ins, err := tx.PrepareContext(ctx, `INSERT INTO compliance_items (system_id, requirement_id, group_id, status,
+			status_source, probe_id, justification, owner, due, notes, retired, created_at, updated_at, updated_by)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id`)
+		if err != nil {
+			return translate(err)
+		}
+		defer ins.Close()
+		upd, err := tx.PrepareContext(ctx, `UPDATE compliance_items SET status = $1, status_source = $2,
+			probe_id = $3, justification = $4, owner = $5, due = $6, notes = $7, retired = $8, updated_at = $9,
+			updated_by = $10, group_id = $13 WHERE id = $11 AND system_id = $12 RETURNING created_at`)
+		if err != nil {
+			return translate(err)
+		}
+		defer upd.Close()
+		evs, err := tx.PrepareContext(ctx, `INSERT INTO compliance_item_events (item_id, system_id, at, actor_id,
+			actor, action, detail) VALUES ($1, $2, $3, $4, $5, $6, $7)`)
+		if err != nil {
+			return translate(err)
+		}
+		defer evs.Close()
 		for i, c := range changes {
 			v := *c.Item
 			v.Due, v.CreatedAt = toTime(v.Due), nowIfZero(v.CreatedAt)
 			v.UpdatedAt = nowIfZero(v.UpdatedAt)
 			if v.ID == 0 {
-				err := tx.QueryRowContext(ctx, `INSERT INTO compliance_items (system_id, requirement_id, status,
-					status_source, probe_id, justification, owner, due, notes, retired, created_at, updated_at, updated_by)
-					VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id`,
-					v.SystemID, v.RequirementID, string(v.Status), v.StatusSource, v.ProbeID, v.Justification, v.Owner,
-					timeArg(v.Due), v.Notes, boolArg(v.Retired), v.CreatedAt.UnixMicro(), v.UpdatedAt.UnixMicro(),
-					v.UpdatedBy).Scan(&v.ID)
+				err := ins.QueryRowContext(ctx, v.SystemID, v.RequirementID, v.GroupID, string(v.Status), v.StatusSource,
+					v.ProbeID, v.Justification, v.Owner, timeArg(v.Due), v.Notes, boolArg(v.Retired), v.CreatedAt.UnixMicro(),
+					v.UpdatedAt.UnixMicro(), v.UpdatedBy).Scan(&v.ID)
 				if err != nil {
 					return translate(err)
 				}
 			} else {
 				var created sql.NullInt64
-				err := tx.QueryRowContext(ctx, `UPDATE compliance_items SET status = $1, status_source = $2,
-					probe_id = $3, justification = $4, owner = $5, due = $6, notes = $7, retired = $8, updated_at = $9,
-					updated_by = $10 WHERE id = $11 AND system_id = $12 RETURNING created_at`,
-					string(v.Status), v.StatusSource, v.ProbeID, v.Justification, v.Owner, timeArg(v.Due), v.Notes,
-					boolArg(v.Retired), v.UpdatedAt.UnixMicro(), v.UpdatedBy, v.ID, v.SystemID).Scan(&created)
+				err := upd.QueryRowContext(ctx, string(v.Status), v.StatusSource, v.ProbeID, v.Justification, v.Owner,
+					timeArg(v.Due), v.Notes, boolArg(v.Retired), v.UpdatedAt.UnixMicro(), v.UpdatedBy, v.ID, v.SystemID,
+					v.GroupID).Scan(&created)
 				if err != nil {
 					return notFound(err, "requirement item", v.ID)
 				}
 				v.CreatedAt = fromMicros(created)
 			}
+			stored[i] = v
 			ev := c.Event
+			if ev.Action == "" {
+				continue // a change that is not part of the history
+			}
 			ev.At = nowIfZero(ev.At)
-			if _, err := tx.ExecContext(ctx, `INSERT INTO compliance_item_events (item_id, system_id, at, actor_id,
-				actor, action, detail) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-				v.ID, v.SystemID, ev.At.UnixMicro(), ev.ActorID, ev.Actor, ev.Action, ev.Detail); err != nil {
+			if _, err := evs.ExecContext(ctx, v.ID, v.SystemID, ev.At.UnixMicro(), ev.ActorID, ev.Actor, ev.Action, ev.Detail); err != nil {
 				return translate(err)
 			}
-			stored[i] = v
 		}
 		return nil
 	})
@@ -555,4 +573,100 @@ func (db *DB) ListFrameworks(ctx context.Context) ([]compliance.Framework, error
 		return nil, fmt.Errorf("list frameworks: %w", err)
 	}
 	return out, nil
+}
+
+// systemsIn adds a condition on column system_id; nil ids means every
+// system, and it reports false when ids is empty but not nil.
+func (q *query) systemsIn(col string, ids []int64) bool {
+	switch {
+	case ids == nil:
+		return true
+	case len(ids) == 0:
+		return false
+	}
+	args := make([]any, len(ids))
+	for i, id := range ids {
+		args[i] = id
+	}
+	q.where(col+` IN (`+strings.Repeat("?, ", len(ids)-1)+`?)`, args...)
+	return true
+}
+
+// SummarizeItems counts current items by system, group and status, with
+// those whose probe result is missing or stale at now.
+func (db *DB) SummarizeItems(ctx context.Context, systemIDs []int64, now time.Time) ([]compliance.ItemCount, error) {
+	q := query{args: []any{now.UnixMicro()}} // $1
+	if !q.systemsIn("i.system_id", systemIDs) {
+		return nil, nil
+	}
+	q.where(`i.retired = 0`)
+	out, err := listRows(ctx, db.r, func(s scanner) (compliance.ItemCount, error) {
+		var (
+			c      compliance.ItemCount
+			status string
+		)
+		err := s.Scan(&c.SystemID, &c.GroupID, &status, &c.Count, &c.Stale)
+		c.Status = compliance.ItemStatus(status)
+		return c, err
+	}, `SELECT i.system_id, i.group_id, i.status, count(*),
+		coalesce(sum(CASE WHEN i.status_source = 'probe' AND (r.at IS NULL OR r.at + r.freshness_us < $1) THEN 1 ELSE 0 END), 0)
+		FROM compliance_items i LEFT JOIN compliance_probe_results r ON r.system_id = i.system_id AND r.probe_id = i.probe_id`+
+		q.clause()+` GROUP BY i.system_id, i.group_id, i.status ORDER BY i.system_id, i.group_id, i.status`, q.args...)
+	if err != nil {
+		return nil, fmt.Errorf("summarize items: %w", err)
+	}
+	return out, nil
+}
+
+// LatestCompletions returns the latest completion per system and obligation.
+func (db *DB) LatestCompletions(ctx context.Context, systemIDs []int64) ([]compliance.Completion, error) {
+	var q query
+	if !q.systemsIn("system_id", systemIDs) {
+		return nil, nil
+	}
+	out, err := listRows(ctx, db.r, func(s scanner) (compliance.Completion, error) {
+		var (
+			c    compliance.Completion
+			done sql.NullInt64
+		)
+		err := s.Scan(&c.SystemID, &c.ObligationID, &done)
+		c.DoneAt = fromMicros(done)
+		return c, err
+	}, `SELECT system_id, obligation_id, max(done_at) FROM compliance_completions`+q.clause()+
+		` GROUP BY system_id, obligation_id ORDER BY system_id, obligation_id`, q.args...)
+	if err != nil {
+		return nil, fmt.Errorf("latest completions: %w", err)
+	}
+	return out, nil
+}
+
+// SetSyncBasis records what a system's requirement set was last synced for.
+func (db *DB) SetSyncBasis(ctx context.Context, systemID int64, basis string) error {
+	_, err := db.w.ExecContext(ctx, `INSERT INTO compliance_sets (system_id, basis) VALUES ($1, $2)
+		ON CONFLICT (system_id) DO UPDATE SET basis = excluded.basis`, systemID, basis)
+	if err != nil {
+		return fmt.Errorf("set sync basis: %w", translate(err))
+	}
+	return nil
+}
+
+// SyncBases returns the recorded sync basis of every system.
+func (db *DB) SyncBases(ctx context.Context) (map[int64]string, error) {
+	rows, err := db.r.QueryContext(ctx, `SELECT system_id, basis FROM compliance_sets`)
+	if err != nil {
+		return nil, fmt.Errorf("sync bases: %w", translate(err))
+	}
+	defer rows.Close()
+	out := map[int64]string{}
+	for rows.Next() {
+		var (
+			id    int64
+			basis string
+		)
+		if err := rows.Scan(&id, &basis); err != nil {
+			return nil, fmt.Errorf("sync bases: %w", translate(err))
+		}
+		out[id] = basis
+	}
+	return out, translate(rows.Err())
 }

@@ -267,4 +267,92 @@ func testCompliance(t *testing.T, open func(t *testing.T) Backend) {
 		_, err = b.GetFramework(ctx, 999)
 		wantKind(t, "get unknown", err, errs.ErrNotFound)
 	})
+
+	t.Run("summaries", func(t *testing.T) {
+		b := open(t)
+		ctx := t.Context()
+		u := mustUnit(t, b, "u", 0)
+		s1 := mustSystem(t, b, u.ID, 0, "S1", system.Operating)
+		s2 := mustSystem(t, b, u.ID, 0, "S2", system.Operating)
+		mk := func(sys int64, req, group string, st compliance.ItemStatus, probe string, retired bool) compliance.ItemChange {
+			it := &compliance.Item{SystemID: sys, RequirementID: req, GroupID: group, Status: st, StatusSource: compliance.SourceManual,
+				Retired: retired, CreatedAt: t0, UpdatedAt: t0}
+			if probe != "" {
+				it.StatusSource, it.ProbeID = compliance.SourceProbe, probe
+			}
+			return compliance.ItemChange{Item: it, Event: compliance.ItemEvent{Action: compliance.EventAdded}}
+		}
+		changes := []compliance.ItemChange{
+			mk(s1.ID, "m1", "management", compliance.ItemMet, "", false),
+			mk(s1.ID, "m2", "management", compliance.ItemMet, "fresh", false),
+			mk(s1.ID, "m3", "management", compliance.ItemMet, "old", false),
+			mk(s1.ID, "m4", "management", compliance.ItemNotMet, "missing", false),
+			mk(s1.ID, "t1", "technical", compliance.ItemOpen, "", false),
+			mk(s1.ID, "t2", "technical", compliance.ItemMet, "", true), // retired: not counted
+			mk(s2.ID, "m1", "management", compliance.ItemPartial, "", false),
+		}
+		ok(t, "save", b.SaveItems(ctx, changes))
+		now := t0.Add(48 * time.Hour)
+		ok(t, "fresh", b.SaveProbeRecord(ctx, compliance.ProbeRecord{SystemID: s1.ID, ProbeID: "fresh", Status: compliance.StatusMet,
+			At: now.Add(-time.Hour), Freshness: 2 * time.Hour}))
+		ok(t, "old", b.SaveProbeRecord(ctx, compliance.ProbeRecord{SystemID: s1.ID, ProbeID: "old", Status: compliance.StatusMet,
+			At: now.Add(-3 * time.Hour), Freshness: 2 * time.Hour}))
+		got, err := b.SummarizeItems(ctx, nil, now)
+		ok(t, "summarize", err)
+		want := []compliance.ItemCount{
+			{SystemID: s1.ID, GroupID: "management", Status: compliance.ItemMet, Count: 3, Stale: 1},
+			{SystemID: s1.ID, GroupID: "management", Status: compliance.ItemNotMet, Count: 1, Stale: 1},
+			{SystemID: s1.ID, GroupID: "technical", Status: compliance.ItemOpen, Count: 1},
+			{SystemID: s2.ID, GroupID: "management", Status: compliance.ItemPartial, Count: 1},
+		}
+		if d := diff(want, got); d != "" {
+			t.Errorf("summaries (-want +got):\n%s", d)
+		}
+		only, err := b.SummarizeItems(ctx, []int64{s2.ID}, now)
+		ok(t, "summarize one", err)
+		if len(only) != 1 || only[0].SystemID != s2.ID {
+			t.Errorf("summaries of S2: %+v", only)
+		}
+		if none, _ := b.SummarizeItems(ctx, []int64{}, now); len(none) != 0 {
+			t.Errorf("empty ids matched %d", len(none))
+		}
+		// A change without an action is not part of the history.
+		it := *changes[0].Item
+		it.GroupID = "general"
+		ok(t, "regroup", b.SaveItems(ctx, []compliance.ItemChange{{Item: &it}}))
+		evs, _ := b.ListItemEvents(ctx, it.ID)
+		if len(evs) != 1 || it.GroupID != "general" {
+			t.Errorf("regroup wrote events %+v / group %q", evs, it.GroupID)
+		}
+
+		for _, c := range []compliance.Completion{
+			{SystemID: s1.ID, ObligationID: "vuln_scan", DoneAt: t0},
+			{SystemID: s1.ID, ObligationID: "vuln_scan", DoneAt: t0.Add(24 * time.Hour)},
+			{SystemID: s1.ID, ObligationID: "threat_hunt", DoneAt: t0},
+			{SystemID: s2.ID, ObligationID: "vuln_scan", DoneAt: t0.Add(-24 * time.Hour)},
+		} {
+			ok(t, "completion", b.CreateCompletion(ctx, &c))
+		}
+		latest, err := b.LatestCompletions(ctx, []int64{s1.ID})
+		ok(t, "latest", err)
+		if len(latest) != 2 || latest[0].ObligationID != "threat_hunt" || !latest[1].DoneAt.Equal(stored(t0.Add(24*time.Hour))) {
+			t.Errorf("latest completions of S1: %+v", latest)
+		}
+		if all, _ := b.LatestCompletions(ctx, nil); len(all) != 3 {
+			t.Errorf("latest completions of all: %+v", all)
+		}
+
+		bases, err := b.SyncBases(ctx)
+		ok(t, "bases", err)
+		if len(bases) != 0 {
+			t.Errorf("bases before any: %v", bases)
+		}
+		ok(t, "set basis", b.SetSyncBasis(ctx, s1.ID, "decree85-2016@1:3:false"))
+		ok(t, "replace basis", b.SetSyncBasis(ctx, s1.ID, "decree85-2016@1:2:false"))
+		bases, _ = b.SyncBases(ctx)
+		if len(bases) != 1 || bases[s1.ID] != "decree85-2016@1:2:false" {
+			t.Errorf("bases = %v", bases)
+		}
+		wantKind(t, "basis of unknown system", b.SetSyncBasis(ctx, 999, "x"), errs.ErrInvalid)
+	})
 }

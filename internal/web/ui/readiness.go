@@ -104,21 +104,23 @@ func (h *Handler) readiness(w http.ResponseWriter, r *http.Request, capture *cap
 		States: []system.DossierState{system.Draft, system.Submitted, system.UnderAppraisal, system.Returned}}
 	v.Total = in.Total(now)
 	v.Plans = map[string]int{}
-	for _, s := range in.Systems {
-		if s.Status != system.Operating || s.ApprovedLevel == 0 || h.Compliance == nil {
-			continue
+	if h.Compliance != nil {
+		var approved []system.System
+		for _, s := range in.Systems {
+			if s.Status == system.Operating && s.ApprovedLevel > 0 {
+				approved = append(approved, s)
+			}
 		}
-		st, ok, err := h.Compliance.StatusFor(ctx, s)
+		statuses, err := h.Compliance.Statuses(ctx, approved)
 		if err != nil {
 			return err
 		}
-		if !ok {
-			continue
-		}
-		plan := compliance.PlanOf(st.Summary)
-		v.Plans[plan]++
-		if plan != compliance.PlanFull && !in.PlanDeadline.Date.IsZero() && now.After(in.PlanDeadline.Date) {
-			v.PlansOverdue++
+		for _, st := range statuses {
+			plan := compliance.PlanOf(st.Summary)
+			v.Plans[plan]++
+			if plan != compliance.PlanFull && !in.PlanDeadline.Date.IsZero() && now.After(in.PlanDeadline.Date) {
+				v.PlansOverdue++
+			}
 		}
 	}
 	for _, n := range nodes {

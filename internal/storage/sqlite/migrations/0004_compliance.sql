@@ -12,6 +12,7 @@ CREATE TABLE compliance_items (
 	id             INTEGER PRIMARY KEY AUTOINCREMENT,
 	system_id      INTEGER NOT NULL REFERENCES systems (id),
 	requirement_id TEXT    NOT NULL,
+	group_id       TEXT    NOT NULL DEFAULT '', -- top-level requirement group, for summaries
 	status         TEXT    NOT NULL,
 	status_source  TEXT    NOT NULL DEFAULT 'manual',
 	probe_id       TEXT    NOT NULL DEFAULT '',
@@ -24,6 +25,15 @@ CREATE TABLE compliance_items (
 	updated_at     INTEGER NOT NULL,
 	updated_by     TEXT    NOT NULL DEFAULT '',
 	UNIQUE (system_id, requirement_id)
+);
+
+CREATE INDEX compliance_items_summary ON compliance_items (system_id, retired, group_id, status, status_source, probe_id);
+
+-- The level (and pack) each system's requirement set was last brought in
+-- line with, so that lists sync only the sets whose level changed.
+CREATE TABLE compliance_sets (
+	system_id INTEGER NOT NULL PRIMARY KEY REFERENCES systems (id),
+	basis     TEXT    NOT NULL
 );
 
 CREATE TABLE compliance_item_events (
@@ -80,7 +90,7 @@ CREATE TABLE compliance_completions (
 	recorded_by    TEXT    NOT NULL DEFAULT '',
 	created_at     INTEGER NOT NULL
 );
-CREATE INDEX compliance_completions_system_id ON compliance_completions (system_id, done_at);
+CREATE INDEX compliance_completions_system_id ON compliance_completions (system_id, obligation_id, done_at);
 
 CREATE TABLE engagements (
 	id         INTEGER PRIMARY KEY AUTOINCREMENT,

@@ -22,7 +22,7 @@ import (
 
 // testApp is a Khiên started on 127.0.0.1:0 with SQLite in a temporary directory.
 type testApp struct {
-	t     *testing.T
+	t     testing.TB
 	core  *app.Core
 	srv   *app.Server
 	url   string
@@ -30,7 +30,7 @@ type testApp struct {
 	out   *bytes.Buffer
 }
 
-func startApp(t *testing.T, mutate func(*config.Config)) *testApp {
+func startApp(t testing.TB, mutate func(*config.Config)) *testApp {
 	t.Helper()
 	cfg := config.Default()
 	cfg.Listen = "127.0.0.1:0"
@@ -161,7 +161,7 @@ func (a *testApp) api(method, path, token string, body any) apiResponse {
 
 // browser is an HTTP client with a cookie jar that does not follow redirects.
 type browser struct {
-	t      *testing.T
+	t      testing.TB
 	base   string
 	client *http.Client
 }

@@ -306,8 +306,8 @@ type Summary struct {
 	Total, Open, Met, Partial, NotMet, NotApplicable, Stale int
 }
 
-// Add counts one item.
-func (sm *Summary) Add(iv ItemView) {
+// AddItem counts one item.
+func (sm *Summary) AddItem(iv ItemView) {
 	sm.Total++
 	switch iv.Item.Status {
 	case ItemOpen:
@@ -324,6 +324,17 @@ func (sm *Summary) Add(iv ItemView) {
 	if iv.Stale {
 		sm.Stale++
 	}
+}
+
+// Add adds the counts of another summary.
+func (sm *Summary) Add(o Summary) {
+	sm.Total += o.Total
+	sm.Open += o.Open
+	sm.Met += o.Met
+	sm.Partial += o.Partial
+	sm.NotMet += o.NotMet
+	sm.NotApplicable += o.NotApplicable
+	sm.Stale += o.Stale
 }
 
 // Percent is the share of applicable items that are met, 0–100.
@@ -419,7 +430,7 @@ func (s *Service) set(ctx context.Context, sys system.System) (SetView, error) {
 		return order[a.Item.RequirementID] - order[b.Item.RequirementID]
 	})
 	for _, iv := range v.Items {
-		v.Summary.Add(iv)
+		v.Summary.AddItem(iv)
 		gid := iv.TopGroup.ID
 		g := groups[gid]
 		if g == nil {
@@ -427,7 +438,7 @@ func (s *Service) set(ctx context.Context, sys system.System) (SetView, error) {
 			groups[gid] = g
 			groupOrder = append(groupOrder, gid)
 		}
-		g.Add(iv)
+		g.AddItem(iv)
 	}
 	for _, gid := range groupOrder {
 		v.Groups = append(v.Groups, *groups[gid])

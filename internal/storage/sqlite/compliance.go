@@ -593,29 +593,62 @@ func (q *query) systemsIn(col string, ids []int64) bool {
 }
 
 // SummarizeItems counts current items by system, group and status, with
-// those whose probe result is missing or stale at now.
+// those whose probe result is missing or stale at now. The counts come
+// from the covering index alone; the stale ones from the few items a probe
+// set.
 func (db *DB) SummarizeItems(ctx context.Context, systemIDs []int64, now time.Time) ([]compliance.ItemCount, error) {
-	q := query{args: []any{now.UnixMicro()}} // $1
-	if !q.systemsIn("i.system_id", systemIDs) {
+	var q query
+	if !q.systemsIn("system_id", systemIDs) {
 		return nil, nil
 	}
-	q.where(`i.retired = 0`)
-	out, err := listRows(ctx, db.r, func(s scanner) (compliance.ItemCount, error) {
+	q.where(`retired = 0`)
+	type key struct {
+		sys    int64
+		group  string
+		status string
+	}
+	counts, err := listRows(ctx, db.r, func(s scanner) (compliance.ItemCount, error) {
 		var (
 			c      compliance.ItemCount
 			status string
 		)
-		err := s.Scan(&c.SystemID, &c.GroupID, &status, &c.Count, &c.Stale)
+		err := s.Scan(&c.SystemID, &c.GroupID, &status, &c.Count)
 		c.Status = compliance.ItemStatus(status)
 		return c, err
-	}, `SELECT i.system_id, i.group_id, i.status, count(*),
-		coalesce(sum(CASE WHEN i.status_source = 'probe' AND (r.at IS NULL OR r.at + r.freshness_us < $1) THEN 1 ELSE 0 END), 0)
-		FROM compliance_items i LEFT JOIN compliance_probe_results r ON r.system_id = i.system_id AND r.probe_id = i.probe_id`+
-		q.clause()+` GROUP BY i.system_id, i.group_id, i.status ORDER BY i.system_id, i.group_id, i.status`, q.args...)
+	}, `SELECT system_id, group_id, status, count(*) FROM compliance_items`+q.clause()+
+		` GROUP BY system_id, group_id, status ORDER BY system_id, group_id, status`, q.args...)
 	if err != nil {
 		return nil, fmt.Errorf("summarize items: %w", err)
 	}
-	return out, nil
+	sq := query{args: []any{now.UnixMicro()}} // $1
+	sq.systemsIn("i.system_id", systemIDs)
+	sq.where(`i.status_source = 'probe'`)
+	sq.where(`i.retired = 0`)
+	sq.where(`(r.at IS NULL OR r.at + r.freshness_us < $1)`)
+	stale, err := listRows(ctx, db.r, func(s scanner) (compliance.ItemCount, error) {
+		var (
+			c      compliance.ItemCount
+			status string
+		)
+		err := s.Scan(&c.SystemID, &c.GroupID, &status, &c.Stale)
+		c.Status = compliance.ItemStatus(status)
+		return c, err
+	}, `SELECT i.system_id, i.group_id, i.status, count(*) FROM compliance_items i
+		LEFT JOIN compliance_probe_results r ON r.system_id = i.system_id AND r.probe_id = i.probe_id`+sq.clause()+
+		` GROUP BY i.system_id, i.group_id, i.status`, sq.args...)
+	if err != nil {
+		return nil, fmt.Errorf("summarize stale items: %w", err)
+	}
+	idx := make(map[key]int, len(counts))
+	for i, c := range counts {
+		idx[key{c.SystemID, c.GroupID, string(c.Status)}] = i
+	}
+	for _, c := range stale {
+		if i, ok := idx[key{c.SystemID, c.GroupID, string(c.Status)}]; ok {
+			counts[i].Stale = c.Stale
+		}
+	}
+	return counts, nil
 }
 
 // LatestCompletions returns the latest completion per system and obligation.

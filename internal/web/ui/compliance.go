@@ -1,10 +1,12 @@
 package ui
 
 import (
+	"cmp"
 	"errors"
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -13,6 +15,7 @@ import (
 	"khien.vn/khien/internal/compliance"
 	"khien.vn/khien/internal/errs"
 	"khien.vn/khien/internal/regulation"
+	"khien.vn/khien/internal/unit"
 	"khien.vn/khien/internal/web/respond"
 )
 
@@ -320,9 +323,13 @@ func (h *Handler) RecordCompletion(w http.ResponseWriter, r *http.Request) error
 type compliancePage struct {
 	Base
 	Rows    []complianceRow
+	Units   []complianceUnit
 	Total   compliance.Summary
 	Overdue int
 	Groups  []regulation.RequirementGroup
+	// Page is 1-based; Pages the number of pages of PageSize systems.
+	Page, Pages, Systems int
+	UnitID               int64
 }
 
 type complianceRow struct {
@@ -331,7 +338,19 @@ type complianceRow struct {
 	Cells    map[string]compliance.Summary
 }
 
-// ComplianceDashboard shows met/partial/not met by system and group, stale evidence and overdue obligations.
+type complianceUnit struct {
+	unit.Node
+	Systems int
+	Summary compliance.Summary
+	Overdue int
+}
+
+// compliancePageSize bounds the systems listed per page; the totals and
+// the per-unit table cover every system.
+const compliancePageSize = 100
+
+// ComplianceDashboard shows met/partial/not met by unit, system and
+// requirement group, stale evidence and overdue obligations, worst first.
 func (h *Handler) ComplianceDashboard(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
 	p := respond.Principal(r)
@@ -347,25 +366,58 @@ func (h *Handler) ComplianceDashboard(w http.ResponseWriter, r *http.Request) er
 	if err != nil {
 		return err
 	}
-	v := compliancePage{Base: h.base(w, r, "comp.title", "compliance")}
+	v := compliancePage{Base: h.base(w, r, "comp.title", "compliance"), UnitID: unitID, Systems: len(rows)}
 	seen := map[string]bool{}
 	for _, st := range rows {
-		row := complianceRow{SystemStatus: st, UnitPath: tree.Path(st.System.UnitID), Cells: map[string]compliance.Summary{}}
 		for _, g := range st.Groups {
-			row.Cells[g.Group.ID] = g.Summary
 			if !seen[g.Group.ID] {
 				seen[g.Group.ID] = true
 				v.Groups = append(v.Groups, g.Group)
 			}
 		}
-		v.Total.Total += st.Summary.Total
-		v.Total.Met += st.Summary.Met
-		v.Total.Partial += st.Summary.Partial
-		v.Total.NotMet += st.Summary.NotMet
-		v.Total.Open += st.Summary.Open
-		v.Total.NotApplicable += st.Summary.NotApplicable
-		v.Total.Stale += st.Summary.Stale
+		v.Total.Add(st.Summary)
 		v.Overdue += len(st.Overdue)
+	}
+	// Per unit: every system under the unit, for the units in scope.
+	visible := tree.Expand(p.Grants)
+	if p.All {
+		visible = nil
+	}
+	for _, n := range tree.Walk(visible) {
+		under := tree.Expand([]int64{n.ID})
+		cu := complianceUnit{Node: n}
+		for _, st := range rows {
+			if under[st.System.UnitID] {
+				cu.Systems++
+				cu.Summary.Add(st.Summary)
+				cu.Overdue += len(st.Overdue)
+			}
+		}
+		if cu.Systems > 0 {
+			v.Units = append(v.Units, cu)
+		}
+	}
+	// Worst first: lowest share met, then most overdue, then code.
+	slices.SortStableFunc(rows, func(a, b compliance.SystemStatus) int {
+		if c := cmp.Compare(a.Summary.Percent(), b.Summary.Percent()); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(len(b.Overdue), len(a.Overdue)); c != 0 {
+			return c
+		}
+		return strings.Compare(a.System.Code, b.System.Code)
+	})
+	v.Pages = max(1, (len(rows)+compliancePageSize-1)/compliancePageSize)
+	v.Page = 1
+	if q := r.URL.Query().Get("page"); q != "" {
+		v.Page = min(max(int(parseID(q)), 1), v.Pages)
+	}
+	from := (v.Page - 1) * compliancePageSize
+	for _, st := range rows[from:min(from+compliancePageSize, len(rows))] {
+		row := complianceRow{SystemStatus: st, UnitPath: tree.Path(st.System.UnitID), Cells: map[string]compliance.Summary{}}
+		for _, g := range st.Groups {
+			row.Cells[g.Group.ID] = g.Summary
+		}
 		v.Rows = append(v.Rows, row)
 	}
 	return h.render(w, r, http.StatusOK, "compliance", v)

@@ -153,8 +153,15 @@ func (h *Handler) funcs(lang string) template.FuncMap {
 			}
 			return t.In(h.Location).Format(time.DateOnly)
 		},
-		"list":      func(v ...string) []string { return v },
-		"neg":       func(n int) int { return -n },
+		"list": func(v ...string) []string { return v },
+		"neg":  func(n int) int { return -n },
+		"seq": func(n int) []int {
+			out := make([]int, n)
+			for i := range out {
+				out[i] = i + 1
+			}
+			return out
+		},
 		"dayBefore": func(t time.Time) time.Time { return t.AddDate(0, 0, -1) },
 		"tri": func(name, value, yes, no string) triSelect {
 			return triSelect{Name: name, Value: value, Yes: yes, No: no}

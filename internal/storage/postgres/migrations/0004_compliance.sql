@@ -27,7 +27,8 @@ CREATE TABLE compliance_items (
 	UNIQUE (system_id, requirement_id)
 );
 
-CREATE INDEX compliance_items_summary ON compliance_items (system_id, retired, group_id, status, status_source, probe_id);
+CREATE INDEX compliance_items_summary ON compliance_items (system_id, retired, group_id, status);
+CREATE INDEX compliance_items_by_probe ON compliance_items (status_source, system_id);
 
 -- The level (and pack) each system's requirement set was last brought in
 -- line with, so that lists sync only the sets whose level changed.

@@ -170,6 +170,9 @@ func TestCompliancePagesRender(t *testing.T) {
 				t.Errorf("%s %s: untranslated key %s", lang, path, m[1])
 			}
 		}
+		if r := b.get("/"); !strings.Contains(string(r.body), `id="home-compliance"`) {
+			t.Errorf("%s home page lacks the compliance panel", lang)
+		}
 		for _, path := range []string{"/oscal/catalog?lang=" + lang, "/oscal/profiles/3", "/systems/" + itoa(f.sys.ID) + "/oscal-assessment-results.json",
 			"/engagements/" + itoa(eng.ID) + "/report.pdf", "/engagements/" + itoa(eng.ID) + "/report.docx"} {
 			if r := b.get(path); r.status != http.StatusOK || !strings.HasPrefix(r.header.Get("Content-Disposition"), "attachment;") {

@@ -48,10 +48,25 @@ func (f probeFacts) FocalPoints(ctx context.Context, unitID int64) (int, error) 
 	return len(list), err
 }
 
-// LastAssessment returns the last independent assessment recorded in the system's 4-layer status.
+// LastAssessment returns the last independent assessment of a system: the
+// later of the one recorded in its 4-layer status and the end of the last
+// closed assessment engagement that covered it.
 func (f probeFacts) LastAssessment(ctx context.Context, systemID int64) (time.Time, string, error) {
 	s, err := f.c.Backend.GetSystem(ctx, systemID)
-	return s.Layers.LastAssessment, s.Layers.Assessor, err
+	if err != nil {
+		return time.Time{}, "", err
+	}
+	at, by := s.Layers.LastAssessment, s.Layers.Assessor
+	engagements, err := f.c.Backend.ListEngagements(ctx, nil, systemID)
+	if err != nil {
+		return time.Time{}, "", err
+	}
+	for _, e := range engagements {
+		if e.Status == compliance.EngagementClosed && e.End.After(at) {
+			at, by = e.End, e.Assessor
+		}
+	}
+	return at, by, nil
 }
 
 // newProbes registers the probes that work on data Khiên holds today;

@@ -70,3 +70,55 @@ func TestChecksOnSystemPage(t *testing.T) {
 		}
 	}
 }
+
+// A closed assessment engagement counts as the system's last independent
+// assessment, and closing it records the level's inspection in the calendar.
+func TestClosedEngagementFeedsProbeAndCalendar(t *testing.T) {
+	a := startApp(t, nil)
+	ctx := context.Background()
+	s, err := a.core.Systems.Create(ctx, authz.System(), system.System{UnitID: 1, Code: "E", Name: "E", Status: system.Operating,
+		Hosting: system.Cloud, Profile: regulation.Profile{SystemType: "internal", InfoTypes: []string{"public"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.core.Backend.SetSystemApproval(ctx, s.ID, 3, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	s, _ = a.core.Backend.GetSystem(ctx, s.ID)
+	status := func() compliance.Status {
+		for _, o := range a.core.Checks(ctx, s) {
+			if o.ProbeID == compliance.AssessmentIntervalProbeID {
+				return o.Result.Status
+			}
+		}
+		return ""
+	}
+	if st := status(); st == compliance.StatusMet {
+		t.Fatalf("assessment probe met with no assessment: %s", st)
+	}
+	end := time.Now().AddDate(0, -1, 0)
+	e, err := a.core.Compliance.CreateEngagement(ctx, authz.System(), compliance.Engagement{UnitID: 1, Title: "Đánh giá",
+		Assessor: "Công ty Kiểm định", Start: end.AddDate(0, 0, -10), End: end, SystemIDs: []int64{s.ID}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st := status(); st == compliance.StatusMet {
+		t.Fatal("an open engagement counted as an assessment")
+	}
+	e.Status = compliance.EngagementClosed
+	if _, err := a.core.Compliance.UpdateEngagement(ctx, authz.System(), e); err != nil {
+		t.Fatal(err)
+	}
+	if st := status(); st != compliance.StatusMet {
+		t.Errorf("after closing the engagement the probe says %s", st)
+	}
+	sched, _, err := a.core.Compliance.Calendar(ctx, authz.System(), s.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, sc := range sched {
+		if sc.Obligation.ID == compliance.ObligationInspectionL3 && (sc.Due.NeverDone || sc.Due.Overdue) {
+			t.Errorf("level-3 inspection after a closed engagement: %+v", sc.Due)
+		}
+	}
+}

@@ -2,11 +2,14 @@ package ui
 
 import (
 	"net/http"
+	"slices"
 	"strconv"
 
 	"khien.vn/khien/internal/audit"
 	"khien.vn/khien/internal/authz"
+	"khien.vn/khien/internal/compliance"
 	"khien.vn/khien/internal/job"
+	"khien.vn/khien/internal/system"
 	"khien.vn/khien/internal/unit"
 	"khien.vn/khien/internal/web/respond"
 )
@@ -25,6 +28,18 @@ type homePage struct {
 	ActiveJobs   int
 	MFAEnabled   bool
 	Recent       []auditRow
+	// Compliance: share of requirements met, stale evidence and the
+	// overdue obligations of the systems in scope (first ones listed).
+	Compliance   compliance.Summary
+	Systems      int
+	OverdueCount int
+	Overdue      []overdueRow
+}
+
+type overdueRow struct {
+	System     system.System
+	Obligation compliance.Obligation
+	Due        compliance.Due
 }
 
 // AuditFilter returns the audit filter that restricts f to p's scope.
@@ -94,6 +109,23 @@ func (h *Handler) Home(w http.ResponseWriter, r *http.Request) error {
 			}
 			v.AuditEntries = int64(len(all))
 		}
+	}
+	if p.Can(authz.PermSystemRead) && h.Compliance != nil {
+		rows, err := h.Compliance.Dashboard(ctx, p, 0)
+		if err != nil {
+			return err
+		}
+		v.Systems = len(rows)
+		for _, st := range rows {
+			v.Compliance.Add(st.Summary)
+			for _, o := range st.Overdue {
+				v.OverdueCount++
+				v.Overdue = append(v.Overdue, overdueRow{System: st.System, Obligation: o.Obligation, Due: o.Due})
+			}
+		}
+		// The longest overdue first, at most ten.
+		slices.SortStableFunc(v.Overdue, func(a, b overdueRow) int { return a.Due.At.Compare(b.Due.At) })
+		v.Overdue = v.Overdue[:min(len(v.Overdue), 10)]
 	}
 	if p.Can(authz.PermJobRead) {
 		for _, st := range []job.Status{job.Queued, job.Running} {

@@ -75,6 +75,8 @@ func TestBrowserSystemToApproval(t *testing.T) {
 		chromedp.SendKeys(id("decision-number"), "15/QĐ-ATTT"),
 		chromedp.SendKeys(id("decision-signer"), "Trần Văn Lâm"),
 		chromedp.Click(id("dossier-approve")),
+		// The decision row exists (empty) before approval: wait for the new page.
+		chromedp.WaitNotPresent(id("dossier-approve")),
 		chromedp.WaitVisible(id("dossier-decision")),
 	)
 	p.shot("11-dossier-approved")

@@ -295,12 +295,18 @@ func (s *Service) reportScope(ctx context.Context, unitID int64) ([]system.Syste
 		return nil, authority.Party{}, err
 	}
 	var out []system.System
+	org := authority.Party{Name: u.Name}
 	for _, sys := range list {
 		if sys.Status != system.Retired && sys.ParentID == 0 {
 			out = append(out, sys)
+			// The owner's details as the register has them, when the
+			// reporting unit is the owner.
+			if sys.Owner.UnitID == unitID && sys.Owner.Name != "" && org.Representative == "" {
+				org = partyOf(sys.Owner)
+			}
 		}
 	}
-	return out, authority.Party{Name: u.Name}, nil
+	return out, org, nil
 }
 
 func (s *Service) specialisedUnit(systems []system.System) authority.Party {

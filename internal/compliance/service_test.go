@@ -517,3 +517,23 @@ func TestReminders(t *testing.T) {
 		t.Errorf("%d stale-evidence reminders, want 2 (the probe's two items)", stale)
 	}
 }
+
+func TestPlanOf(t *testing.T) {
+	tests := []struct {
+		sm   compliance.Summary
+		want string
+	}{
+		{compliance.Summary{}, compliance.PlanUnknown},
+		{compliance.Summary{Total: 5, Open: 5}, compliance.PlanUnknown},
+		{compliance.Summary{Total: 5, NotApplicable: 5}, compliance.PlanUnknown},
+		{compliance.Summary{Total: 5, Met: 4, NotApplicable: 1}, compliance.PlanFull},
+		{compliance.Summary{Total: 5, Met: 4, Open: 1}, compliance.PlanPartial},
+		{compliance.Summary{Total: 5, Partial: 1, Open: 4}, compliance.PlanPartial},
+		{compliance.Summary{Total: 5, NotMet: 2, Open: 3}, compliance.PlanNone},
+	}
+	for _, tt := range tests {
+		if got := compliance.PlanOf(tt.sm); got != tt.want {
+			t.Errorf("PlanOf(%+v) = %s, want %s", tt.sm, got, tt.want)
+		}
+	}
+}

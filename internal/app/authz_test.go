@@ -14,6 +14,7 @@ import (
 	"khien.vn/khien/internal/authz"
 	"khien.vn/khien/internal/compliance"
 	"khien.vn/khien/internal/job"
+	"khien.vn/khien/internal/notify"
 	"khien.vn/khien/internal/regulation"
 	"khien.vn/khien/internal/system"
 	"khien.vn/khien/internal/user"
@@ -228,6 +229,29 @@ var routeCases = map[string]routeCase{
 	"GET /api/v1/evidence/{id}": {perm: authz.PermSystemRead, scope: "unit", req: func(f *authzFixture, _ authz.Role, in bool) (string, string, any) {
 		return "GET", "/api/v1/evidence/" + id(f.evidenceFor(in)), nil
 	}},
+	"DELETE /api/v1/evidence/{id}": {perm: authz.PermComplianceWrite, scope: "unit", req: func(f *authzFixture, _ authz.Role, in bool) (string, string, any) {
+		e, err := f.app.core.Compliance.AddLink(context.Background(), authz.System(), f.itemFor(in), "tmp", fmt.Sprintf("https://x.example.vn/%d", f.next()), "")
+		if err != nil {
+			panic(err)
+		}
+		return "DELETE", "/api/v1/evidence/" + id(e.ID), nil
+	}},
+	"PATCH /api/v1/engagements/{id}": {perm: authz.PermAssessmentWrite, scope: "unit", req: func(f *authzFixture, _ authz.Role, in bool) (string, string, any) {
+		return "PATCH", "/api/v1/engagements/" + id(f.engagementFor(in)), map[string]any{"summary": fmt.Sprintf("s%d", f.next())}
+	}},
+	"PATCH /api/v1/findings/{id}": {perm: authz.PermAssessmentWrite, scope: "unit", req: func(f *authzFixture, _ authz.Role, in bool) (string, string, any) {
+		fd, err := f.app.core.Compliance.AddFinding(context.Background(), authz.System(), f.engagementFor(in),
+			compliance.Finding{SystemID: f.sysFor(in), Severity: "low", Title: "t"})
+		if err != nil {
+			panic(err)
+		}
+		return "PATCH", "/api/v1/findings/" + id(fd.ID), map[string]any{"status": "resolved"}
+	}},
+	"GET /api/v1/notifications": {perm: authz.PermSelf, scope: "list", req: get("/api/v1/notifications"),
+		leak: func(f *authzFixture) string { return `"title_en":"NOTE-B"` }},
+	"POST /api/v1/notifications/{id}/read": {perm: authz.PermSelf, scope: "own", req: func(f *authzFixture, _ authz.Role, in bool) (string, string, any) {
+		return "POST", "/api/v1/notifications/" + id(f.noteFor(in)) + "/read", nil
+	}},
 	"POST /api/v1/systems/{id}/probes": {perm: authz.PermComplianceWrite, scope: "unit", req: func(f *authzFixture, _ authz.Role, in bool) (string, string, any) {
 		return "POST", "/api/v1/systems/" + id(f.sysFor(in)) + "/probes", nil
 	}},
@@ -390,6 +414,20 @@ func (f *authzFixture) engagementFor(in bool) int64 {
 	return e.ID
 }
 
+// noteFor returns a notification to unit A (in) or B.
+func (f *authzFixture) noteFor(in bool) int64 {
+	title := "NOTE-A"
+	if !in {
+		title = "NOTE-B"
+	}
+	n := notify.Notification{UnitID: f.unitFor(in), Kind: notify.Test, TitleVI: title, TitleEN: title, BodyVI: "x", BodyEN: "x",
+		DedupeKey: title}
+	if _, err := f.app.core.Notify.Notify(context.Background(), &n); err != nil {
+		panic(err)
+	}
+	return n.ID
+}
+
 // reportFor returns a finished annual-report job of unit A (in) or B.
 func (f *authzFixture) reportFor(in bool) int64 {
 	if id, ok := f.reports[in]; ok {
@@ -486,6 +524,7 @@ func TestAPIAuthorization(t *testing.T) {
 			f.sysB, f.dossierB, f.attachmentB, f.focalB = s.ID, d.ID, att.ID, fp.ID
 		}
 	}
+	f.noteFor(false) // a notification the list must not show to unit A
 	// Reports first: later cases fill the workers with jobs that block until cancelled.
 	f.reportFor(true)
 	f.reportFor(false)

@@ -205,6 +205,22 @@ func (s *Service) AddFinding(ctx context.Context, p *authz.Principal, engagement
 	return f, nil
 }
 
+// Finding returns a finding p may see.
+func (s *Service) Finding(ctx context.Context, p *authz.Principal, id int64) (Finding, error) {
+	f, err := s.store.GetFinding(ctx, id)
+	if err != nil {
+		return Finding{}, err
+	}
+	e, err := s.store.GetEngagement(ctx, f.EngagementID)
+	if err != nil {
+		return Finding{}, err
+	}
+	if err := p.Authorize(authz.PermSystemRead, e.UnitID); err != nil {
+		return Finding{}, err
+	}
+	return f, nil
+}
+
 // UpdateFinding changes a finding (severity, text, status).
 func (s *Service) UpdateFinding(ctx context.Context, p *authz.Principal, f Finding) (Finding, error) {
 	old, err := s.store.GetFinding(ctx, f.ID)

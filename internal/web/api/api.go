@@ -19,6 +19,7 @@ import (
 	"khien.vn/khien/internal/errs"
 	"khien.vn/khien/internal/i18n"
 	"khien.vn/khien/internal/job"
+	"khien.vn/khien/internal/notify"
 	"khien.vn/khien/internal/system"
 	"khien.vn/khien/internal/unit"
 	"khien.vn/khien/internal/user"
@@ -35,6 +36,8 @@ type Deps struct {
 	Assets  *asset.Service
 	// Compliance manages requirement sets, evidence, the calendar, engagements and reports.
 	Compliance *compliance.Service
+	// Notify holds the users' inboxes.
+	Notify *notify.Service
 	// ServeEvidence writes an evidence download (shared with the UI).
 	ServeEvidence func(w http.ResponseWriter, e compliance.Evidence, body io.Reader)
 	Catalog       *i18n.Catalog

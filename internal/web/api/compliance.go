@@ -10,6 +10,7 @@ import (
 
 	"khien.vn/khien/internal/compliance"
 	"khien.vn/khien/internal/errs"
+	"khien.vn/khien/internal/notify"
 	"khien.vn/khien/internal/web/respond"
 )
 
@@ -420,4 +421,88 @@ func (h *Handler) ImportFramework(w http.ResponseWriter, r *http.Request) error 
 		return err
 	}
 	return respond.WriteJSON(w, http.StatusCreated, f)
+}
+
+// DeleteEvidence removes an evidence record (and its file when no other record uses it).
+func (h *Handler) DeleteEvidence(w http.ResponseWriter, r *http.Request) error {
+	if err := h.Compliance.DeleteEvidence(r.Context(), respond.Principal(r), pathID(r)); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// UpdateEngagement changes an engagement; fields present replace the stored
+// ones. Closing it records the inspection obligation of its systems.
+func (h *Handler) UpdateEngagement(w http.ResponseWriter, r *http.Request) error {
+	ctx := r.Context()
+	p := respond.Principal(r)
+	e, _, err := h.Compliance.Engagement(ctx, p, pathID(r))
+	if err != nil {
+		return err
+	}
+	in := engagementInput{UnitID: e.UnitID, Title: e.Title, Assessor: e.Assessor, Method: e.Method,
+		Start: e.Start.Format(time.DateOnly), End: e.End.Format(time.DateOnly), SystemIDs: e.SystemIDs, Status: e.Status,
+		Scope: e.Scope, Summary: e.Summary}
+	if err := decode(r, &in); err != nil {
+		return err
+	}
+	start, err1 := time.Parse(time.DateOnly, in.Start)
+	end, err2 := time.Parse(time.DateOnly, in.End)
+	if err1 != nil || err2 != nil {
+		return errs.Invalid("start", "err.date")
+	}
+	e.Title, e.Assessor, e.Method, e.Start, e.End = in.Title, in.Assessor, in.Method, start, end
+	e.SystemIDs, e.Status, e.Scope, e.Summary = in.SystemIDs, in.Status, in.Scope, in.Summary
+	updated, err := h.Compliance.UpdateEngagement(ctx, p, e)
+	if err != nil {
+		return err
+	}
+	return ok(w, updated)
+}
+
+// UpdateFinding changes a finding's severity, texts or status; fields
+// present replace the stored ones.
+func (h *Handler) UpdateFinding(w http.ResponseWriter, r *http.Request) error {
+	ctx := r.Context()
+	p := respond.Principal(r)
+	f, err := h.Compliance.Finding(ctx, p, pathID(r))
+	if err != nil {
+		return err
+	}
+	id, eng, sys := f.ID, f.EngagementID, f.SystemID
+	if err := decode(r, &f); err != nil {
+		return err
+	}
+	f.ID, f.EngagementID, f.SystemID = id, eng, sys
+	updated, err := h.Compliance.UpdateFinding(ctx, p, f)
+	if err != nil {
+		return err
+	}
+	return ok(w, updated)
+}
+
+// ListNotifications returns the caller's inbox, newest first; ?unread=1
+// for the unread ones only, ?before= for the next page.
+func (h *Handler) ListNotifications(w http.ResponseWriter, r *http.Request) error {
+	limit := int(queryInt(r, "limit", 100))
+	list, err := h.Notify.Inbox(r.Context(), respond.Principal(r), r.URL.Query().Get("unread") == "1",
+		queryInt(r, "before", 0), min(max(limit, 1), 500))
+	if err != nil {
+		return err
+	}
+	page := Page[notify.Notification]{Items: list}
+	if len(list) == limit && len(list) > 0 {
+		page.NextCursor = strconv.FormatInt(list[len(list)-1].ID, 10)
+	}
+	return ok(w, page)
+}
+
+// ReadNotification marks a notification of the caller's inbox read.
+func (h *Handler) ReadNotification(w http.ResponseWriter, r *http.Request) error {
+	n, err := h.Notify.MarkRead(r.Context(), respond.Principal(r), pathID(r))
+	if err != nil {
+		return err
+	}
+	return ok(w, n)
 }

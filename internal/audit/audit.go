@@ -133,10 +133,19 @@ func (b *Break) Error() string {
 
 // Verify walks the whole chain. It returns the number of entries checked and
 // a *Break error at the first row that was edited, deleted or inserted out
-// of order. progress, if not nil, is called every 1,000 entries. Entries
-// appended while Verify runs are checked too: it reads on until the chain
-// it has checked ends at the recorded head.
+// of order. progress, if not nil, is called every 1,000 entries.
+//
+// Entries may be appended while Verify runs. It verifies the chain as it
+// stood when it began — up to the head it read first, whose hash the chain
+// must reach — and the entries appended since as far as it reads them; it
+// stops once it has passed that first head, however fast appends go on.
+// An entry beyond the head recorded after it was read is a row inserted
+// behind the log's back.
 func Verify(ctx context.Context, store Store, progress func(checked int64)) (int64, error) {
+	startSeq, startHash, err := store.AuditHead(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("read audit head: %w", err)
+	}
 	prev := Genesis
 	var last, checked int64
 	check := func(e Entry) error {
@@ -150,6 +159,8 @@ func Verify(ctx context.Context, store Store, progress func(checked int64)) (int
 			return &Break{Seq: e.Seq, Reason: "prev hash mismatch"}
 		case ComputeHash(e.PrevHash, e) != e.Hash:
 			return &Break{Seq: e.Seq, Reason: "hash mismatch"}
+		case e.Seq == startSeq && e.Hash != startHash:
+			return &Break{Seq: e.Seq, Reason: "head hash mismatch"}
 		}
 		prev, last = e.Hash, e.Seq
 		checked++
@@ -158,24 +169,23 @@ func Verify(ctx context.Context, store Store, progress func(checked int64)) (int
 		}
 		return nil
 	}
-	// A few rounds at most: each round reads what was appended during the last.
-	for round := 0; ; round++ {
+	for {
 		before := last
 		if err := store.ScanAudit(ctx, last, check); err != nil {
 			return checked, err
 		}
-		headSeq, headHash, err := store.AuditHead(ctx)
+		headSeq, _, err := store.AuditHead(ctx)
 		if err != nil {
 			return checked, fmt.Errorf("read audit head: %w", err)
 		}
 		switch {
-		case headSeq == last && headHash == prev:
-			return checked, nil
-		case headSeq == last:
-			return checked, &Break{Seq: headSeq, Reason: "head hash mismatch"}
-		case headSeq < last:
+		case last > headSeq:
+			// Every append moves the head in the same transaction, so a row
+			// read before this head was read cannot be beyond it.
 			return checked, &Break{Seq: headSeq + 1, Reason: "entry beyond recorded head"}
-		case last == before || round >= 10:
+		case last >= startSeq:
+			return checked, nil
+		case last == before:
 			// The head is ahead but no entry came: the newest rows are gone.
 			return checked, &Break{Seq: last + 1, Reason: "missing entry"}
 		}

@@ -125,7 +125,6 @@ func TestOfficialClient(t *testing.T) {
 	}
 }
 
-
 // TestSetupCalls answers the calls Beats make before sending.
 func TestSetupCalls(t *testing.T) {
 	srv := httptest.NewServer(bulk.New(bulk.Options{Sink: &memSink{}}))

@@ -44,9 +44,9 @@ const (
 	// MaxLine bounds one NDJSON line (one document).
 	MaxLine = 1 << 20
 	// MaxDepth bounds the nesting of a document.
-	MaxDepth = 32
+	MaxDepth = ingest.MaxDepth
 	// MaxFields bounds the fields of one document.
-	MaxFields = 2000
+	MaxFields = ingest.MaxFields
 )
 
 // Source is who is sending, as decided by Authenticate.
@@ -453,7 +453,7 @@ func Document(doc []byte, index string, received time.Time) (event.Event, error)
 		return event.Event{}, errors.New("the document is not a JSON object")
 	}
 	ev := event.Event{Received: received, Source: event.Source{Kind: event.KindBulk, Name: index}, Fields: map[string]string{}}
-	if err := flatten(ev.Fields, "", obj, 0); err != nil {
+	if err := ingest.Flatten(ev.Fields, "", obj); err != nil {
 		return event.Event{}, err
 	}
 	ev.Message = ev.Fields[event.FieldMessage]
@@ -481,45 +481,4 @@ func parseTime(s string) (time.Time, error) {
 		return time.UnixMilli(ms), nil
 	}
 	return time.Time{}, fmt.Errorf("unknown time format")
-}
-
-// flatten writes the leaves of v into out with dotted names. Arrays of
-// scalars become a JSON array text; arrays of objects a JSON text too (a
-// rare shape in log documents), so nothing is lost.
-func flatten(out map[string]string, prefix string, v any, depth int) error {
-	if depth > MaxDepth {
-		return fmt.Errorf("document nested deeper than %d", MaxDepth)
-	}
-	if len(out) > MaxFields {
-		return fmt.Errorf("document has more than %d fields", MaxFields)
-	}
-	switch x := v.(type) {
-	case map[string]any:
-		for k, val := range x {
-			if k == "" {
-				continue // no field without a name
-			}
-			name := k
-			if prefix != "" {
-				name = prefix + "." + k
-			}
-			if err := flatten(out, name, val, depth+1); err != nil {
-				return err
-			}
-		}
-	case []any:
-		b, err := json.Marshal(x)
-		if err != nil {
-			return err
-		}
-		out[prefix] = string(b)
-	case string:
-		out[prefix] = x
-	case json.Number:
-		out[prefix] = x.String()
-	case bool:
-		out[prefix] = strconv.FormatBool(x)
-	case nil:
-	}
-	return nil
 }

@@ -30,7 +30,7 @@ import (
 const (
 	MaxBody   = 100 << 20 // decompressed request body
 	MaxEvents = 100000    // events per request
-	MaxDepth  = 32
+	MaxDepth  = ingest.MaxDepth
 )
 
 // Source is who is sending, as decided by Authenticate.
@@ -255,7 +255,7 @@ func ParseEvents(data []byte, received time.Time) ([]event.Event, error) {
 				return nil, fmt.Errorf("event %d: %w", i, err)
 			}
 			if _, isObj := obj.(map[string]any); isObj {
-				if err := flatten(e.Fields, "", obj, 0); err != nil {
+				if err := ingest.Flatten(e.Fields, "", obj); err != nil {
 					return nil, fmt.Errorf("event %d: %w", i, err)
 				}
 			}
@@ -272,7 +272,7 @@ func ParseEvents(data []byte, received time.Time) ([]event.Event, error) {
 			d := json.NewDecoder(bytes.NewReader(v))
 			d.UseNumber()
 			if d.Decode(&val) == nil {
-				_ = flatten(e.Fields, k, val, 1)
+				_ = ingest.Flatten(e.Fields, k, val)
 			}
 		}
 		e.Set(event.FieldHostName, he.Host)
@@ -300,35 +300,4 @@ func parseEpoch(raw json.RawMessage) (time.Time, bool) {
 	}
 	sec, frac := math.Modf(f)
 	return time.Unix(int64(sec), int64(frac*1e9)).UTC().Truncate(time.Microsecond), true
-}
-
-func flatten(out map[string]string, prefix string, v any, depth int) error {
-	if depth > MaxDepth {
-		return fmt.Errorf("nested deeper than %d", MaxDepth)
-	}
-	switch x := v.(type) {
-	case map[string]any:
-		for k, val := range x {
-			if k == "" {
-				continue // no field without a name
-			}
-			name := k
-			if prefix != "" {
-				name = prefix + "." + k
-			}
-			if err := flatten(out, name, val, depth+1); err != nil {
-				return err
-			}
-		}
-	case []any:
-		b, _ := json.Marshal(x)
-		out[prefix] = string(b)
-	case string:
-		out[prefix] = x
-	case json.Number:
-		out[prefix] = x.String()
-	case bool:
-		out[prefix] = strconv.FormatBool(x)
-	}
-	return nil
 }

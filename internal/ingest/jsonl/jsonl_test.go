@@ -83,7 +83,9 @@ func TestTCP(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	stats := new(ingest.Stats)
 	done := make(chan error, 1)
-	go func() { done <- jsonl.Serve(ctx, ln, jsonl.Options{Sink: sink, Name: "tcp", Stats: stats, BatchDelay: 20 * time.Millisecond}) }()
+	go func() {
+		done <- jsonl.Serve(ctx, ln, jsonl.Options{Sink: sink, Name: "tcp", Stats: stats, BatchDelay: 20 * time.Millisecond})
+	}()
 	conn, err := net.Dial("tcp", ln.Addr().String())
 	if err != nil {
 		t.Fatal(err)

@@ -25,7 +25,7 @@ const killDirEnv = "KHIEN_SPOOL_KILL_DIR"
 // every batch it acknowledged is there, once.
 func TestKill(t *testing.T) {
 	if os.Getenv(killDirEnv) != "" {
-		t.Skip("this is the writer process")
+		t.Skip("running as the writer subprocess of TestKill, not as the test")
 	}
 	if runtime.GOOS == "windows" || runtime.GOOS == "plan9" || runtime.GOOS == "js" || runtime.GOOS == "wasip1" {
 		t.Skip("needs SIGKILL and subprocesses")

@@ -9,6 +9,8 @@ package ingest
 
 import (
 	"context"
+	"net"
+	"strings"
 	"sync/atomic"
 
 	"khien.vn/khien/internal/event"
@@ -35,4 +37,13 @@ type Stats struct {
 	Dropped     atomic.Uint64 // events dropped (UDP overload, oversized messages)
 	ParseErrors atomic.Uint64 // events stored with a ParseError
 	Bytes       atomic.Uint64 // bytes read from senders
+}
+
+// HostOf returns the IP part of a "host:port" address (an IPv6 address
+// without its brackets), or the address unchanged when it has no port.
+func HostOf(addr string) string {
+	if host, _, err := net.SplitHostPort(addr); err == nil {
+		return host
+	}
+	return strings.Trim(addr, "[]")
 }

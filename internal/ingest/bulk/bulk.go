@@ -286,12 +286,7 @@ func (h *Handler) bulk(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	src := sourceOf(r)
-	addr := r.RemoteAddr
-	if host, _, ok := strings.Cut(addr, ":"); ok && !strings.Contains(addr, "[") {
-		addr = host
-	} else if i := strings.LastIndex(addr, "]:"); i > 0 {
-		addr = strings.TrimPrefix(addr[:i], "[")
-	}
+	addr := ingest.HostOf(r.RemoteAddr)
 	res, err := Parse(rd, r.PathValue("index"), start.UTC())
 	if err != nil {
 		writeError(w, http.StatusBadRequest, "parse_exception", err.Error())

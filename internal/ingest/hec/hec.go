@@ -124,17 +124,9 @@ func body(r *http.Request) (io.Reader, error) {
 	return io.LimitReader(rd, MaxBody+1), nil
 }
 
-func remoteIP(r *http.Request) string {
-	addr := r.RemoteAddr
-	if i := strings.LastIndex(addr, ":"); i > 0 {
-		addr = addr[:i]
-	}
-	return strings.Trim(addr, "[]")
-}
-
 func (h *Handler) accept(w http.ResponseWriter, r *http.Request, events []event.Event, n int) {
 	src, _ := r.Context().Value(sourceKey{}).(Source)
-	addr := remoteIP(r)
+	addr := ingest.HostOf(r.RemoteAddr)
 	for i := range events {
 		events[i].UnitID, events[i].Source.Addr = src.UnitID, addr
 		if src.Name != "" {

@@ -123,10 +123,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		unit = u
 	}
-	addr := r.RemoteAddr
-	if host, _, err := net.SplitHostPort(addr); err == nil {
-		addr = host
-	}
+	addr := ingest.HostOf(r.RemoteAddr)
 	now := h.opts.Now().UTC()
 	var batch []event.Event
 	sc := bufio.NewScanner(io.LimitReader(r.Body, MaxBody))
@@ -190,10 +187,7 @@ func Serve(ctx context.Context, ln net.Listener, opts Options) error {
 
 func serveConn(ctx context.Context, conn net.Conn, opts Options) {
 	defer conn.Close()
-	addr := conn.RemoteAddr().String()
-	if host, _, err := net.SplitHostPort(addr); err == nil {
-		addr = host
-	}
+	addr := ingest.HostOf(conn.RemoteAddr().String())
 	lines := make(chan string, opts.BatchSize)
 	readErr := make(chan error, 1)
 	go func() {

@@ -14,7 +14,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -95,10 +94,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "not an OTLP logs export request: "+err.Error(), http.StatusBadRequest)
 		return
 	}
-	addr := r.RemoteAddr
-	if host, _, err := net.SplitHostPort(addr); err == nil {
-		addr = host
-	}
+	addr := ingest.HostOf(r.RemoteAddr)
 	events := Events(req.Logs(), name, addr, h.opts.Now().UTC())
 	for i := range events {
 		events[i].UnitID = unit

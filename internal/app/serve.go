@@ -45,6 +45,7 @@ type Server struct {
 	http    *http.Server
 	ln      net.Listener
 	scheme  string
+	ingest  *Ingest
 }
 
 // NewServer builds the HTTP surface over core and opens the listener, so
@@ -62,6 +63,21 @@ func NewServer(ctx context.Context, core *Core, opts ServeOptions) (*Server, err
 	if err != nil {
 		loc = time.FixedZone("ICT", 7*3600)
 	}
+	s := &Server{core: core, opts: opts}
+	tlsCfg, fingerprint, err := s.tlsConfig()
+	if err != nil {
+		return nil, err
+	}
+	s.ingest, err = OpenIngest(ctx, core, tlsCfg)
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if s.http == nil {
+			_ = s.ingest.Close()
+		}
+	}()
+	registerIngestMetrics(opts.Metrics, s.ingest)
 	logins := opts.Metrics.NewCounterVec("khien_login_attempts_total", "Login attempts by result.", "result")
 	uiH, err := ui.New(ui.Deps{Units: core.Units, Users: core.Users, Audit: core.Audit, Jobs: core.Jobs, Systems: core.Systems, Assets: core.Assets, Checks: core.Checks,
 		Compliance: core.Compliance, Notify: core.Notify,
@@ -79,7 +95,12 @@ func NewServer(ctx context.Context, core *Core, opts ServeOptions) (*Server, err
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{core: core, opts: opts, handler: h}
+	s.handler = h
+	var lc net.ListenConfig
+	ln, err := lc.Listen(ctx, "tcp", cfg.Listen)
+	if err != nil {
+		return nil, fmt.Errorf("listen on %s: %w", cfg.Listen, err)
+	}
 	s.http = &http.Server{
 		Handler:           h,
 		ReadHeaderTimeout: time.Duration(cfg.HTTP.ReadHeaderTimeout),
@@ -88,15 +109,6 @@ func NewServer(ctx context.Context, core *Core, opts ServeOptions) (*Server, err
 		IdleTimeout:       time.Duration(cfg.HTTP.IdleTimeout),
 		MaxHeaderBytes:    cfg.HTTP.MaxHeaderBytes,
 		ErrorLog:          nil,
-	}
-	tlsCfg, fingerprint, err := s.tlsConfig()
-	if err != nil {
-		return nil, err
-	}
-	var lc net.ListenConfig
-	ln, err := lc.Listen(ctx, "tcp", cfg.Listen)
-	if err != nil {
-		return nil, fmt.Errorf("listen on %s: %w", cfg.Listen, err)
 	}
 	s.scheme = "http"
 	if tlsCfg != nil {
@@ -110,6 +122,9 @@ func NewServer(ctx context.Context, core *Core, opts ServeOptions) (*Server, err
 	}
 	return s, nil
 }
+
+// Ingest returns the telemetry path (listeners, spool, pipeline, store).
+func (s *Server) Ingest() *Ingest { return s.ingest }
 
 // Handler returns the root HTTP handler (for tests).
 func (s *Server) Handler() *web.Server { return s.handler }
@@ -171,7 +186,7 @@ func (s *Server) Run(ctx context.Context) error {
 	runCtx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	var wg sync.WaitGroup
-	errc := make(chan error, 3)
+	errc := make(chan error, 4)
 	wg.Go(func() {
 		if err := s.core.Jobs.Run(runCtx); err != nil {
 			errc <- fmt.Errorf("job runner: %w", err)
@@ -181,6 +196,11 @@ func (s *Server) Run(ctx context.Context) error {
 	wg.Go(func() { s.housekeeping(runCtx) })
 	wg.Go(func() { s.schedule(runCtx) })
 	wg.Go(func() { _ = s.core.Notify.Run(runCtx, 0) })
+	wg.Go(func() {
+		if err := s.ingest.Run(runCtx); err != nil {
+			errc <- fmt.Errorf("ingest: %w", err)
+		}
+	})
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- s.http.Serve(s.ln) }()
 	s.core.Logger.Info("listening", "url", s.URL())
@@ -205,6 +225,9 @@ func (s *Server) Run(ctx context.Context) error {
 	}
 	cancel(nil)
 	wg.Wait()
+	if cerr := s.ingest.Close(); cerr != nil {
+		err = errors.Join(err, fmt.Errorf("close event store and spool: %w", cerr))
+	}
 	close(errc)
 	for e := range errc {
 		err = errors.Join(err, e)

@@ -33,6 +33,63 @@ type Config struct {
 	Regulation Regulation `yaml:"regulation"`
 	// Compliance configures requirement sets, evidence and the calendar.
 	Compliance Compliance `yaml:"compliance"`
+	// Ingest configures the telemetry listeners and the spool.
+	Ingest Ingest `yaml:"ingest"`
+	// Events configures the event store.
+	Events Events `yaml:"events"`
+}
+
+// Ingest configures the telemetry listeners (each off while its address is
+// empty) and the durable spool in front of the event store.
+type Ingest struct {
+	// SyslogUDP is the address of the syslog UDP listener.
+	SyslogUDP string `yaml:"syslog_udp" doc:"syslog over UDP listen address, host:port (e.g. :514); empty disables it"`
+	// SyslogTCP is the address of the syslog TCP listener.
+	SyslogTCP string `yaml:"syslog_tcp" doc:"syslog over TCP listen address (newline or octet-counted framing); empty disables it"`
+	// SyslogTLS is the address of the syslog TLS listener.
+	SyslogTLS string `yaml:"syslog_tls" doc:"syslog over TLS listen address (RFC 5425, e.g. :6514), with the web certificate unless ingest.tls_cert_file is set; empty disables it"`
+	// SyslogTimeZone is the zone of RFC 3164 timestamps.
+	SyslogTimeZone string `yaml:"syslog_time_zone" doc:"time zone of RFC 3164 timestamps, which carry none (IANA name)"`
+	// SyslogTimeZones gives other zones to some senders.
+	SyslogTimeZones string `yaml:"syslog_time_zones" doc:"per-sender time zones of RFC 3164 timestamps, as address-or-CIDR=Zone pairs separated by commas (e.g. 10.8.0.0/16=Asia/Bangkok)"`
+	// HTTP is the address of the HTTP receivers.
+	HTTP string `yaml:"http" doc:"listen address of the HTTP receivers — Elasticsearch _bulk emulation at /, Splunk HEC at /services/collector, OTLP/HTTP at /v1/logs, JSON lines at /ingest/jsonl (e.g. :9200); empty disables them"`
+	// JSONLinesTCP is the address of the JSON lines TCP listener.
+	JSONLinesTCP string `yaml:"jsonl_tcp" doc:"JSON lines over TCP listen address; empty disables it"`
+	// Tokens authenticate HTTP senders.
+	Tokens Secret `yaml:"tokens" doc:"ingest tokens of the HTTP receivers, as name=token pairs separated by commas (name@UNITCODE=token puts the sender's events in that unit); a sender presents the token as HEC token, Bearer token, API key or Basic password"`
+	// TLSCertFile and TLSKeyFile give the ingest listeners their own certificate.
+	TLSCertFile string `yaml:"tls_cert_file" doc:"PEM certificate of the syslog TLS listener and the HTTP receivers (default: the web certificate)"`
+	// TLSKeyFile is the key of TLSCertFile.
+	TLSKeyFile string `yaml:"tls_key_file" doc:"PEM private key of ingest.tls_cert_file"`
+	// InsecureHTTP serves the HTTP receivers without TLS.
+	InsecureHTTP bool `yaml:"insecure_http" doc:"serve the HTTP receivers over plain HTTP (tokens then cross the network in clear)"`
+	// SpoolMaxMB bounds the spool's backlog.
+	SpoolMaxMB int `yaml:"spool_max_mb" doc:"spool backlog (data_dir/spool) at which senders are slowed down until the event store catches up, in MiB"`
+	// FlushInterval is how often stored events are made durable and the spool released.
+	FlushInterval Duration `yaml:"flush_interval" doc:"how often the event store is flushed and the spool released: the delay before events are searchable"`
+	// SilentAfter is when a source that stopped sending is reported.
+	SilentAfter Duration `yaml:"silent_after" doc:"a source that used to send and has been silent this long raises a silent-source notification"`
+}
+
+// Events configures the event store.
+type Events struct {
+	// Store selects the engine: embedded or remote.
+	Store string `yaml:"store" doc:"event store: embedded (VictoriaLogs in the process, data_dir/events) or remote (a VictoriaLogs server or cluster over HTTP)"`
+	// URL is the remote server.
+	URL string `yaml:"url" doc:"base URL of the remote VictoriaLogs server (vlselect/vlinsert of a cluster); required when store is remote"`
+	// Username and Password authenticate to the remote server.
+	Username string `yaml:"username" doc:"user name for the remote server (HTTP Basic), if it asks for one"`
+	// Password is the remote server's password.
+	Password Secret `yaml:"password" doc:"password for the remote server (HTTP Basic)"`
+	// RetentionDays is how long events are kept.
+	RetentionDays int `yaml:"retention_days" doc:"days events are kept (embedded store; a remote server keeps its own -retentionPeriod)"`
+	// MaxDiskMB bounds the embedded store's size.
+	MaxDiskMB int `yaml:"max_disk_mb" doc:"disk budget of the embedded store in MiB: the oldest days are deleted beyond it (0: no limit)"`
+	// MemoryMB sizes the embedded engine's caches.
+	MemoryMB int `yaml:"memory_mb" doc:"memory the embedded engine sizes its caches and query limits from, in MiB"`
+	// QueryTimeout bounds a hunt.
+	QueryTimeout Duration `yaml:"query_timeout" doc:"longest time a hunt query may run"`
 }
 
 // Compliance configures requirement sets, evidence and the obligations calendar.
@@ -152,6 +209,18 @@ func Default() Config {
 			EvidenceMaxMB: 25,
 			ProbeInterval: Duration(6 * time.Hour),
 		},
+		Ingest: Ingest{
+			SyslogTimeZone: "Asia/Ho_Chi_Minh",
+			SpoolMaxMB:     1024,
+			FlushInterval:  Duration(2 * time.Second),
+			SilentAfter:    Duration(30 * time.Minute),
+		},
+		Events: Events{
+			Store:         EventsEmbedded,
+			RetentionDays: 90,
+			MemoryMB:      512,
+			QueryTimeout:  Duration(30 * time.Second),
+		},
 	}
 }
 
@@ -159,6 +228,12 @@ func Default() Config {
 const (
 	DriverSQLite   = "sqlite"
 	DriverPostgres = "postgres"
+)
+
+// Event stores accepted in Events.Store.
+const (
+	EventsEmbedded = "embedded"
+	EventsRemote   = "remote"
 )
 
 // DatabasePath returns the SQLite database file, khien.db in DataDir.

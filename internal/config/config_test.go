@@ -144,6 +144,32 @@ func TestValidate(t *testing.T) {
 		{"postgres_ok", func(c *config.Config) { c.Database.Driver = "postgres"; c.Database.URL = "host=db" }, nil},
 		{"tls_pair", func(c *config.Config) { c.TLS.CertFile, c.TLS.KeyFile = "c", "k" }, nil},
 		{"insecure_http", func(c *config.Config) { c.Listen = ":80"; c.TLS.InsecureHTTP = true }, nil},
+		{"ingest_ok", func(c *config.Config) {
+			c.Ingest.SyslogTCP, c.Ingest.HTTP = ":601", ":9200"
+			c.Ingest.Tokens = "beats@HN=0123456789abcdef, hec = fedcba9876543210"
+		}, nil},
+		{"remote_events", func(c *config.Config) { c.Events.Store, c.Events.URL = "remote", "http://10.0.0.5:9428" }, nil},
+		{
+			name: "ingest_and_events",
+			edit: func(c *config.Config) {
+				c.Ingest.SyslogUDP = "514"
+				c.Ingest.HTTP = ":9200"
+				c.Ingest.SyslogTimeZone = "Mars/Olympus"
+				c.Ingest.SyslogTimeZones = "10.0.0.0/8=Asia/Bangkok,bad"
+				c.Ingest.SpoolMaxMB = 1
+				c.Events.Store = "remote"
+				c.Events.RetentionDays = 0
+			},
+			want: []string{
+				`ingest.syslog_udp: "514" is not host:port`,
+				`ingest.syslog_time_zone: "Mars/Olympus" is not a known time zone`,
+				`ingest.syslog_time_zones: "bad" is not address-or-CIDR=Zone`,
+				"ingest.tokens: at least one token is required when ingest.http is set",
+				"ingest.spool_max_mb: must be at least 16, got 1",
+				`events.url: "" is not an http(s) URL`,
+				"events.retention_days: must be between 1 and 36600, got 0",
+			},
+		},
 		{
 			name: "many",
 			edit: func(c *config.Config) {
@@ -185,8 +211,8 @@ func TestDatabasePath(t *testing.T) {
 
 func TestReference(t *testing.T) {
 	opts := config.Reference()
-	if len(opts) != 26 {
-		t.Errorf("Reference() has %d options, want 26 (update this test when adding options)", len(opts))
+	if len(opts) != 48 {
+		t.Errorf("Reference() has %d options, want 48 (update this test when adding options)", len(opts))
 	}
 	envs := make(map[string]string)
 	keyRE := regexp.MustCompile(`^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$`)
@@ -384,4 +410,30 @@ func FuzzLoadYAML(f *testing.F) {
 			t.Fatal("empty error message")
 		}
 	})
+}
+
+func TestParseTokens(t *testing.T) {
+	got, err := config.ParseTokens(" winlogbeat=0123456789abcdef , fw@HN-01 = abcdefabcdefabcdef,")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []config.Token{{Name: "winlogbeat", Token: "0123456789abcdef"}, {Name: "fw", Unit: "HN-01", Token: "abcdefabcdefabcdef"}}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("ParseTokens = %v, want %v", got, want)
+	}
+	for in, msg := range map[string]string{
+		"justatoken0123456789":                   "entry 1 is not name=token",
+		"a=short":                                `the token of "a" is shorter than 16 characters`,
+		"a=0123456789abcdef,a=0123456789abcdefX": `name "a" appears twice`,
+		"a=0123456789abcdef,b=0123456789abcdef":  `the token of "b" is also another sender's`,
+		"=0123456789abcdef":                      "entry 1 is not name=token",
+	} {
+		_, err := config.ParseTokens(in)
+		if err == nil || !strings.Contains(err.Error(), msg) {
+			t.Errorf("ParseTokens(%q) = %v, want %q", in, err, msg)
+		}
+		if err != nil && strings.Contains(err.Error(), "0123456789abcdef") {
+			t.Errorf("ParseTokens(%q) error shows the token: %v", in, err)
+		}
+	}
 }

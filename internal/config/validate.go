@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -124,6 +125,69 @@ func (c Config) validate() []fieldError {
 		add("http.max_header_bytes", "must be positive, got %d", c.HTTP.MaxHeaderBytes)
 	}
 	positive("http.shutdown_grace", c.HTTP.ShutdownGrace)
+
+	for _, l := range []struct{ key, addr string }{{"ingest.syslog_udp", c.Ingest.SyslogUDP}, {"ingest.syslog_tcp", c.Ingest.SyslogTCP},
+		{"ingest.syslog_tls", c.Ingest.SyslogTLS}, {"ingest.http", c.Ingest.HTTP}, {"ingest.jsonl_tcp", c.Ingest.JSONLinesTCP}} {
+		if l.addr == "" {
+			continue
+		}
+		if err := checkHostPort(l.addr); err != nil {
+			add(l.key, "%v", err)
+		}
+	}
+	if _, err := time.LoadLocation(c.Ingest.SyslogTimeZone); err != nil || c.Ingest.SyslogTimeZone == "" {
+		add("ingest.syslog_time_zone", "%q is not a known time zone", c.Ingest.SyslogTimeZone)
+	}
+	for _, pair := range strings.Split(c.Ingest.SyslogTimeZones, ",") {
+		if strings.TrimSpace(pair) == "" {
+			continue
+		}
+		who, zone, ok := strings.Cut(pair, "=")
+		if _, err := time.LoadLocation(strings.TrimSpace(zone)); !ok || strings.TrimSpace(who) == "" || err != nil {
+			add("ingest.syslog_time_zones", "%q is not address-or-CIDR=Zone with a known zone", strings.TrimSpace(pair))
+		}
+	}
+	if _, err := ParseTokens(c.Ingest.Tokens.Reveal()); err != nil {
+		add("ingest.tokens", "%v", err)
+	}
+	if c.Ingest.HTTP != "" && strings.TrimSpace(c.Ingest.Tokens.Reveal()) == "" {
+		add("ingest.tokens", "at least one token is required when ingest.http is set (senders must authenticate)")
+	}
+	switch {
+	case c.Ingest.TLSCertFile != "" && c.Ingest.TLSKeyFile == "":
+		add("ingest.tls_key_file", "is required when ingest.tls_cert_file is set")
+	case c.Ingest.TLSCertFile == "" && c.Ingest.TLSKeyFile != "":
+		add("ingest.tls_cert_file", "is required when ingest.tls_key_file is set")
+	}
+	if c.Ingest.SpoolMaxMB < 16 {
+		add("ingest.spool_max_mb", "must be at least 16, got %d", c.Ingest.SpoolMaxMB)
+	}
+	if c.Ingest.FlushInterval < Duration(100*time.Millisecond) || c.Ingest.FlushInterval > Duration(time.Minute) {
+		add("ingest.flush_interval", "must be between 100ms and 1m, got %s", c.Ingest.FlushInterval)
+	}
+	if c.Ingest.SilentAfter < Duration(time.Minute) {
+		add("ingest.silent_after", "must be at least 1m, got %s", c.Ingest.SilentAfter)
+	}
+
+	switch c.Events.Store {
+	case EventsEmbedded:
+	case EventsRemote:
+		if u, err := url.Parse(c.Events.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			add("events.url", "%q is not an http(s) URL (required when events.store is %q)", c.Events.URL, EventsRemote)
+		}
+	default:
+		add("events.store", "%q is not one of %q, %q", c.Events.Store, EventsEmbedded, EventsRemote)
+	}
+	if c.Events.RetentionDays < 1 || c.Events.RetentionDays > 100*366 {
+		add("events.retention_days", "must be between 1 and 36600, got %d", c.Events.RetentionDays)
+	}
+	if c.Events.MaxDiskMB < 0 {
+		add("events.max_disk_mb", "must not be negative, got %d", c.Events.MaxDiskMB)
+	}
+	if c.Events.MemoryMB < 64 {
+		add("events.memory_mb", "must be at least 64, got %d", c.Events.MemoryMB)
+	}
+	positive("events.query_timeout", c.Events.QueryTimeout)
 	return ps
 }
 
@@ -138,4 +202,45 @@ func checkHostPort(addr string) error {
 		return fmt.Errorf("%q: port %q is not a number from 0 to 65535", addr, port)
 	}
 	return nil
+}
+
+// Token is one ingest token of Ingest.Tokens.
+type Token struct {
+	// Name names the sender in events and on the sources page.
+	Name string
+	// Unit is the code of the unit its events belong to ("" when
+	// attribution decides).
+	Unit string
+	// Token is the secret the sender presents.
+	Token string
+}
+
+// ParseTokens reads "name=token, name@UNIT=token". Names and tokens must be
+// unique; a token has at least 16 characters.
+func ParseTokens(s string) ([]Token, error) {
+	var out []Token
+	names, secrets := map[string]bool{}, map[string]bool{}
+	for pair := range strings.SplitSeq(s, ",") {
+		pair = strings.TrimSpace(pair)
+		if pair == "" {
+			continue
+		}
+		who, secret, ok := strings.Cut(pair, "=")
+		name, unit, _ := strings.Cut(strings.TrimSpace(who), "@")
+		name, unit, secret = strings.TrimSpace(name), strings.TrimSpace(unit), strings.TrimSpace(secret)
+		// The error never repeats the secret.
+		switch {
+		case !ok || name == "":
+			return nil, fmt.Errorf("entry %d is not name=token or name@UNIT=token", len(out)+1)
+		case len(secret) < 16:
+			return nil, fmt.Errorf("the token of %q is shorter than 16 characters", name)
+		case names[name]:
+			return nil, fmt.Errorf("name %q appears twice", name)
+		case secrets[secret]:
+			return nil, fmt.Errorf("the token of %q is also another sender's", name)
+		}
+		names[name], secrets[secret] = true, true
+		out = append(out, Token{Name: name, Unit: unit, Token: secret})
+	}
+	return out, nil
 }

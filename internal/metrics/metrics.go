@@ -15,9 +15,17 @@ import (
 
 // Registry holds metric families. It is safe for concurrent use.
 type Registry struct {
-	mu       sync.Mutex
-	families []*family
-	collects []func(emit func(name, help, kind string, value float64))
+	mu        sync.Mutex
+	families  []*family
+	collects  []func(emit func(name, help, kind string, value float64))
+	families2 []collected
+}
+
+// collected is a family whose series are computed at each scrape.
+type collected struct {
+	name, help, kind string
+	labels           []string
+	fn               func(emit func(value float64, labelValues ...string))
 }
 
 type family struct {
@@ -131,6 +139,26 @@ func (r *Registry) Collect(fn func(emit func(name, help, kind string, value floa
 	r.mu.Unlock()
 }
 
+// CollectVec registers a counter or gauge family (kind "counter" or
+// "gauge") whose labelled series fn emits at each scrape, from counters
+// kept elsewhere (listener statistics, for instance). fn must emit as many
+// label values as labels, and each combination once.
+func (r *Registry) CollectVec(name, help, kind string, labels []string, fn func(emit func(value float64, labelValues ...string))) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, g := range r.families {
+		if g.name == name {
+			panic("metrics: duplicate family " + name)
+		}
+	}
+	for _, g := range r.families2 {
+		if g.name == name {
+			panic("metrics: duplicate family " + name)
+		}
+	}
+	r.families2 = append(r.families2, collected{name: name, help: help, kind: kind, labels: slices.Clone(labels), fn: fn})
+}
+
 func (f *family) get(labelValues []string) *series {
 	if len(labelValues) != len(f.labels) {
 		panic(fmt.Sprintf("metrics: %s wants %d label values, got %d", f.name, len(f.labels), len(labelValues)))
@@ -149,11 +177,21 @@ func (r *Registry) WriteText(w io.Writer) error {
 	r.mu.Lock()
 	fams := slices.Clone(r.families)
 	collects := slices.Clone(r.collects)
+	vecs := slices.Clone(r.families2)
 	r.mu.Unlock()
 	var b strings.Builder
 	for _, fn := range collects {
 		fn(func(name, help, kind string, v float64) {
 			fmt.Fprintf(&b, "# HELP %s %s\n# TYPE %s %s\n%s %s\n", name, escapeHelp(help), name, kind, name, formatFloat(v))
+		})
+	}
+	for _, c := range vecs {
+		fmt.Fprintf(&b, "# HELP %s %s\n# TYPE %s %s\n", c.name, escapeHelp(c.help), c.name, c.kind)
+		c.fn(func(v float64, labelValues ...string) {
+			if len(labelValues) != len(c.labels) {
+				panic(fmt.Sprintf("metrics: %s wants %d label values, got %d", c.name, len(c.labels), len(labelValues)))
+			}
+			fmt.Fprintf(&b, "%s%s %s\n", c.name, labelString(c.labels, labelValues, "", ""), formatFloat(v))
 		})
 	}
 	for _, f := range fams {

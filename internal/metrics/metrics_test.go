@@ -18,6 +18,10 @@ func TestWriteText(t *testing.T) {
 	h.Observe(0.5, "/a")
 	h.Observe(5, "/a")
 	r.Collect(func(emit func(name, help, kind string, v float64)) { emit("khien_up", "Up.", "gauge", 1) })
+	r.CollectVec("khien_ingest_events_total", "Events.", "counter", []string{"listener"}, func(emit func(float64, ...string)) {
+		emit(42, "syslog-tcp")
+		emit(7, `a"b`)
+	})
 	var b strings.Builder
 	if err := r.WriteText(&b); err != nil {
 		t.Fatal(err)
@@ -33,6 +37,9 @@ func TestWriteText(t *testing.T) {
 		`khien_latency_seconds_sum{route="/a"} 5.55` + "\n",
 		`khien_latency_seconds_count{route="/a"} 3` + "\n",
 		"khien_up 1\n",
+		"# TYPE khien_ingest_events_total counter\n",
+		`khien_ingest_events_total{listener="syslog-tcp"} 42` + "\n",
+		`khien_ingest_events_total{listener="a\"b"} 7` + "\n",
 	} {
 		if !strings.Contains(got, want) {
 			t.Errorf("output lacks %q\n%s", want, got)

@@ -109,9 +109,6 @@ func OpenIngest(ctx context.Context, core *Core, webTLS *tls.Config) (in *Ingest
 	if err != nil {
 		return nil, err
 	}
-	if roots := tree.Children(0); len(roots) > 0 {
-		in.defaultUnit = roots[0]
-	}
 	tokens, err := resolveTokens(cfg, func(code string) (int64, bool) {
 		for _, n := range tree.Walk(nil) {
 			if strings.EqualFold(n.Code, code) {
@@ -135,17 +132,15 @@ func OpenIngest(ctx context.Context, core *Core, webTLS *tls.Config) (in *Ingest
 	if err != nil {
 		return nil, fmt.Errorf("open spool: %w", err)
 	}
-	in.Attributor = attribute.New(func(ctx context.Context) ([]asset.Asset, error) {
-		return core.Backend.ListAssets(ctx, asset.Filter{})
-	}, time.Minute)
-	if err := in.Attributor.Rebuild(ctx); err != nil {
-		return nil, fmt.Errorf("read assets for attribution: %w", err)
+	proc, err := core.newProcessor(ctx)
+	if err != nil {
+		return nil, err
 	}
-	in.Normalizer = normalize.Default()
+	in.Attributor, in.Normalizer, in.defaultUnit = proc.attributor, proc.normalizer, proc.defaultUnit
 	in.Pipeline, err = pipeline.New(pipeline.Options{
 		Source:        in.Spool,
 		Store:         in.Store,
-		Stages:        in.stages(),
+		Stages:        proc.stages(),
 		FlushInterval: time.Duration(cfg.Ingest.FlushInterval),
 		Logger:        in.logger,
 	})
@@ -211,18 +206,44 @@ var openRemoteEvents = func(context.Context, config.Config, *slog.Logger) (event
 	return nil, errors.New("events.store remote: not available in this build")
 }
 
-// stages are the processing steps between the spool and the store.
-func (in *Ingest) stages() []pipeline.Stage {
+// processor holds the processing steps between the spool and the store:
+// attribution to assets (and the top-level unit for what none claims), then
+// normalisation.
+type processor struct {
+	attributor  *attribute.Attributor
+	normalizer  *normalize.Registry
+	defaultUnit int64
+}
+
+func (c *Core) newProcessor(ctx context.Context) (*processor, error) {
+	tree, err := c.Units.Tree(ctx)
+	if err != nil {
+		return nil, err
+	}
+	p := &processor{normalizer: normalize.Default()}
+	if roots := tree.Children(0); len(roots) > 0 {
+		p.defaultUnit = roots[0]
+	}
+	p.attributor = attribute.New(func(ctx context.Context) ([]asset.Asset, error) {
+		return c.Backend.ListAssets(ctx, asset.Filter{})
+	}, time.Minute)
+	if err := p.attributor.Rebuild(ctx); err != nil {
+		return nil, fmt.Errorf("read assets for attribution: %w", err)
+	}
+	return p, nil
+}
+
+func (p *processor) stages() []pipeline.Stage {
 	return []pipeline.Stage{
-		in.Attributor.Attribute,
+		p.attributor.Attribute,
 		func(_ context.Context, b []event.Event) {
 			for i := range b {
 				if b[i].UnitID == 0 {
-					b[i].UnitID = in.defaultUnit
+					b[i].UnitID = p.defaultUnit
 				}
 			}
 		},
-		func(_ context.Context, b []event.Event) { in.Normalizer.NormalizeBatch(b) },
+		func(_ context.Context, b []event.Event) { p.normalizer.NormalizeBatch(b) },
 	}
 }
 

@@ -78,6 +78,7 @@ func NewServer(ctx context.Context, core *Core, opts ServeOptions) (*Server, err
 		}
 	}()
 	registerIngestMetrics(opts.Metrics, s.ingest)
+	s.registerImportJob()
 	logins := opts.Metrics.NewCounterVec("khien_login_attempts_total", "Login attempts by result.", "result")
 	uiH, err := ui.New(ui.Deps{Units: core.Units, Users: core.Users, Audit: core.Audit, Jobs: core.Jobs, Systems: core.Systems, Assets: core.Assets, Checks: core.Checks,
 		Compliance: core.Compliance, Notify: core.Notify,

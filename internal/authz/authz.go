@@ -58,25 +58,29 @@ const (
 	PermAssessmentWrite Permission = "assessment.write" // run independent-assessment engagements and record findings
 	PermReportGenerate  Permission = "report.generate"  // generate reports to the authority
 	PermNotifyManage    Permission = "notify.manage"    // configure outbound notification channels (webhook, e-mail, Telegram)
+
+	PermEventRead   Permission = "event.read"   // see event sources, their rates and parse errors (and, later, hunt events)
+	PermEventImport Permission = "event.import" // import event files (.evtx) and assign unknown sources
 )
 
 // Permissions lists every permission.
 var Permissions = []Permission{PermSelf, PermUnitRead, PermUnitWrite, PermUserRead, PermUserWrite,
 	PermAuditRead, PermAuditVerify, PermJobRead, PermJobManage,
 	PermSystemRead, PermSystemWrite, PermDossierSubmit, PermDossierAppraise, PermDossierDecide, PermDossierRecord,
-	PermComplianceWrite, PermAssessmentWrite, PermReportGenerate, PermNotifyManage}
+	PermComplianceWrite, PermAssessmentWrite, PermReportGenerate, PermNotifyManage,
+	PermEventRead, PermEventImport}
 
 // rolePermissions is the one table that grants permissions to roles.
 var rolePermissions = map[Role][]Permission{
 	RoleAdmin: Permissions,
 	RoleSecurityLead: {PermSelf, PermUnitRead, PermUserRead, PermAuditRead, PermAuditVerify, PermJobRead, PermJobManage,
 		PermSystemRead, PermSystemWrite, PermDossierSubmit, PermDossierAppraise, PermDossierDecide,
-		PermComplianceWrite, PermAssessmentWrite, PermReportGenerate},
-	RoleAnalyst: {PermSelf, PermUnitRead, PermJobRead, PermSystemRead},
+		PermComplianceWrite, PermAssessmentWrite, PermReportGenerate, PermEventRead, PermEventImport},
+	RoleAnalyst: {PermSelf, PermUnitRead, PermJobRead, PermSystemRead, PermEventRead, PermEventImport},
 	RoleSystemOwner: {PermSelf, PermUnitRead, PermJobRead, PermSystemRead, PermSystemWrite, PermDossierSubmit,
-		PermComplianceWrite, PermReportGenerate},
+		PermComplianceWrite, PermReportGenerate, PermEventRead},
 	RoleAssessor: {PermSelf, PermUnitRead, PermUserRead, PermAuditRead, PermAuditVerify, PermJobRead, PermSystemRead,
-		PermAssessmentWrite},
+		PermAssessmentWrite, PermEventRead},
 	RoleViewer: {PermSelf, PermUnitRead, PermSystemRead},
 }
 

@@ -46,6 +46,7 @@ func commands() []command {
 		{"systems", "information-system register: import FILE, export FILE, classify [CODE]", runSystems},
 		{"report", "reports to the authority: annual, implementation (PDF, DOCX, XLSX)", runReport},
 		{"oscal", "OSCAL: catalog, profile LEVEL, assessment-results CODE, import FILE", runOSCAL},
+		{"import", "import event files into the event store: evtx [--unit CODE] FILE...", runImport},
 		{"version", "print the version", runVersion},
 	}
 }

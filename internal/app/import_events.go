@@ -31,8 +31,8 @@ const JobImportEVTX = "ingest.evtx"
 const MaxEVTXUpload = 4 << 30
 
 type evtxJobParams struct {
-	File   string `json:"file"`   // path in data_dir/uploads
-	Name   string `json:"name"`   // original file name
+	File   string `json:"file"`    // path in data_dir/uploads
+	Name   string `json:"name"`    // original file name
 	UnitID int64  `json:"unit_id"` // 0: attribution decides
 }
 

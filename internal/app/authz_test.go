@@ -13,6 +13,7 @@ import (
 	"khien.vn/khien/internal/asset"
 	"khien.vn/khien/internal/authz"
 	"khien.vn/khien/internal/compliance"
+	"khien.vn/khien/internal/event"
 	"khien.vn/khien/internal/job"
 	"khien.vn/khien/internal/notify"
 	"khien.vn/khien/internal/regulation"
@@ -282,6 +283,12 @@ var routeCases = map[string]routeCase{
 	"GET /api/v1/reports/{id}/{format}": {perm: authz.PermJobRead, scope: "unit", req: func(f *authzFixture, _ authz.Role, in bool) (string, string, any) {
 		return "GET", "/api/v1/reports/" + id(f.reportFor(in)) + "/pdf", nil
 	}},
+	"GET /api/v1/sources": {perm: authz.PermEventRead, scope: "list", req: get("/api/v1/sources"),
+		leak: func(f *authzFixture) string { return "sender-b.example" }},
+	"GET /api/v1/sources/unknown": {perm: authz.PermEventRead, scope: "global", req: get("/api/v1/sources/unknown")},
+	"POST /api/v1/events/import": {perm: authz.PermEventImport, scope: "unit", raw: emptyEVTX(), req: func(f *authzFixture, _ authz.Role, in bool) (string, string, any) {
+		return "POST", "/api/v1/events/import?name=Security.evtx&unit=" + id(f.unitFor(in)), nil
+	}},
 	"GET /api/v1/oscal/catalog":          {perm: authz.PermSystemRead, scope: "list", req: get("/api/v1/oscal/catalog?lang=en")},
 	"GET /api/v1/oscal/profiles/{level}": {perm: authz.PermSystemRead, scope: "list", req: get("/api/v1/oscal/profiles/3")},
 	"GET /api/v1/systems/{id}/oscal/assessment-results": {perm: authz.PermSystemRead, scope: "unit", req: func(f *authzFixture, _ authz.Role, in bool) (string, string, any) {
@@ -298,6 +305,14 @@ var routeCases = map[string]routeCase{
 		}
 		return "DELETE", "/api/v1/tokens/" + id(f.otherTokenID()), nil
 	}},
+}
+
+// emptyEVTX is a valid .evtx file without chunks: its header alone.
+func emptyEVTX() []byte {
+	h := make([]byte, 4096)
+	copy(h, "ElfFile\x00")
+	h[32], h[36], h[38], h[41] = 128, 1, 3, 0x10 // header size, version 3.1, 4096-byte header block
+	return h
 }
 
 func get(path string) func(*authzFixture, authz.Role, bool) (string, string, any) {
@@ -525,6 +540,12 @@ func TestAPIAuthorization(t *testing.T) {
 		}
 	}
 	f.noteFor(false) // a notification the list must not show to unit A
+	// Event sources of both units: unit A's users must not see B's.
+	now := time.Now()
+	a.srv.Ingest().Tracker.Observe([]event.Event{
+		{Received: now, UnitID: f.a, Source: event.Source{Kind: event.KindSyslog, Name: "syslog-tcp"}, Fields: map[string]string{event.FieldHostName: "sender-a.example"}},
+		{Received: now, UnitID: f.b, Source: event.Source{Kind: event.KindSyslog, Name: "syslog-tcp"}, Fields: map[string]string{event.FieldHostName: "sender-b.example"}},
+	})
 	// Reports first: later cases fill the workers with jobs that block until cancelled.
 	f.reportFor(true)
 	f.reportFor(false)

@@ -66,7 +66,7 @@ func describeImport(name string, res evtx.ImportResult, retentionDays int) strin
 // SubmitEVTXImport saves an uploaded .evtx file in data_dir/uploads and
 // submits the job that imports it through the spool, as p, into unitID
 // (0: attribution decides). The file is checked to be EVTX first.
-func (s *Server) SubmitEVTXImport(ctx context.Context, p *authz.Principal, name string, unitID int64, body io.Reader) (job.Job, error) {
+func (in *Ingest) SubmitEVTXImport(ctx context.Context, p *authz.Principal, name string, unitID int64, body io.Reader) (job.Job, error) {
 	if unitID != 0 {
 		if err := p.Authorize(authz.PermEventImport, unitID); err != nil {
 			return job.Job{}, err
@@ -74,7 +74,7 @@ func (s *Server) SubmitEVTXImport(ctx context.Context, p *authz.Principal, name 
 	} else if err := p.AuthorizeGlobal(authz.PermEventImport); err != nil {
 		return job.Job{}, err
 	}
-	dir := filepath.Join(s.core.Config.DataDir, "uploads")
+	dir := filepath.Join(in.core.Config.DataDir, "uploads")
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return job.Job{}, err
 	}
@@ -97,13 +97,13 @@ func (s *Server) SubmitEVTXImport(ctx context.Context, p *authz.Principal, name 
 		return fail(fmt.Errorf("save upload: %w", err))
 	}
 	if n > MaxEVTXUpload {
-		return fail(fmt.Errorf("the file is larger than %d GiB: %w", MaxEVTXUpload>>30, errs.ErrInvalid))
+		return fail(errs.Invalid("file", "err.evtx_size", MaxEVTXUpload>>30))
 	}
 	if err := checkEVTX(path); err != nil {
-		return fail(fmt.Errorf("%s: %w: %w", name, err, errs.ErrInvalid))
+		return fail(fmt.Errorf("%s: %w: %w", name, err, errs.Invalid("file", "err.not_evtx")))
 	}
 	params, _ := json.Marshal(evtxJobParams{File: path, Name: filepath.Base(name), UnitID: unitID})
-	j, err := s.core.Jobs.Submit(ctx, job.Spec{Kind: JobImportEVTX, UnitID: unitID, CreatedBy: p.UserID, Params: string(params)})
+	j, err := in.core.Jobs.Submit(ctx, job.Spec{Kind: JobImportEVTX, UnitID: unitID, CreatedBy: p.UserID, Params: string(params)})
 	if err != nil {
 		return fail(err)
 	}

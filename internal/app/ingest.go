@@ -28,6 +28,7 @@ import (
 	"khien.vn/khien/internal/ingest/normalize"
 	"khien.vn/khien/internal/ingest/otlp"
 	"khien.vn/khien/internal/ingest/pipeline"
+	"khien.vn/khien/internal/ingest/sources"
 	"khien.vn/khien/internal/ingest/spool"
 	"khien.vn/khien/internal/ingest/syslog"
 	"khien.vn/khien/internal/tlscert"
@@ -67,6 +68,8 @@ type Ingest struct {
 	Pipeline   *pipeline.Pipeline
 	Attributor *attribute.Attributor
 	Normalizer *normalize.Registry
+	// Tracker follows every source: last seen, rates, parse errors.
+	Tracker *sources.Tracker
 
 	syslog    []*syslog.Listener
 	httpSrv   *http.Server
@@ -137,10 +140,14 @@ func OpenIngest(ctx context.Context, core *Core, webTLS *tls.Config) (in *Ingest
 		return nil, err
 	}
 	in.Attributor, in.Normalizer, in.defaultUnit = proc.attributor, proc.normalizer, proc.defaultUnit
+	in.Tracker = sources.New(sources.Options{SilentAfter: time.Duration(cfg.Ingest.SilentAfter)})
+	if err := in.Tracker.LoadFile(in.sourcesFile()); err != nil {
+		in.logger.Warn("source statistics not restored; starting afresh", "file", in.sourcesFile(), "err", err)
+	}
 	in.Pipeline, err = pipeline.New(pipeline.Options{
 		Source:        in.Spool,
 		Store:         in.Store,
-		Stages:        proc.stages(),
+		Stages:        append(proc.stages(), func(_ context.Context, b []event.Event) { in.Tracker.Observe(b) }),
 		FlushInterval: time.Duration(cfg.Ingest.FlushInterval),
 		Logger:        in.logger,
 	})
@@ -207,8 +214,8 @@ var openRemoteEvents = func(context.Context, config.Config, *slog.Logger) (event
 }
 
 // processor holds the processing steps between the spool and the store:
-// attribution to assets (and the top-level unit for what none claims), then
-// normalisation.
+// normalisation, then attribution to assets (and the top-level unit for
+// what none claims).
 type processor struct {
 	attributor  *attribute.Attributor
 	normalizer  *normalize.Registry
@@ -234,7 +241,10 @@ func (c *Core) newProcessor(ctx context.Context) (*processor, error) {
 }
 
 func (p *processor) stages() []pipeline.Stage {
+	// Normalisation first: parsers find the host name in some payloads,
+	// and attribution looks for it.
 	return []pipeline.Stage{
+		func(_ context.Context, b []event.Event) { p.normalizer.NormalizeBatch(b) },
 		p.attributor.Attribute,
 		func(_ context.Context, b []event.Event) {
 			for i := range b {
@@ -243,7 +253,6 @@ func (p *processor) stages() []pipeline.Stage {
 				}
 			}
 		},
-		func(_ context.Context, b []event.Event) { p.normalizer.NormalizeBatch(b) },
 	}
 }
 
@@ -260,7 +269,32 @@ func (in *Ingest) HTTPAddr() (string, bool) {
 }
 
 // Receivers lists the enabled listeners with their counters.
-func (in *Ingest) Receivers() []receiver { return in.receivers }
+func (in *Ingest) Receivers() []ingest.Receiver {
+	out := make([]ingest.Receiver, len(in.receivers))
+	for i, r := range in.receivers {
+		out[i] = ingest.Receiver{Name: r.Name, Protocol: r.Protocol, Addr: r.Addr, Received: r.Stats.Received.Load(),
+			Dropped: r.Stats.Dropped.Load(), ParseErrors: r.Stats.ParseErrors.Load(), Bytes: r.Stats.Bytes.Load()}
+	}
+	return out
+}
+
+// Status summarises the path from the spool to the store.
+func (in *Ingest) Status() ingest.Status {
+	ps, sp := in.Pipeline.Stats(), in.Spool.Stats()
+	return ingest.Status{Store: in.core.Config.Events.Store, Events: ps.Events, Stored: ps.Stored, TooOld: ps.TooOld, TooNew: ps.TooNew,
+		Invalid: ps.Invalid, BacklogBytes: sp.BacklogBytes, BlockedAppends: sp.BlockedAppends, LastFlush: ps.LastFlush,
+		LastError: ps.LastError, UnknownSources: len(in.Attributor.Unknowns())}
+}
+
+// Sources lists every source seen (all units: callers filter by scope).
+func (in *Ingest) Sources() []sources.Source { return in.Tracker.List() }
+
+// Unknowns lists the senders no asset matched, most recent first.
+func (in *Ingest) Unknowns() []attribute.Unknown { return in.Attributor.Unknowns() }
+
+// DefaultUnit is the unit of events no asset or token placed: the
+// top-level unit. Unknown sources belong to it.
+func (in *Ingest) DefaultUnit() int64 { return in.defaultUnit }
 
 // Run runs the listeners and the pipeline until ctx ends, then stops in
 // order: listeners first, then the pipeline stores and flushes what it
@@ -295,6 +329,7 @@ func (in *Ingest) Run(ctx context.Context) error {
 			}
 		})
 	}
+	wg.Go(func() { in.watchSources(ctx) })
 	pctx, stopPipeline := context.WithCancel(context.WithoutCancel(ctx))
 	pdone := make(chan error, 1)
 	go func() { pdone <- in.Pipeline.Run(pctx) }()
@@ -303,6 +338,9 @@ func (in *Ingest) Run(ctx context.Context) error {
 	wg.Wait()
 	stopPipeline()
 	fail("pipeline", <-pdone)
+	if err := in.Tracker.SaveFile(in.sourcesFile()); err != nil {
+		fail("save source statistics", err)
+	}
 	return errors.Join(errs...)
 }
 

@@ -5,27 +5,28 @@ import (
 	"time"
 
 	"khien.vn/khien/internal/eventstore"
+	"khien.vn/khien/internal/ingest"
 	"khien.vn/khien/internal/metrics"
 )
 
 // registerIngestMetrics exposes the listeners, the spool, the pipeline and
 // the event store at /metrics (docs/ingest.md lists them).
 func registerIngestMetrics(reg *metrics.Registry, in *Ingest) {
-	perReceiver := func(name, help string, value func(r receiver) float64) {
+	perReceiver := func(name, help string, value func(r ingest.Receiver) uint64) {
 		reg.CollectVec(name, help, "counter", []string{"listener", "protocol"}, func(emit func(float64, ...string)) {
 			for _, r := range in.Receivers() {
-				emit(value(r), r.Name, r.Protocol)
+				emit(float64(value(r)), r.Name, r.Protocol)
 			}
 		})
 	}
 	perReceiver("khien_ingest_received_events_total", "Events accepted by a listener (durable in the spool).",
-		func(r receiver) float64 { return float64(r.Stats.Received.Load()) })
+		func(r ingest.Receiver) uint64 { return r.Received })
 	perReceiver("khien_ingest_dropped_events_total", "Events a listener dropped (UDP overload, oversized messages).",
-		func(r receiver) float64 { return float64(r.Stats.Dropped.Load()) })
+		func(r ingest.Receiver) uint64 { return r.Dropped })
 	perReceiver("khien_ingest_parse_errors_total", "Events a listener stored with a parse error.",
-		func(r receiver) float64 { return float64(r.Stats.ParseErrors.Load()) })
+		func(r ingest.Receiver) uint64 { return r.ParseErrors })
 	perReceiver("khien_ingest_received_bytes_total", "Bytes read from senders.",
-		func(r receiver) float64 { return float64(r.Stats.Bytes.Load()) })
+		func(r ingest.Receiver) uint64 { return r.Bytes })
 	reg.CollectVec("khien_ingest_connections", "Open connections of a stream listener.", "gauge", []string{"listener"}, func(emit func(float64, ...string)) {
 		for _, sl := range in.syslog {
 			open, _ := sl.Conns()
@@ -58,6 +59,15 @@ func registerIngestMetrics(reg *metrics.Registry, in *Ingest) {
 			emit("khien_pipeline_last_flush_age_seconds", "Seconds since the event store was last flushed.", "gauge", time.Since(ps.LastFlush).Seconds())
 		}
 		emit("khien_ingest_unknown_sources", "Sources no asset matched.", "gauge", float64(len(in.Attributor.Unknowns())))
+		silent := 0
+		list := in.Tracker.List()
+		for _, s := range list {
+			if s.Silent {
+				silent++
+			}
+		}
+		emit("khien_ingest_sources", "Event sources seen (kind, listener, host).", "gauge", float64(len(list)))
+		emit("khien_ingest_silent_sources", "Sources that used to send and stopped.", "gauge", float64(silent))
 
 		if ur, ok := in.Store.(eventstore.UsageReporter); ok {
 			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)

@@ -81,7 +81,7 @@ func NewServer(ctx context.Context, core *Core, opts ServeOptions) (*Server, err
 	s.registerImportJob()
 	logins := opts.Metrics.NewCounterVec("khien_login_attempts_total", "Login attempts by result.", "result")
 	uiH, err := ui.New(ui.Deps{Units: core.Units, Users: core.Users, Audit: core.Audit, Jobs: core.Jobs, Systems: core.Systems, Assets: core.Assets, Checks: core.Checks,
-		Compliance: core.Compliance, Notify: core.Notify,
+		Compliance: core.Compliance, Notify: core.Notify, Ingest: s.ingest,
 		Catalog: core.Catalog, Static: static, Logger: core.Logger, Version: version.Get().Version, Location: loc,
 		OnLogin: func(result string) { logins.Inc(result) }})
 	if err != nil {
@@ -90,7 +90,7 @@ func NewServer(ctx context.Context, core *Core, opts ServeOptions) (*Server, err
 	apiH := api.New(api.Deps{Units: core.Units, Users: core.Users, Audit: core.Audit, Jobs: core.Jobs, Systems: core.Systems, Assets: core.Assets,
 		Compliance: core.Compliance, ServeEvidence: ui.ServeEvidence, Notify: core.Notify,
 		Catalog: core.Catalog, Logger: core.Logger, AuthorizeJob: ui.AuthorizeJob, AuditFilter: ui.AuditFilter,
-		JobFilter: ui.JobFilter, AuditVerifyKind: JobAuditVerify})
+		JobFilter: ui.JobFilter, AuditVerifyKind: JobAuditVerify, Ingest: s.ingest})
 	h, err := web.New(web.Deps{UI: uiH, API: apiH, Users: core.Users, Static: static, Catalog: core.Catalog,
 		Metrics: opts.Metrics, Logger: core.Logger, Ready: core.Backend.Ping})
 	if err != nil {

@@ -12,6 +12,7 @@ import (
 	"net"
 	"strings"
 	"sync/atomic"
+	"time"
 
 	"khien.vn/khien/internal/event"
 )
@@ -46,4 +47,43 @@ func HostOf(addr string) string {
 		return host
 	}
 	return strings.Trim(addr, "[]")
+}
+
+// Receiver is one listener and its counters, for the sources page, the API
+// and /metrics.
+type Receiver struct {
+	Name     string `json:"name"`
+	Protocol string `json:"protocol"`
+	Addr     string `json:"addr"`
+	// Received counts events made durable, Dropped events lost (UDP
+	// overload, oversized messages), ParseErrors events stored with a parse
+	// error, Bytes what senders sent.
+	Received    uint64 `json:"received"`
+	Dropped     uint64 `json:"dropped"`
+	ParseErrors uint64 `json:"parse_errors"`
+	Bytes       uint64 `json:"bytes"`
+}
+
+// Status summarises the ingest path: what reached the event store, what
+// it refused, what waits in the spool.
+type Status struct {
+	// Store is the event store in use: "embedded" or "remote".
+	Store string `json:"store"`
+	// Events were read from the spool; Stored were stored; TooOld, TooNew
+	// and Invalid were refused by the store (counted, never silent).
+	Events  uint64 `json:"events"`
+	Stored  uint64 `json:"stored"`
+	TooOld  uint64 `json:"too_old"`
+	TooNew  uint64 `json:"too_new"`
+	Invalid uint64 `json:"invalid"`
+	// BacklogBytes wait in the spool; BlockedAppends counts the times
+	// senders were slowed down because it was full.
+	BacklogBytes   int64  `json:"backlog_bytes"`
+	BlockedAppends uint64 `json:"blocked_appends"`
+	// LastFlush is when stored events were last made durable.
+	LastFlush time.Time `json:"last_flush,omitzero"`
+	// LastError is the event store's last failure ("" when healthy).
+	LastError string `json:"last_error,omitempty"`
+	// UnknownSources is the number of senders no asset matched.
+	UnknownSources int `json:"unknown_sources"`
 }

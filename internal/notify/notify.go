@@ -22,6 +22,7 @@ const (
 	ObligationOverdue Kind = "obligation_overdue"
 	EvidenceStale     Kind = "evidence_stale"
 	DossierDecided    Kind = "dossier_decided"
+	SourceSilent      Kind = "source_silent" // an event source that used to send stopped
 	// Test is the kind of the message Service.SendTest sends; it is never stored.
 	Test Kind = "test"
 )

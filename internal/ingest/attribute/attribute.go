@@ -143,11 +143,11 @@ func (ix *Index) Lookup(e *event.Event) (Ref, bool) {
 
 // Unknown is a source no asset matched.
 type Unknown struct {
-	Key      string // host name, else sender address
-	Kind     string // source kind
-	Addr     string
-	Count    uint64
-	LastSeen time.Time
+	Key      string    `json:"key"`  // host name, else sender address
+	Kind     string    `json:"kind"` // source kind
+	Addr     string    `json:"addr"`
+	Count    uint64    `json:"count"`
+	LastSeen time.Time `json:"last_seen"`
 }
 
 // MaxUnknown bounds how many unknown sources are remembered.

@@ -49,6 +49,8 @@ type Deps struct {
 	JobFilter   func(p *authz.Principal, f job.Filter) job.Filter
 	// AuditVerifyKind is the job kind that verifies the audit chain.
 	AuditVerifyKind string
+	// Ingest is the running telemetry path (sources, imports).
+	Ingest Ingest
 }
 
 // Handler serves the API.

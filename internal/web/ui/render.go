@@ -58,6 +58,8 @@ type Deps struct {
 	Location *time.Location
 	// OnLogin is called with "success", "failure" or "mfa_failure" (for metrics).
 	OnLogin func(result string)
+	// Ingest is the running telemetry path (sources pages); nil hides them.
+	Ingest Ingest
 }
 
 // Handler serves the pages.
@@ -71,7 +73,7 @@ var pageNames = []string{"login", "login_mfa", "password", "home", "units", "uni
 	"secret", "audit", "jobs", "job", "profile", "mfa_setup", "error",
 	"systems", "system", "system_form", "dossier", "readiness", "systems_import", "focal_points", "assets",
 	"requirements", "requirement_item", "calendar", "compliance", "reports", "engagements", "engagement",
-	"frameworks", "framework", "notifications", "channels"}
+	"frameworks", "framework", "notifications", "channels", "sources", "unknown_sources"}
 
 // partials are shared templates some pages include.
 var partials = map[string][]string{"home": {"audit_table"}, "audit": {"audit_table"}}
@@ -163,6 +165,8 @@ func (h *Handler) funcs(lang string) template.FuncMap {
 			return out
 		},
 		"dayBefore": func(t time.Time) time.Time { return t.AddDate(0, 0, -1) },
+		"ago":       func(t time.Time) string { return ago(time.Now(), t) },
+		"bytes":     humanBytes,
 		"tri": func(name, value, yes, no string) triSelect {
 			return triSelect{Name: name, Value: value, Yes: yes, No: no}
 		},
@@ -223,6 +227,8 @@ func (h *Handler) base(w http.ResponseWriter, r *http.Request, titleKey, nav str
 		b.Can["assessment_write"] = p.Can(authz.PermAssessmentWrite)
 		b.Can["report_generate"] = p.Can(authz.PermReportGenerate)
 		b.Can["notify_manage"] = p.Can(authz.PermNotifyManage)
+		b.Can["event_read"] = p.Can(authz.PermEventRead) && h.Ingest != nil
+		b.Can["event_import"] = p.Can(authz.PermEventImport) && h.Ingest != nil
 		if h.Notify != nil {
 			b.Unread, _ = h.Notify.Unread(r.Context(), p)
 		}

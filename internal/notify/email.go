@@ -98,6 +98,10 @@ func parseAddress(s string) (*mail.Address, error) {
 	if err != nil {
 		return nil, err
 	}
+	// An encoded word can hide control characters in the name.
+	if !printable(a.Name) {
+		return nil, errors.New("bad address")
+	}
 	for _, r := range a.Address {
 		if r > 0x7e || r <= ' ' || r == '<' || r == '>' {
 			return nil, errors.New("bad address")

@@ -130,7 +130,7 @@ func OpenIngest(ctx context.Context, core *Core, webTLS *tls.Config) (in *Ingest
 	}
 	in.Spool, err = spool.Open(ctx, filepath.Join(cfg.DataDir, "spool"), spool.Options{
 		MaxBacklog: int64(cfg.Ingest.SpoolMaxMB) << 20,
-		Logger:     in.logger,
+		Logger:     core.Logger,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("open spool: %w", err)
@@ -172,7 +172,7 @@ func OpenIngest(ctx context.Context, core *Core, webTLS *tls.Config) (in *Ingest
 		if l.addr == "" {
 			continue
 		}
-		sl, err := syslog.Listen(ctx, syslog.Options{Protocol: l.proto, Addr: l.addr, TLSConfig: tlsCfg, TimeZones: zones, Logger: in.logger})
+		sl, err := syslog.Listen(ctx, syslog.Options{Protocol: l.proto, Addr: l.addr, TLSConfig: tlsCfg, TimeZones: zones, Logger: core.Logger})
 		if err != nil {
 			return nil, fmt.Errorf("ingest.syslog_%s: %w", l.proto, err)
 		}

@@ -210,6 +210,22 @@ func TestDemo(t *testing.T) {
 	if err != nil || resp.StatusCode != 200 {
 		t.Fatalf("login page: %v %v", resp, err)
 	}
+	// The demo's hour of made-up syslog traffic reaches the event store.
+	stored := regexp.MustCompile(`(?m)^khien_pipeline_stored_events_total (\d+)$`)
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		resp, err := http.Get(url + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if m := stored.FindSubmatch(b); m != nil && string(m[1]) == "720" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("demo events not stored:\n%s", b)
+		}
+	}
 	out := stop()
 	for _, want := range []string{"Khiên demo is running at", "admin", "security_lead", "analyst", "system_owner", "assessor", "viewer", "Chi nhánh Hà Nội"} {
 		if !strings.Contains(out, want) {

@@ -2,6 +2,9 @@ package cli
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"net"
 	"fmt"
 	"os"
 	"text/tabwriter"
@@ -70,6 +73,7 @@ func runDemo(ctx context.Context, e *env, args []string) int {
 		}
 		cfg.DataDir = dir
 	}
+	ingestToken := demoIngest(&cfg)
 	logger := newLogger(cfg, e.stderr)
 	slogDefault(logger)
 	core, err := app.Open(ctx, cfg, logger)
@@ -86,8 +90,23 @@ func runDemo(ctx context.Context, e *env, args []string) int {
 	if err != nil {
 		return fail(e, err)
 	}
+	if n, err := srv.SeedDemoEvents(ctx); err != nil {
+		return fail(e, err)
+	} else if n > 0 {
+		logger.Info("demo events queued", "events", n)
+	}
 	out.Printf("Khiên demo is running at %s", srv.URL())
 	out.Printf("Data directory: %s", cfg.DataDir)
+	if cfg.Ingest.SyslogTCP != "" {
+		out.Printf("Syslog (RFC 3164/5424) on udp and tcp %s", cfg.Ingest.SyslogTCP)
+	}
+	if addr, tls := srv.Ingest().HTTPAddr(); addr != "" && ingestToken != "" {
+		scheme := "http"
+		if tls {
+			scheme = "https"
+		}
+		out.Printf("Elasticsearch _bulk, Splunk HEC, OTLP/HTTP and JSON lines on %s://%s (ingest token: %s)", scheme, addr, ingestToken)
+	}
 	if len(accounts) > 0 {
 		out.Printf("Sign in as admin with the one-time password below (you will choose your own at first sign-in).")
 		tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
@@ -113,4 +132,37 @@ func runVersion(_ context.Context, e *env, args []string) int {
 	}
 	fmt.Fprintln(e.stdout, version.Get().String())
 	return exitOK
+}
+
+// demoIngest turns on the ingest listeners on loopback for the demo, where
+// the usual ports are free and the configuration leaves them off, and
+// returns the ingest token it made ("" when the HTTP receivers stay off).
+func demoIngest(cfg *config.Config) string {
+	free := func(network, addr string) bool {
+		switch network {
+		case "udp":
+			c, err := net.ListenPacket("udp", addr)
+			if err != nil {
+				return false
+			}
+			return c.Close() == nil
+		default:
+			ln, err := net.Listen("tcp", addr)
+			if err != nil {
+				return false
+			}
+			return ln.Close() == nil
+		}
+	}
+	if cfg.Ingest.SyslogTCP == "" && cfg.Ingest.SyslogUDP == "" && free("tcp", "127.0.0.1:5514") && free("udp", "127.0.0.1:5514") {
+		cfg.Ingest.SyslogTCP, cfg.Ingest.SyslogUDP = "127.0.0.1:5514", "127.0.0.1:5514"
+	}
+	if cfg.Ingest.HTTP != "" || cfg.Ingest.Tokens != "" || !free("tcp", "127.0.0.1:9200") {
+		return ""
+	}
+	b := make([]byte, 12)
+	_, _ = rand.Read(b)
+	token := hex.EncodeToString(b)
+	cfg.Ingest.HTTP, cfg.Ingest.InsecureHTTP, cfg.Ingest.Tokens = "127.0.0.1:9200", true, config.Secret("demo="+token)
+	return token
 }

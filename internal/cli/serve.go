@@ -4,8 +4,8 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"net"
 	"fmt"
+	"net"
 	"os"
 	"text/tabwriter"
 

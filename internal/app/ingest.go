@@ -19,6 +19,7 @@ import (
 	"khien.vn/khien/internal/config"
 	"khien.vn/khien/internal/event"
 	"khien.vn/khien/internal/eventstore"
+	"khien.vn/khien/internal/eventstore/vlremote"
 	"khien.vn/khien/internal/eventstore/vlstore"
 	"khien.vn/khien/internal/ingest"
 	"khien.vn/khien/internal/ingest/attribute"
@@ -208,9 +209,21 @@ func OpenIngest(ctx context.Context, core *Core, webTLS *tls.Config) (in *Ingest
 	return in, nil
 }
 
-// openRemoteEvents is replaced when the remote store lands.
-var openRemoteEvents = func(context.Context, config.Config, *slog.Logger) (eventstore.Store, error) {
-	return nil, errors.New("events.store remote: not available in this build")
+// openRemoteEvents opens a VictoriaLogs server or cluster over HTTP. The
+// server keeps its own retention (-retentionPeriod); docs/eventstore.md
+// lists the server flags Khiên needs.
+func openRemoteEvents(ctx context.Context, cfg config.Config, logger *slog.Logger) (eventstore.Store, error) {
+	s, err := vlremote.Open(ctx, vlremote.Options{
+		URL:          cfg.Events.URL,
+		Username:     cfg.Events.Username,
+		Password:     cfg.Events.Password.Reveal(),
+		QueryTimeout: time.Duration(cfg.Events.QueryTimeout),
+		Logger:       logger,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("open remote event store %s: %w", cfg.Events.URL, err)
+	}
+	return s, nil
 }
 
 // processor holds the processing steps between the spool and the store:

@@ -4,12 +4,14 @@ import (
 	"context"
 	"crypto/subtle"
 	"crypto/tls"
+	"crypto/x509"
 	"encoding/base64"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -163,6 +165,12 @@ func OpenIngest(ctx context.Context, core *Core, webTLS *tls.Config) (in *Ingest
 			return nil, err
 		}
 	}
+	syslogTLS := tlsCfg
+	if cfg.Ingest.SyslogTLS != "" && cfg.Ingest.SyslogTLSClientCA != "" {
+		if syslogTLS, err = requireClientCerts(tlsCfg, cfg.Ingest.SyslogTLSClientCA); err != nil {
+			return nil, err
+		}
+	}
 	zones, err := syslogZones(cfg)
 	if err != nil {
 		return nil, err
@@ -173,7 +181,7 @@ func OpenIngest(ctx context.Context, core *Core, webTLS *tls.Config) (in *Ingest
 		if l.addr == "" {
 			continue
 		}
-		sl, err := syslog.Listen(ctx, syslog.Options{Protocol: l.proto, Addr: l.addr, TLSConfig: tlsCfg, TimeZones: zones, Logger: core.Logger})
+		sl, err := syslog.Listen(ctx, syslog.Options{Protocol: l.proto, Addr: l.addr, TLSConfig: syslogTLS, TimeZones: zones, Logger: core.Logger})
 		if err != nil {
 			return nil, fmt.Errorf("ingest.syslog_%s: %w", l.proto, err)
 		}
@@ -399,6 +407,22 @@ func ingestTLS(cfg config.Config, webTLS *tls.Config) (*tls.Config, error) {
 		return nil, fmt.Errorf("self-signed certificate for the ingest listeners: %w", err)
 	}
 	return &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{cert}}, nil
+}
+
+// requireClientCerts returns base requiring client certificates signed by
+// the CAs in caFile.
+func requireClientCerts(base *tls.Config, caFile string) (*tls.Config, error) {
+	pem, err := os.ReadFile(caFile)
+	if err != nil {
+		return nil, fmt.Errorf("ingest.syslog_tls_client_ca: %w", err)
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(pem) {
+		return nil, fmt.Errorf("ingest.syslog_tls_client_ca: %s holds no PEM certificate", caFile)
+	}
+	c := base.Clone()
+	c.ClientAuth, c.ClientCAs = tls.RequireAndVerifyClientCert, pool
+	return c, nil
 }
 
 func syslogZones(cfg config.Config) (*syslog.TimeZones, error) {

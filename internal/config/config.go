@@ -62,6 +62,8 @@ type Ingest struct {
 	TLSCertFile string `yaml:"tls_cert_file" doc:"PEM certificate of the syslog TLS listener and the HTTP receivers (default: the web certificate)"`
 	// TLSKeyFile is the key of TLSCertFile.
 	TLSKeyFile string `yaml:"tls_key_file" doc:"PEM private key of ingest.tls_cert_file"`
+	// SyslogTLSClientCA makes the syslog TLS listener require client certificates.
+	SyslogTLSClientCA string `yaml:"syslog_tls_client_ca" doc:"PEM file of the CA(s) whose client certificates the syslog TLS listener requires (mutual TLS: each sender authenticates with its own certificate); empty accepts any client"`
 	// InsecureHTTP serves the HTTP receivers without TLS.
 	InsecureHTTP bool `yaml:"insecure_http" doc:"serve the HTTP receivers over plain HTTP (tokens then cross the network in clear)"`
 	// SpoolMaxMB bounds the spool's backlog.

@@ -203,7 +203,7 @@ func TestLoad_goodFiles(t *testing.T) {
 				Compliance: config.Compliance{EvidenceMaxMB: 50, Intervals: "vuln_scan=3,inspection_l3=12", ProbeInterval: config.Duration(time.Hour)},
 				Ingest: config.Ingest{SyslogUDP: ":514", SyslogTCP: ":601", SyslogTLS: ":6514", SyslogTimeZone: "Asia/Bangkok",
 					SyslogTimeZones: "10.8.0.0/16=UTC", HTTP: ":9200", JSONLinesTCP: ":5170", Tokens: "winlogbeat=0123456789abcdef0123",
-					TLSCertFile: "/etc/khien/ingest.crt", TLSKeyFile: "/etc/khien/ingest.key", InsecureHTTP: true,
+					TLSCertFile: "/etc/khien/ingest.crt", TLSKeyFile: "/etc/khien/ingest.key", SyslogTLSClientCA: "/etc/khien/senders-ca.pem", InsecureHTTP: true,
 					SpoolMaxMB: 2048, FlushInterval: config.Duration(time.Second), SilentAfter: config.Duration(time.Hour)},
 				Events: config.Events{Store: "remote", URL: "https://vlogs.internal:9428", Username: "khien", Password: "s3cret-remote",
 					RetentionDays: 365, MaxDiskMB: 500000, MemoryMB: 1024, QueryTimeout: config.Duration(time.Minute)},

@@ -652,3 +652,19 @@ func saturate(a, b uint64) uint64 {
 	}
 	return a + b
 }
+
+// Visible returns the sources of list whose unit may be seen: a source
+// belongs to the unit of its events, defaultUnit when none was attributed.
+func Visible(list []Source, defaultUnit int64, may func(unitID int64) bool) []Source {
+	out := []Source{}
+	for _, s := range list {
+		u := s.UnitID
+		if u == 0 {
+			u = defaultUnit
+		}
+		if may(u) {
+			out = append(out, s)
+		}
+	}
+	return out
+}

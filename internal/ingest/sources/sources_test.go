@@ -596,3 +596,14 @@ func TestTracker_Observe_large_batches(t *testing.T) {
 		})
 	}
 }
+
+func TestVisible(t *testing.T) {
+	list := []sources.Source{{Key: sources.Key{Host: "a"}, UnitID: 2}, {Key: sources.Key{Host: "b"}}, {Key: sources.Key{Host: "c"}, UnitID: 3}}
+	got := sources.Visible(list, 1, func(u int64) bool { return u == 1 || u == 3 })
+	if len(got) != 2 || got[0].Host != "b" || got[1].Host != "c" {
+		t.Errorf("Visible = %+v, want b (default unit) and c", got)
+	}
+	if got := sources.Visible(nil, 1, func(int64) bool { return true }); got == nil || len(got) != 0 {
+		t.Errorf("sources.Visible(nil) = %#v, want an empty, non-nil list", got)
+	}
+}

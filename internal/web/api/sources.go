@@ -51,16 +51,8 @@ func (h *Handler) ListSources(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	v := SourcesView{Status: in.Status(), Listeners: in.Receivers(), Items: []sources.Source{}}
-	for _, s := range in.Sources() {
-		u := s.UnitID
-		if u == 0 {
-			u = in.DefaultUnit()
-		}
-		if p.Authorize(authz.PermEventRead, u) == nil {
-			v.Items = append(v.Items, s)
-		}
-	}
+	v := SourcesView{Status: in.Status(), Listeners: in.Receivers(),
+		Items: sources.Visible(in.Sources(), in.DefaultUnit(), func(u int64) bool { return p.Authorize(authz.PermEventRead, u) == nil })}
 	return ok(w, v)
 }
 

@@ -33,20 +33,9 @@ type Ingest interface {
 	CreateSourceAsset(ctx context.Context, p *authz.Principal, key string, unitID int64, name string, kind asset.Kind) (asset.Asset, error)
 }
 
-// VisibleSources returns the sources in p's scope: a source belongs to
-// the unit of its events (the top-level unit when none was attributed).
-func VisibleSources(p *authz.Principal, in Ingest) []sources.Source {
-	var out []sources.Source
-	for _, s := range in.Sources() {
-		u := s.UnitID
-		if u == 0 {
-			u = in.DefaultUnit()
-		}
-		if p.Authorize(authz.PermEventRead, u) == nil {
-			out = append(out, s)
-		}
-	}
-	return out
+// visibleSources returns the sources in p's scope.
+func visibleSources(p *authz.Principal, in Ingest) []sources.Source {
+	return sources.Visible(in.Sources(), in.DefaultUnit(), func(u int64) bool { return p.Authorize(authz.PermEventRead, u) == nil })
 }
 
 type sourceRow struct {
@@ -89,7 +78,7 @@ func (h *Handler) Sources(w http.ResponseWriter, r *http.Request) error {
 		Units: nodes, CanImport: p.Can(authz.PermEventImport),
 		CanUnknown: p.Authorize(authz.PermEventRead, h.Ingest.DefaultUnit()) == nil}
 	lang := respond.Lang(r)
-	for _, s := range VisibleSources(p, h.Ingest) {
+	for _, s := range visibleSources(p, h.Ingest) {
 		unitID := s.UnitID
 		if unitID == 0 {
 			unitID = h.Ingest.DefaultUnit()

@@ -4,8 +4,11 @@
 // time and disk budget (DESIGN.md §5, docs/eventstore.md).
 //
 // The engine is VictoriaLogs; this package does not import it. The embedded
-// implementation is in eventstore/vlstore; the shared behavioural suite is
-// in eventstore/eventstoretest.
+// implementation is in eventstore/vlstore, the remote one (over the
+// engine's HTTP API) in eventstore/vlremote; what both do alike — the
+// mapping of events to rows, the engine's limits, query bounds, the series
+// of Hits — is here, and the shared behavioural suite is in
+// eventstore/eventstoretest.
 package eventstore
 
 import (

@@ -39,8 +39,19 @@ import (
 
 // Open opens a new, empty store with the given retention and registers its
 // Close with t.Cleanup (ignoring eventstore.ErrClosed: some cases close the
-// store themselves). It is called once per case.
+// store themselves), as CloseAtCleanup does. It is called once per case.
 type Open func(t *testing.T, r eventstore.Retention) eventstore.Store
+
+// CloseAtCleanup registers s.Close with t.Cleanup; an error from Close other
+// than eventstore.ErrClosed (the test closed s itself) fails the test.
+func CloseAtCleanup(t testing.TB, s eventstore.Store) {
+	t.Helper()
+	t.Cleanup(func() {
+		if err := s.Close(); err != nil && !errors.Is(err, eventstore.ErrClosed) {
+			t.Errorf("Close: %v", err)
+		}
+	})
+}
 
 // Run runs the suite.
 func Run(t *testing.T, open Open) {

@@ -16,27 +16,12 @@ import (
 	"khien.vn/khien/internal/eventstore"
 )
 
-// Limits of the engine (lib/logstorage/consts.go), checked by Append as
-// the embedded store checks them.
-const (
-	maxFields        = 2_000
-	maxFieldNameSize = 128
-	maxRowSize       = 2 << 20
-)
-
 const (
 	day = 24 * time.Hour
-	// retentionMargin keeps Append's age check a little stricter than the
-	// server's, which reads its clock later (as the embedded store does).
-	retentionMargin = time.Minute
-	nsPerDay        = int64(day)
 	// maxRequestBody is the most uncompressed JSON one insert request
 	// carries; a batch is split beyond it.
 	maxRequestBody = 16 << 20
 )
-
-// receivedLayout is the layout of FieldReceived (see vlstore).
-const receivedLayout = "2006-01-02T15:04:05.000Z"
 
 // timeLayout is the layout of _time sent to the server: RFC 3339 with
 // nanoseconds, which the server parses exactly.
@@ -79,12 +64,12 @@ func (s *Store) Append(ctx context.Context, events []event.Event) (res eventstor
 	now := time.Now().UnixNano()
 	minTime := int64(-1 << 63)
 	if r := s.server.effectiveRetention(s.opts.Retention); r > 0 {
-		minTime = now - r.Nanoseconds() + retentionMargin.Nanoseconds()
+		minTime = now - r.Nanoseconds() + eventstore.RetentionMargin.Nanoseconds()
 	}
 	if s.server.maxBackfillAge > 0 {
-		minTime = max(minTime, now-s.server.maxBackfillAge.Nanoseconds()+retentionMargin.Nanoseconds())
+		minTime = max(minTime, now-s.server.maxBackfillAge.Nanoseconds()+eventstore.RetentionMargin.Nanoseconds())
 	}
-	maxDay := (now + s.server.futureRetention.Nanoseconds()) / nsPerDay
+	maxDay := eventstore.DayOf(now + s.server.futureRetention.Nanoseconds())
 
 	// Group by unit, keeping the batch's order within a unit.
 	order := make([]int, len(events))
@@ -106,12 +91,12 @@ func (s *Store) Append(ctx context.Context, events []event.Event) (res eventstor
 		n := 0
 		for _, i := range order[start:end] {
 			ev := &events[i]
-			ts := eventTime(ev, now)
+			ts := eventstore.EventTime(ev, now)
 			switch {
 			case ts < minTime:
 				res.TooOld++
 				continue
-			case ts/nsPerDay > maxDay:
+			case eventstore.DayOf(ts) > maxDay:
 				res.TooNew++
 				continue
 			case badUnit:
@@ -133,7 +118,7 @@ func (s *Store) Append(ctx context.Context, events []event.Event) (res eventstor
 			}
 			body.Write(line)
 			n++
-			days = appendDay(days, ts/nsPerDay)
+			days = appendDay(days, eventstore.DayOf(ts))
 		}
 		if n > 0 {
 			if err := s.insert(ctx, unit, body.Bytes(), days); err != nil {
@@ -151,7 +136,7 @@ func (s *Store) Append(ctx context.Context, events []event.Event) (res eventstor
 // marked for the next Flush first: a request that fails after the server
 // took it must still be flushed.
 func (s *Store) insert(ctx context.Context, unit int64, lines []byte, days []int64) error {
-	s.markDirty(days)
+	s.dirty.Add(days...)
 	var gz bytes.Buffer
 	zw, _ := gzip.NewWriterLevel(&gz, gzip.BestSpeed)
 	if _, err := zw.Write(lines); err != nil {
@@ -176,27 +161,6 @@ func appendDay(days []int64, d int64) []int64 {
 		return days
 	}
 	return append(days, d)
-}
-
-// markDirty records days to make durable at the next Flush.
-func (s *Store) markDirty(days []int64) {
-	s.dirtyMu.Lock()
-	for _, d := range days {
-		s.dirty[d] = struct{}{}
-	}
-	s.dirtyMu.Unlock()
-}
-
-// eventTime returns the event's time in nanoseconds: Time, else Received,
-// else now.
-func eventTime(ev *event.Event, now int64) int64 {
-	switch {
-	case !ev.Time.IsZero():
-		return ev.Time.UnixNano()
-	case !ev.Received.IsZero():
-		return ev.Received.UnixNano()
-	}
-	return now
 }
 
 // rowEncoder turns events into the JSON lines of /insert/jsonline,
@@ -239,7 +203,7 @@ func (e *rowEncoder) encode(ev *event.Event, ts int64) ([]byte, bool) {
 	e.field(eventstore.FieldSourceName, ev.Source.Name)
 	e.field(eventstore.FieldSourceAddr, ev.Source.Addr)
 	if !ev.Received.IsZero() {
-		e.field(eventstore.FieldReceived, ev.Received.UTC().Format(receivedLayout))
+		e.field(eventstore.FieldReceived, ev.Received.UTC().Format(eventstore.ReceivedLayout))
 	}
 	e.field(eventstore.FieldParseError, ev.ParseError)
 	for name, value := range ev.Fields {
@@ -247,14 +211,14 @@ func (e *rowEncoder) encode(ev *event.Event, ts int64) ([]byte, bool) {
 			continue
 		}
 		name = eventstore.StoredFieldName(name)
-		if len(name) > maxFieldNameSize {
+		if len(name) > eventstore.MaxFieldNameSize {
 			return nil, false
 		}
 		e.field(name, value)
 	}
 	e.buf = append(e.buf, '}', '\n')
 	// The engine's limits count the fields without _time.
-	if e.keys-1 > maxFields || e.estimate > maxRowSize {
+	if e.keys-1 > eventstore.MaxRowFields || e.estimate > eventstore.MaxRowSize {
 		return nil, false
 	}
 	if e.keys > e.maxKeys || len(e.buf) >= e.maxLine {

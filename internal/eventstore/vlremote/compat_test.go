@@ -1,7 +1,6 @@
 package vlremote_test
 
 import (
-	"errors"
 	"slices"
 	"strconv"
 	"testing"
@@ -11,6 +10,7 @@ import (
 
 	"khien.vn/khien/internal/event"
 	"khien.vn/khien/internal/eventstore"
+	"khien.vn/khien/internal/eventstore/eventstoretest"
 	"khien.vn/khien/internal/eventstore/vlremote"
 	"khien.vn/khien/internal/eventstore/vlstore"
 )
@@ -87,11 +87,7 @@ func TestSameRowsAsEmbedded(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
-		if err := vs2.Close(); err != nil && !errors.Is(err, eventstore.ErrClosed) {
-			t.Error(err)
-		}
-	})
+	eventstoretest.CloseAtCleanup(t, vs2)
 	if diff := cmp.Diff(truncReceived(events), queryAll(t, vs2, 5, t0)); diff != "" {
 		t.Errorf("remote → embedded (-want +got):\n%s", diff)
 	}

@@ -7,9 +7,7 @@ import (
 	"fmt"
 	"html"
 	"io"
-	"strconv"
 	"strings"
-	"time"
 	"unicode/utf16"
 	"unicode/utf8"
 
@@ -115,60 +113,12 @@ func decodeRow(line []byte, keepStream bool, defaultMsg string) (event.Event, er
 		if value == "" || name == eventstore.FieldMsg && defaultMsg != "" && value == defaultMsg {
 			continue
 		}
-		if err := setColumn(&ev, name, value, keepStream); err != nil {
-			return event.Event{}, err
+		if err := eventstore.SetRowField(&ev, name, value, keepStream, false); err != nil {
+			// A pipe wrote _time (format … as _time).
+			return event.Event{}, fmt.Errorf("event query: result time %q: %w: %w", value, errs.ErrInvalid, err)
 		}
 	}
 	return ev, nil
-}
-
-// setColumn sets the event's part stored in column name (vlstore's
-// setColumn).
-func setColumn(ev *event.Event, name, v string, keepStream bool) error {
-	switch name {
-	case eventstore.FieldTime:
-		t, err := time.Parse(time.RFC3339Nano, v)
-		if err != nil {
-			// A pipe wrote _time (format … as _time).
-			return fmt.Errorf("event query: result time %q: %w: %w", v, errs.ErrInvalid, err)
-		}
-		ev.Time = t.UTC()
-		return nil
-	case eventstore.FieldMsg:
-		ev.Message = v
-		return nil
-	case eventstore.FieldStream, eventstore.FieldStreamID:
-		if !keepStream {
-			return nil
-		}
-	case eventstore.FieldUnit:
-		if id, err := strconv.ParseInt(v, 10, 64); err == nil {
-			ev.UnitID = id
-			return nil
-		}
-	case eventstore.FieldSourceKind:
-		ev.Source.Kind = v
-		return nil
-	case eventstore.FieldSourceName:
-		ev.Source.Name = v
-		return nil
-	case eventstore.FieldSourceAddr:
-		ev.Source.Addr = v
-		return nil
-	case eventstore.FieldReceived:
-		if t, err := time.Parse(time.RFC3339Nano, v); err == nil {
-			ev.Received = t.UTC()
-			return nil
-		}
-	case eventstore.FieldParseError:
-		ev.ParseError = v
-		return nil
-	}
-	if ev.Fields == nil {
-		ev.Fields = make(map[string]string)
-	}
-	ev.Fields[eventstore.EventFieldName(name)] = v
-	return nil
 }
 
 // errBadRow is wrapped by the errors of rows that are not a flat JSON

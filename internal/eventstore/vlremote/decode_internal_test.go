@@ -114,7 +114,7 @@ func FuzzEncodeRow(f *testing.F) {
 		line, ok := enc.encode(&ev, ev.Time.UnixNano())
 		if !ok {
 			for name := range ev.Fields {
-				if len(eventstore.StoredFieldName(name)) > maxFieldNameSize {
+				if len(eventstore.StoredFieldName(name)) > eventstore.MaxFieldNameSize {
 					return
 				}
 			}

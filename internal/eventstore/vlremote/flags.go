@@ -30,7 +30,7 @@ const (
 const (
 	// wantMaxFieldsPerLine is the embedded store's 2,000 fields plus _time,
 	// which the server counts.
-	wantMaxFieldsPerLine = maxFields + 1
+	wantMaxFieldsPerLine = eventstore.MaxRowFields + 1
 	// wantMaxLineSize holds a 2 MiB row once encoded as JSON.
 	wantMaxLineSize = 8 << 20
 	// wantMaxQueryLen holds long in(…) lists.

@@ -7,8 +7,8 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"slices"
-	"time"
+
+	"khien.vn/khien/internal/eventstore"
 )
 
 // Flush makes every event appended before the call searchable and writes
@@ -42,20 +42,13 @@ func (s *Store) Flush(ctx context.Context) error {
 
 // flush is Flush without the call's bookkeeping (Close calls it too).
 func (s *Store) flush(ctx context.Context) (err error) {
-	s.dirtyMu.Lock()
-	days := make([]int64, 0, len(s.dirty))
-	for d := range s.dirty {
-		days = append(days, d)
-	}
-	clear(s.dirty)
-	s.dirtyMu.Unlock()
+	days := s.dirty.Take()
 	if len(days) == 0 {
 		return nil // nothing appended since the last Flush
 	}
-	slices.Sort(days)
 	defer func() {
 		if err != nil {
-			s.markDirty(days)
+			s.dirty.Add(days...)
 		}
 	}()
 
@@ -90,7 +83,7 @@ func (s *Store) flush(ctx context.Context) (err error) {
 // persistDay writes a day's partition to disk on a storage node, by taking
 // and deleting a snapshot of it.
 func (s *Store) persistDay(ctx context.Context, base string, d int64) error {
-	v := url.Values{"partition_prefix": {time.Unix(0, d*nsPerDay).UTC().Format("20060102")}}
+	v := url.Values{"partition_prefix": {eventstore.PartitionName(d)}}
 	s.authKey(v, s.opts.AuthKeys.PartitionManage)
 	body, err := s.do(ctx, http.MethodPost, base, "/internal/partition/snapshot/create", v, nil, nil)
 	if err != nil {

@@ -49,10 +49,10 @@ func (s *Store) Query(ctx context.Context, q eventstore.Query, fn func(event.Eve
 	if len(units) > 1 && !sh.distributive {
 		return fmt.Errorf("%w (units %v, pipes %v)", ErrSeveralUnits, units, sh.pipes)
 	}
-	ctx, cancel := s.queryContext(ctx, q.Timeout)
+	ctx, cancel := s.limits.Context(ctx, s.done, q.Timeout)
 	defer cancel()
 
-	limit := s.limit(q.Limit)
+	limit := s.limits.LimitFor(q.Limit)
 	now := time.Now()
 	keepStream := slices.Contains(q.Fields, eventstore.FieldStream) || slices.Contains(q.Fields, eventstore.FieldStreamID)
 	sorted := q.Order != eventstore.Unordered && sh.keepsRows
@@ -146,7 +146,7 @@ func exprOf(q eventstore.Query) string {
 // rangeParams returns the time range and time-out arguments of q.
 func (s *Store) rangeParams(q eventstore.Query, now time.Time) url.Values {
 	from, to := q.From.UnixNano(), q.To.UnixNano()
-	timeout := s.timeout(q.Timeout)
+	timeout := s.limits.TimeoutFor(q.Timeout)
 	return url.Values{
 		"start": {formatTime(from)},
 		"end":   {formatTime(to)},

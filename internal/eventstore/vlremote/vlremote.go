@@ -117,29 +117,27 @@ type AuthKeys struct {
 
 // DefaultOptions returns the defaults.
 func DefaultOptions() Options {
+	q := eventstore.DefaultQueryLimits()
 	return Options{
-		QueryTimeout:   30 * time.Second,
+		QueryTimeout:   q.Timeout,
 		RequestTimeout: time.Minute,
-		DefaultLimit:   1_000,
-		MaxLimit:       100_000,
+		DefaultLimit:   q.DefaultLimit,
+		MaxLimit:       q.MaxLimit,
 	}
+}
+
+// queryLimits returns the query bounds of o.
+func (o Options) queryLimits() eventstore.QueryLimits {
+	return eventstore.QueryLimits{Timeout: o.QueryTimeout, DefaultLimit: o.DefaultLimit, MaxLimit: o.MaxLimit}
 }
 
 // withDefaults fills the zero fields of o and checks the result.
 func (o Options) withDefaults() (Options, error) {
-	d := DefaultOptions()
-	if o.QueryTimeout == 0 {
-		o.QueryTimeout = d.QueryTimeout
-	}
 	if o.RequestTimeout == 0 {
-		o.RequestTimeout = d.RequestTimeout
+		o.RequestTimeout = DefaultOptions().RequestTimeout
 	}
-	if o.DefaultLimit == 0 {
-		o.DefaultLimit = d.DefaultLimit
-	}
-	if o.MaxLimit == 0 {
-		o.MaxLimit = d.MaxLimit
-	}
+	q := o.queryLimits().WithDefaults()
+	o.QueryTimeout, o.DefaultLimit, o.MaxLimit = q.Timeout, q.DefaultLimit, q.MaxLimit
 	if o.InsertURL == "" {
 		o.InsertURL = o.URL
 	}
@@ -172,9 +170,6 @@ func (o Options) withDefaults() (Options, error) {
 	if o.QueryTimeout < 0 || o.RequestTimeout < 0 || o.DefaultLimit < 0 || o.MaxLimit < 0 {
 		problems = append(problems, fmt.Errorf("timeouts and limits must not be negative: %w", errs.ErrInvalid))
 	}
-	if o.DefaultLimit > o.MaxLimit {
-		o.DefaultLimit = o.MaxLimit
-	}
 	return o, errors.Join(problems...)
 }
 
@@ -198,6 +193,7 @@ func checkURL(raw string) error {
 // eventstore.UsageReporter.
 type Store struct {
 	opts   Options
+	limits eventstore.QueryLimits
 	log    *slog.Logger
 	client *http.Client
 	// ownClient is set when the store built client (and so closes its
@@ -212,8 +208,7 @@ type Store struct {
 	done    context.Context
 	stopAll context.CancelFunc
 
-	dirtyMu sync.Mutex
-	dirty   map[int64]struct{} // days appended to since the last Flush
+	dirty eventstore.DaySet // days appended to since the last Flush
 }
 
 var (
@@ -234,11 +229,7 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open remote event store: %w", err)
 	}
-	log := opts.Logger
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
-	log = log.With(slog.String("component", "eventstore"))
+	log := eventstore.Logger(opts.Logger)
 	client, own, err := newClient(opts)
 	if err != nil {
 		return nil, fmt.Errorf("open remote event store: %w", err)
@@ -246,12 +237,12 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	done, stopAll := context.WithCancel(context.Background())
 	s := &Store{
 		opts:      opts,
+		limits:    opts.queryLimits(),
 		log:       log,
 		client:    client,
 		ownClient: own,
 		done:      done,
 		stopAll:   stopAll,
-		dirty:     make(map[int64]struct{}),
 	}
 	if err := s.probe(ctx); err != nil {
 		stopAll()
@@ -368,44 +359,11 @@ func (s *Store) begin() error {
 	return nil
 }
 
-// limit returns the number of results for a requested limit.
-func (s *Store) limit(n int) int {
-	switch {
-	case n <= 0:
-		return s.opts.DefaultLimit
-	case n > s.opts.MaxLimit:
-		return s.opts.MaxLimit
-	}
-	return n
-}
-
-// timeout returns the time budget of a query.
-func (s *Store) timeout(t time.Duration) time.Duration {
-	if t <= 0 || t > s.opts.QueryTimeout {
-		return s.opts.QueryTimeout
-	}
-	return t
-}
-
-// queryContext bounds ctx by the query timeout and the store's life.
-func (s *Store) queryContext(ctx context.Context, timeout time.Duration) (context.Context, context.CancelFunc) {
-	ctx, cancel := context.WithTimeoutCause(ctx, s.timeout(timeout), eventstore.ErrTimeout)
-	stop := context.AfterFunc(s.done, cancel)
-	return ctx, func() { stop(); cancel() }
-}
-
 // queryError returns the error of a query that failed, or that was
 // stopped by ctx: ErrTimeout, ErrClosed or the cause of ctx.
 func (s *Store) queryError(ctx context.Context, q eventstore.Query, err error) error {
-	if ctx.Err() != nil {
-		switch cause := context.Cause(ctx); {
-		case errors.Is(cause, eventstore.ErrTimeout):
-			return fmt.Errorf("%w after %s: %w", eventstore.ErrTimeout, s.timeout(q.Timeout), context.DeadlineExceeded)
-		case s.done.Err() != nil:
-			return eventstore.ErrClosed
-		default:
-			return cause
-		}
+	if stopErr := s.limits.StopError(ctx, s.done, q.Timeout); stopErr != nil {
+		return stopErr
 	}
 	return err
 }

@@ -155,11 +155,7 @@ func openStore(t testing.TB, opts vlremote.Options) *vlremote.Store {
 	if err != nil {
 		t.Fatalf("Open: %v", err)
 	}
-	t.Cleanup(func() {
-		if err := s.Close(); err != nil && !errors.Is(err, eventstore.ErrClosed) {
-			t.Errorf("Close: %v", err)
-		}
-	})
+	eventstoretest.CloseAtCleanup(t, s)
 	return s
 }
 

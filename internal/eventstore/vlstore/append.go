@@ -4,7 +4,6 @@ import (
 	"context"
 	"slices"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -12,30 +11,6 @@ import (
 
 	"khien.vn/khien/internal/event"
 	"khien.vn/khien/internal/eventstore"
-)
-
-// Limits of the library (lib/logstorage/consts.go): a row beyond them is
-// dropped by the library with only a log line, so Append checks them first
-// and counts the event as Invalid.
-const (
-	maxFields        = 2_000
-	maxFieldNameSize = 128
-	maxRowSize       = 2 << 20
-)
-
-// retentionMargin keeps Append's age check a little stricter than the
-// library's, which reads the clock later: an event Append lets through is
-// never dropped by the library for its age.
-const retentionMargin = time.Minute
-
-const nsPerDay = int64(day)
-
-// Names of the library's own fields.
-const (
-	fieldMsg      = "_msg"
-	fieldTime     = "_time"
-	fieldStream   = "_stream"
-	fieldStreamID = "_stream_id"
 )
 
 // Append stores events; see eventstore.Store.
@@ -56,8 +31,8 @@ func (s *Store) Append(ctx context.Context, events []event.Event) (res eventstor
 	}
 
 	now := time.Now().UnixNano()
-	minTime := now - s.retention.Nanoseconds() + retentionMargin.Nanoseconds()
-	maxDay := (now + futureRetention.Nanoseconds()) / nsPerDay
+	minTime := now - s.retention.Nanoseconds() + eventstore.RetentionMargin.Nanoseconds()
+	maxDay := eventstore.DayOf(now + futureRetention.Nanoseconds())
 
 	b := builderPool.Get().(*rowBuilder)
 	defer builderPool.Put(b)
@@ -68,12 +43,12 @@ func (s *Store) Append(ctx context.Context, events []event.Event) (res eventstor
 	defer logstorage.PutLogRows(lr)
 	for i := range events {
 		ev := &events[i]
-		ts := eventTime(ev, now)
+		ts := eventstore.EventTime(ev, now)
 		switch {
 		case ts < minTime:
 			res.TooOld++
 			continue
-		case ts/nsPerDay > maxDay:
+		case eventstore.DayOf(ts) > maxDay:
 			res.TooNew++
 			continue
 		case ev.UnitID < 0 || ev.UnitID > eventstore.MaxUnitID:
@@ -86,7 +61,7 @@ func (s *Store) Append(ctx context.Context, events []event.Event) (res eventstor
 			continue
 		}
 		lr.MustAdd(tenantID(ev.UnitID), ts, fields, nStream)
-		b.countDay(ts / nsPerDay)
+		b.countDay(eventstore.DayOf(ts))
 		res.Stored++
 	}
 	if res.Stored == 0 {
@@ -98,16 +73,12 @@ func (s *Store) Append(ctx context.Context, events []event.Event) (res eventstor
 	// within the disk budget: such a day has no partition after the add.
 	present := s.st.PartitionList()
 	for i, d := range b.days {
-		if !slices.Contains(present, partitionName(d)) {
+		if !slices.Contains(present, eventstore.PartitionName(d)) {
 			res.Stored -= b.perDay[i]
 			res.TooOld += b.perDay[i]
 		}
 	}
-	s.dirtyMu.Lock()
-	for _, d := range b.days {
-		s.dirty[d] = struct{}{}
-	}
-	s.dirtyMu.Unlock()
+	s.dirty.Add(b.days...)
 	s.appended.Add(uint64(res.Stored))
 	return res, nil
 }
@@ -117,28 +88,6 @@ func (s *Store) Append(ctx context.Context, events []event.Event) (res eventstor
 func tenantID(unit int64) logstorage.TenantID {
 	return logstorage.TenantID{AccountID: uint32(unit)}
 }
-
-// eventTime returns the event's time in nanoseconds: Time, else Received,
-// else now.
-func eventTime(ev *event.Event, now int64) int64 {
-	switch {
-	case !ev.Time.IsZero():
-		return ev.Time.UnixNano()
-	case !ev.Received.IsZero():
-		return ev.Received.UnixNano()
-	}
-	return now
-}
-
-// partitionName returns the library's name of a day's partition.
-func partitionName(d int64) string {
-	return time.Unix(0, d*nsPerDay).UTC().Format("20060102")
-}
-
-// receivedLayout is the layout of FieldReceived: the one ISO 8601 form the
-// library stores as a timestamp (8 bytes before compression) rather than as
-// a string.
-const receivedLayout = "2006-01-02T15:04:05.000Z"
 
 // rowBuilder turns events into the library's fields, reusing its buffers.
 type rowBuilder struct {
@@ -184,28 +133,26 @@ func (b *rowBuilder) build(ev *event.Event) ([]logstorage.Field, int, bool) {
 	}
 	nStream := len(f)
 
-	f = appendNonEmpty(f, fieldMsg, ev.Message)
+	f = appendNonEmpty(f, eventstore.FieldMsg, ev.Message)
 	f = appendNonEmpty(f, eventstore.FieldSourceName, ev.Source.Name)
 	f = appendNonEmpty(f, eventstore.FieldSourceAddr, ev.Source.Addr)
 	if !ev.Received.IsZero() {
-		f = append(f, logstorage.Field{Name: eventstore.FieldReceived, Value: ev.Received.UTC().Format(receivedLayout)})
+		f = append(f, logstorage.Field{Name: eventstore.FieldReceived, Value: ev.Received.UTC().Format(eventstore.ReceivedLayout)})
 	}
 	f = appendNonEmpty(f, eventstore.FieldParseError, ev.ParseError)
 	for name, value := range ev.Fields {
 		if value == "" || name == event.FieldHostName {
 			continue
 		}
-		if reserved(name) {
-			name = eventstore.FieldEscapePrefix + name
-		}
-		if len(name) > maxFieldNameSize {
+		name = eventstore.StoredFieldName(name)
+		if len(name) > eventstore.MaxFieldNameSize {
 			b.fields = f
 			return nil, 0, false
 		}
 		f = append(f, logstorage.Field{Name: name, Value: value})
 	}
 	b.fields = f
-	if len(f) > maxFields || logstorage.EstimatedJSONRowLen(f) > maxRowSize {
+	if len(f) > eventstore.MaxRowFields || logstorage.EstimatedJSONRowLen(f) > eventstore.MaxRowSize {
 		return nil, 0, false
 	}
 	return f, nStream, true
@@ -216,19 +163,4 @@ func appendNonEmpty(f []logstorage.Field, name, value string) []logstorage.Field
 		return f
 	}
 	return append(f, logstorage.Field{Name: name, Value: value})
-}
-
-// reserved reports whether an event field name clashes with the library's
-// fields or Khiên's own, and so is stored under FieldEscapePrefix.
-func reserved(name string) bool {
-	if name == "" {
-		return true // the library's name for _msg
-	}
-	switch name[0] {
-	case '_':
-		return name == fieldMsg || name == fieldTime || name == fieldStream || name == fieldStreamID
-	case 'k':
-		return strings.HasPrefix(name, "khien.")
-	}
-	return false
 }

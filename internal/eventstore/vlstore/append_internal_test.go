@@ -29,7 +29,7 @@ func TestAppendCountsDeletedDay(t *testing.T) {
 	if res, err := s.Append(t.Context(), []event.Event{ev(yesterday), ev(now)}); err != nil || res.Stored != 2 {
 		t.Fatalf("Append = %+v, %v", res, err)
 	}
-	if err := s.st.PartitionDetach(partitionName(yesterday.UnixNano() / nsPerDay)); err != nil {
+	if err := s.st.PartitionDetach(eventstore.PartitionName(eventstore.DayOf(yesterday.UnixNano()))); err != nil {
 		t.Fatal(err)
 	}
 	res, err := s.Append(t.Context(), []event.Event{ev(yesterday), ev(yesterday.Add(time.Second)), ev(now)})
@@ -38,18 +38,6 @@ func TestAppendCountsDeletedDay(t *testing.T) {
 	}
 	if want := (eventstore.AppendResult{Stored: 1, TooOld: 2}); res != want {
 		t.Errorf("Append = %+v, want %+v", res, want)
-	}
-}
-
-func TestReserved(t *testing.T) {
-	for name, want := range map[string]bool{
-		"": true, "_msg": true, "_time": true, "_stream": true, "_stream_id": true,
-		"khien.unit": true, "khien.anything": true,
-		"_other": false, "khienx": false, "host.name": false, "message": false, "k": false,
-	} {
-		if got := reserved(name); got != want {
-			t.Errorf("reserved(%q) = %v, want %v", name, got, want)
-		}
 	}
 }
 

@@ -4,7 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
+
+	"khien.vn/khien/internal/eventstore"
 )
 
 // Flush makes every appended event searchable and writes it to disk; see
@@ -26,23 +27,15 @@ func (s *Store) Flush(ctx context.Context) (err error) {
 	defer s.mu.RUnlock()
 	defer s.recoverEngine("flush event store", true, &err)
 
-	s.dirtyMu.Lock()
-	days := make([]int64, 0, len(s.dirty))
-	for d := range s.dirty {
-		days = append(days, d)
-	}
-	clear(s.dirty)
-	s.dirtyMu.Unlock()
-	slices.Sort(days)
-
+	days := s.dirty.Take()
 	s.st.DebugFlush()
 	var errList []error
 	for i, d := range days {
 		if err := ctx.Err(); err != nil {
-			s.redirty(days[i:])
+			s.dirty.Add(days[i:]...)
 			return errors.Join(append(errList, err)...)
 		}
-		for _, path := range s.st.PartitionSnapshotMustCreate(partitionName(d)) {
+		for _, path := range s.st.PartitionSnapshotMustCreate(eventstore.PartitionName(d)) {
 			if err := s.st.PartitionSnapshotDelete(path); err != nil {
 				// The library deletes stale snapshots after three days.
 				errList = append(errList, fmt.Errorf("flush event store: %w", err))
@@ -50,13 +43,4 @@ func (s *Store) Flush(ctx context.Context) (err error) {
 		}
 	}
 	return errors.Join(errList...)
-}
-
-// redirty marks days to flush again.
-func (s *Store) redirty(days []int64) {
-	s.dirtyMu.Lock()
-	for _, d := range days {
-		s.dirty[d] = struct{}{}
-	}
-	s.dirtyMu.Unlock()
 }

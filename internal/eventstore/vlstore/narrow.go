@@ -45,8 +45,8 @@ func (s *Store) narrow(ctx context.Context, q eventstore.Query, lq *logstorage.Q
 		incomplete bool
 	)
 	writeBlock := func(_ uint, db *logstorage.DataBlock) {
-		timeCol := db.GetColumnByName(fieldTime)
-		idCol := db.GetColumnByName(fieldStreamID)
+		timeCol := db.GetColumnByName(eventstore.FieldTime)
+		idCol := db.GetColumnByName(eventstore.FieldStreamID)
 		mu.Lock()
 		defer mu.Unlock()
 		n := db.RowsCount()

@@ -1,9 +1,7 @@
 package vlstore
 
 import (
-	"cmp"
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -33,10 +31,10 @@ func (s *Store) Query(ctx context.Context, q eventstore.Query, fn func(event.Eve
 	if err != nil {
 		return err
 	}
-	ctx, cancel := s.queryContext(ctx, q.Timeout)
+	ctx, cancel := s.limits.Context(ctx, s.done, q.Timeout)
 	defer cancel()
 
-	limit := s.limit(q.Limit)
+	limit := s.limits.LimitFor(q.Limit)
 	// Without pipes that reshape rows, results are events in q.Order.
 	if sorted := q.Order != eventstore.Unordered && lq.CanReturnLastNResults(); sorted {
 		if limit <= narrowMaxLimit {
@@ -56,9 +54,9 @@ func (s *Store) Query(ctx context.Context, q eventstore.Query, fn func(event.Eve
 	lq.AddPipeOffsetLimit(0, uint64(limit))
 	keepStream := false
 	if len(q.Fields) > 0 {
-		fields := append([]string{fieldTime}, q.Fields...)
+		fields := append([]string{eventstore.FieldTime}, q.Fields...)
 		lq.AddPipeFields(fields)
-		keepStream = slices.Contains(q.Fields, fieldStream) || slices.Contains(q.Fields, fieldStreamID)
+		keepStream = slices.Contains(q.Fields, eventstore.FieldStream) || slices.Contains(q.Fields, eventstore.FieldStreamID)
 	}
 
 	var (
@@ -116,61 +114,40 @@ func (s *Store) Hits(ctx context.Context, q eventstore.Query, step time.Duration
 	defer s.mu.RUnlock()
 	defer s.recoverEngine("event hits", false, &err)
 
-	if err := q.Check(); err != nil {
+	hb, err := eventstore.NewHitsBuilder(q, step, by)
+	if err != nil {
 		return h, err
-	}
-	if step <= 0 {
-		return h, fmt.Errorf("event hits: step %s: %w", step, errs.ErrInvalid)
-	}
-	span := q.To.Sub(q.From)
-	buckets := int((span + step - 1) / step)
-	if buckets > eventstore.MaxHitsBuckets || buckets <= 0 {
-		return h, fmt.Errorf("event hits: %s in steps of %s is more than %d intervals: %w", span, step, eventstore.MaxHitsBuckets, errs.ErrInvalid)
-	}
-	for _, f := range by {
-		if f == "" || f == fieldTime {
-			return h, fmt.Errorf("event hits: cannot group by %q: %w", f, errs.ErrInvalid)
-		}
 	}
 	lq, tenants, err := s.parse(q)
 	if err != nil {
 		return h, err
 	}
-	start := q.From.UnixNano()
-	// The library's buckets start at multiples of step minus offset.
-	offset := (-start) % int64(step)
-	if offset < 0 {
-		offset += int64(step)
-	}
-	lq.AddCountByTimePipe(int64(step), offset, by)
+	lq.AddCountByTimePipe(int64(step), hb.Offset(), by)
 	hitsName := "hits"
 	for slices.Contains(by, hitsName) {
 		hitsName += "s"
 	}
 
-	ctx, cancel := s.queryContext(ctx, q.Timeout)
+	ctx, cancel := s.limits.Context(ctx, s.done, q.Timeout)
 	defer cancel()
 
-	h = eventstore.Hits{Start: q.From, Step: step, Buckets: buckets}
 	var (
 		mu      sync.Mutex
-		groups  = make(map[string]*eventstore.Series)
 		convErr error
 	)
 	writeBlock := func(_ uint, db *logstorage.DataBlock) {
 		cols := db.GetColumns(false)
-		timeCol := db.GetColumnByName(fieldTime)
+		timeCol := db.GetColumnByName(eventstore.FieldTime)
 		hitsCol := db.GetColumnByName(hitsName)
 		mu.Lock()
 		defer mu.Unlock()
 		if timeCol == nil || hitsCol == nil {
 			if convErr == nil {
-				convErr = fmt.Errorf("event hits: engine returned no %s or %s column", fieldTime, hitsName)
+				convErr = fmt.Errorf("event hits: engine returned no %s or %s column", eventstore.FieldTime, hitsName)
 				cancel()
 			}
 			return
 		}
-		var key strings.Builder
 		for r := range db.RowsCount() {
 			t, err := time.Parse(time.RFC3339Nano, timeCol.Values[r])
 			if err != nil {
@@ -184,28 +161,7 @@ func (s *Store) Hits(ctx context.Context, q eventstore.Query, step time.Duration
 				cancel()
 				return
 			}
-			i := int((t.UnixNano() - start) / int64(step))
-			if i < 0 || i >= buckets {
-				continue
-			}
-			key.Reset()
-			for _, f := range by {
-				key.WriteString(columnValue(cols, f, r))
-				key.WriteByte(0)
-			}
-			g := groups[key.String()]
-			if g == nil {
-				g = &eventstore.Series{Counts: make([]uint64, buckets)}
-				if len(by) > 0 {
-					g.Labels = make(map[string]string, len(by))
-					for _, f := range by {
-						g.Labels[f] = strings.Clone(columnValue(cols, f, r))
-					}
-				}
-				groups[strings.Clone(key.String())] = g
-			}
-			g.Counts[i] += count
-			g.Total += count
+			hb.Add(t.UnixNano(), count, func(f string) string { return columnValue(cols, f, r) })
 		}
 	}
 	qctx := logstorage.NewQueryContext(ctx, &logstorage.QueryStats{}, tenants, lq, false, nil)
@@ -218,48 +174,7 @@ func (s *Store) Hits(ctx context.Context, q eventstore.Query, step time.Duration
 	if err := s.queryError(ctx, q, runErr); err != nil {
 		return eventstore.Hits{}, err
 	}
-	h.Series = topSeries(groups, s.limit(q.Limit), buckets)
-	return h, nil
-}
-
-// topSeries returns the series by decreasing total, the ones beyond limit
-// summed into one marked Other.
-func topSeries(groups map[string]*eventstore.Series, limit, buckets int) []eventstore.Series {
-	all := make([]eventstore.Series, 0, len(groups))
-	for _, g := range groups {
-		all = append(all, *g)
-	}
-	slices.SortFunc(all, func(a, b eventstore.Series) int {
-		if c := cmp.Compare(b.Total, a.Total); c != 0 {
-			return c
-		}
-		return cmp.Compare(labelsKey(a.Labels), labelsKey(b.Labels))
-	})
-	if len(all) <= limit {
-		return all
-	}
-	other := eventstore.Series{Counts: make([]uint64, buckets), Other: true}
-	for _, g := range all[limit:] {
-		for i, c := range g.Counts {
-			other.Counts[i] += c
-		}
-		other.Total += g.Total
-	}
-	return append(all[:limit], other)
-}
-
-func labelsKey(m map[string]string) string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	var b strings.Builder
-	for _, k := range keys {
-		b.WriteString(m[k])
-		b.WriteByte(0)
-	}
-	return b.String()
+	return hb.Hits(s.limits.LimitFor(q.Limit)), nil
 }
 
 // columnValue returns the value of column name in row r, "" when absent.
@@ -312,51 +227,16 @@ func reparse(lq *logstorage.Query, pipes string) (*logstorage.Query, error) {
 	return q, nil
 }
 
-// limit returns the number of results for a requested limit.
-func (s *Store) limit(n int) int {
-	switch {
-	case n <= 0:
-		return s.opts.DefaultLimit
-	case n > s.opts.MaxLimit:
-		return s.opts.MaxLimit
-	}
-	return n
-}
-
-// queryContext bounds ctx by the query timeout and the store's life.
-func (s *Store) queryContext(ctx context.Context, timeout time.Duration) (context.Context, context.CancelFunc) {
-	if timeout <= 0 || timeout > s.opts.QueryTimeout {
-		timeout = s.opts.QueryTimeout
-	}
-	ctx, cancel := context.WithTimeoutCause(ctx, timeout, eventstore.ErrTimeout)
-	stop := context.AfterFunc(s.done, cancel)
-	return ctx, func() { stop(); cancel() }
-}
-
 // queryError returns the error of a query that ran to its end or was
 // stopped by ctx.
 func (s *Store) queryError(ctx context.Context, q eventstore.Query, runErr error) error {
-	if ctx.Err() != nil {
-		switch cause := context.Cause(ctx); {
-		case errors.Is(cause, eventstore.ErrTimeout):
-			return fmt.Errorf("%w after %s: %w", eventstore.ErrTimeout, s.timeout(q.Timeout), context.DeadlineExceeded)
-		case s.done.Err() != nil:
-			return eventstore.ErrClosed
-		default:
-			return cause
-		}
+	if err := s.limits.StopError(ctx, s.done, q.Timeout); err != nil {
+		return err
 	}
 	if runErr != nil {
 		return fmt.Errorf("event query: %w", runErr)
 	}
 	return nil
-}
-
-func (s *Store) timeout(t time.Duration) time.Duration {
-	if t <= 0 || t > s.opts.QueryTimeout {
-		return s.opts.QueryTimeout
-	}
-	return t
 }
 
 // blockEvents converts a block of results to events, copying every string
@@ -379,60 +259,10 @@ func blockEvents(db *logstorage.DataBlock, keepStream bool) ([]event.Event, erro
 			if v == "" {
 				continue
 			}
-			if err := setColumn(ev, names[c], v, keepStream); err != nil {
-				return nil, err
+			if err := eventstore.SetRowField(ev, names[c], v, keepStream, true); err != nil {
+				return nil, fmt.Errorf("event query: result time %q: %w", v, err)
 			}
 		}
 	}
 	return events, nil
-}
-
-// setColumn sets the event's part stored in column name.
-func setColumn(ev *event.Event, name, v string, keepStream bool) error {
-	switch name {
-	case fieldTime:
-		t, err := time.Parse(time.RFC3339Nano, v)
-		if err != nil {
-			return fmt.Errorf("event query: result time %q: %w", v, err)
-		}
-		ev.Time = t.UTC()
-		return nil
-	case fieldMsg:
-		ev.Message = strings.Clone(v)
-		return nil
-	case fieldStream, fieldStreamID:
-		if !keepStream {
-			return nil
-		}
-	case eventstore.FieldUnit:
-		if id, err := strconv.ParseInt(v, 10, 64); err == nil {
-			ev.UnitID = id
-			return nil
-		}
-	case eventstore.FieldSourceKind:
-		ev.Source.Kind = strings.Clone(v)
-		return nil
-	case eventstore.FieldSourceName:
-		ev.Source.Name = strings.Clone(v)
-		return nil
-	case eventstore.FieldSourceAddr:
-		ev.Source.Addr = strings.Clone(v)
-		return nil
-	case eventstore.FieldReceived:
-		if t, err := time.Parse(time.RFC3339Nano, v); err == nil {
-			ev.Received = t.UTC()
-			return nil
-		}
-	case eventstore.FieldParseError:
-		ev.ParseError = strings.Clone(v)
-		return nil
-	}
-	if strings.HasPrefix(name, eventstore.FieldEscapePrefix) {
-		name = name[len(eventstore.FieldEscapePrefix):]
-	}
-	if ev.Fields == nil {
-		ev.Fields = make(map[string]string)
-	}
-	ev.Fields[name] = strings.Clone(v)
-	return nil
 }

@@ -31,8 +31,7 @@ const (
 
 	// futureRetention is how far in the future an event may be: the
 	// library's default, for clock skew.
-	futureRetention = 2 * 24 * time.Hour
-	day             = 24 * time.Hour
+	futureRetention = 2 * eventstore.Day
 )
 
 // Options configure a Store. Zero fields take the defaults of
@@ -71,15 +70,21 @@ type Options struct {
 
 // DefaultOptions returns the defaults.
 func DefaultOptions() Options {
+	q := eventstore.DefaultQueryLimits()
 	return Options{
 		Retention:        eventstore.DefaultRetention(),
 		MemoryBudget:     512 << 20,
 		MinFreeDiskBytes: 100e6,
 		FlushInterval:    5 * time.Second,
-		QueryTimeout:     30 * time.Second,
-		DefaultLimit:     1_000,
-		MaxLimit:         100_000,
+		QueryTimeout:     q.Timeout,
+		DefaultLimit:     q.DefaultLimit,
+		MaxLimit:         q.MaxLimit,
 	}
+}
+
+// queryLimits returns the query bounds of o.
+func (o Options) queryLimits() eventstore.QueryLimits {
+	return eventstore.QueryLimits{Timeout: o.QueryTimeout, DefaultLimit: o.DefaultLimit, MaxLimit: o.MaxLimit}
 }
 
 // withDefaults fills the zero fields of o and checks the result.
@@ -97,15 +102,8 @@ func (o Options) withDefaults() (Options, error) {
 	if o.FlushInterval == 0 {
 		o.FlushInterval = d.FlushInterval
 	}
-	if o.QueryTimeout == 0 {
-		o.QueryTimeout = d.QueryTimeout
-	}
-	if o.DefaultLimit == 0 {
-		o.DefaultLimit = d.DefaultLimit
-	}
-	if o.MaxLimit == 0 {
-		o.MaxLimit = d.MaxLimit
-	}
+	q := o.queryLimits().WithDefaults()
+	o.QueryTimeout, o.DefaultLimit, o.MaxLimit = q.Timeout, q.DefaultLimit, q.MaxLimit
 	problems := []error{o.Retention.Check()}
 	if o.MemoryBudget < 16<<20 {
 		problems = append(problems, fmt.Errorf("memory budget %d: must be at least 16 MiB: %w", o.MemoryBudget, errs.ErrInvalid))
@@ -119,9 +117,6 @@ func (o Options) withDefaults() (Options, error) {
 	if o.QueryTimeout < 0 || o.DefaultLimit < 0 || o.MaxLimit < 0 {
 		problems = append(problems, fmt.Errorf("query timeout and limits must not be negative: %w", errs.ErrInvalid))
 	}
-	if o.DefaultLimit > o.MaxLimit {
-		o.DefaultLimit = o.MaxLimit
-	}
 	return o, errors.Join(problems...)
 }
 
@@ -130,6 +125,7 @@ func (o Options) withDefaults() (Options, error) {
 type Store struct {
 	dir       string
 	opts      Options
+	limits    eventstore.QueryLimits
 	log       *slog.Logger
 	retention time.Duration
 	lock      *os.File
@@ -144,9 +140,8 @@ type Store struct {
 	failed   atomic.Bool
 	failure  atomic.Value // error: what made the store fail
 	budget   int64
-	dirtyMu  sync.Mutex
-	dirty    map[int64]struct{} // days appended to since the last Flush
-	appended atomic.Uint64      // events stored since Open
+	dirty    eventstore.DaySet // days appended to since the last Flush
+	appended atomic.Uint64     // events stored since Open
 }
 
 var (
@@ -166,11 +161,7 @@ func Open(ctx context.Context, dir string, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open event store: %w", err)
 	}
-	log := opts.Logger
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
-	log = log.With(slog.String("component", "eventstore"))
+	log := eventstore.Logger(opts.Logger)
 	if dir == "" {
 		return nil, fmt.Errorf("open event store: no directory: %w", errs.ErrInvalid)
 	}
@@ -190,7 +181,7 @@ func Open(ctx context.Context, dir string, opts Options) (*Store, error) {
 		log.Warn("event store memory budget differs from configured",
 			slog.Int64("budget_bytes", budget), slog.Int64("configured_bytes", opts.MemoryBudget))
 	}
-	retention := time.Duration(opts.Retention.Days) * day
+	retention := time.Duration(opts.Retention.Days) * eventstore.Day
 	cfg := &logstorage.StorageConfig{
 		Retention:              retention,
 		MaxDiskSpaceUsageBytes: opts.Retention.MaxDiskBytes,
@@ -211,6 +202,7 @@ func Open(ctx context.Context, dir string, opts Options) (*Store, error) {
 	s := &Store{
 		dir:       dir,
 		opts:      opts,
+		limits:    opts.queryLimits(),
 		log:       log,
 		retention: retention,
 		lock:      lock,
@@ -218,7 +210,6 @@ func Open(ctx context.Context, dir string, opts Options) (*Store, error) {
 		done:      done,
 		stopAll:   stopAll,
 		budget:    budget,
-		dirty:     make(map[int64]struct{}),
 	}
 	log.Info("event store opened", slog.String("dir", dir), slog.Int("retention_days", opts.Retention.Days),
 		slog.Int64("max_disk_bytes", opts.Retention.MaxDiskBytes), slog.Int64("memory_budget_bytes", budget))

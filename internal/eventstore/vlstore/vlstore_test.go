@@ -24,11 +24,7 @@ func open(t *testing.T, dir string, opts vlstore.Options) *vlstore.Store {
 	if err != nil {
 		t.Fatalf("Open: %v", err)
 	}
-	t.Cleanup(func() {
-		if err := s.Close(); err != nil && !errors.Is(err, eventstore.ErrClosed) {
-			t.Errorf("Close: %v", err)
-		}
-	})
+	eventstoretest.CloseAtCleanup(t, s)
 	return s
 }
 

@@ -69,7 +69,7 @@ type Ingest struct {
 	// SpoolMaxMB bounds the spool's backlog.
 	SpoolMaxMB int `yaml:"spool_max_mb" doc:"spool backlog (data_dir/spool) at which senders are slowed down until the event store catches up, in MiB"`
 	// FlushInterval is how often stored events are made durable and the spool released.
-	FlushInterval Duration `yaml:"flush_interval" doc:"how often the event store is flushed and the spool released: the delay before events are searchable"`
+	FlushInterval Duration `yaml:"flush_interval" doc:"how often the event store writes what it holds to disk and the spool is released past it (events are searchable within seconds regardless); longer ingests faster, and a crash replays at most this much from the spool"`
 	// SilentAfter is when a source that stopped sending is reported.
 	SilentAfter Duration `yaml:"silent_after" doc:"a source that used to send and has been silent this long raises a silent-source notification"`
 }
@@ -214,7 +214,7 @@ func Default() Config {
 		Ingest: Ingest{
 			SyslogTimeZone: "Asia/Ho_Chi_Minh",
 			SpoolMaxMB:     1024,
-			FlushInterval:  Duration(2 * time.Second),
+			FlushInterval:  Duration(30 * time.Second),
 			SilentAfter:    Duration(30 * time.Minute),
 		},
 		Events: Events{

@@ -162,8 +162,8 @@ func (c Config) validate() []fieldError {
 	if c.Ingest.SpoolMaxMB < 16 {
 		add("ingest.spool_max_mb", "must be at least 16, got %d", c.Ingest.SpoolMaxMB)
 	}
-	if c.Ingest.FlushInterval < Duration(100*time.Millisecond) || c.Ingest.FlushInterval > Duration(time.Minute) {
-		add("ingest.flush_interval", "must be between 100ms and 1m, got %s", c.Ingest.FlushInterval)
+	if c.Ingest.FlushInterval < Duration(100*time.Millisecond) || c.Ingest.FlushInterval > Duration(10*time.Minute) {
+		add("ingest.flush_interval", "must be between 100ms and 10m, got %s", c.Ingest.FlushInterval)
 	}
 	if c.Ingest.SilentAfter < Duration(time.Minute) {
 		add("ingest.silent_after", "must be at least 1m, got %s", c.Ingest.SilentAfter)

@@ -1,0 +1,288 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"math"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// ---------------------------------------------------------------------------
+// Machine description.
+
+type machine struct {
+	cpus     int
+	model    string
+	memTotal string
+	kernel   string
+}
+
+func (m machine) String() string {
+	return fmt.Sprintf("%d vCPU (%s), %s RAM, Linux %s, %s %s/%s, GOMAXPROCS %d", m.cpus, m.model, m.memTotal, m.kernel,
+		runtime.Version(), runtime.GOOS, runtime.GOARCH, runtime.GOMAXPROCS(0))
+}
+
+func describeMachine() machine {
+	m := machine{cpus: runtime.NumCPU(), model: "?", memTotal: "?", kernel: "?"}
+	if f, err := os.Open("/proc/cpuinfo"); err == nil {
+		sc := bufio.NewScanner(f)
+		for sc.Scan() {
+			if k, v, ok := strings.Cut(sc.Text(), ":"); ok && strings.TrimSpace(k) == "model name" {
+				m.model = strings.TrimSpace(v)
+				break
+			}
+		}
+		_ = f.Close()
+	}
+	if b, err := os.ReadFile("/proc/meminfo"); err == nil {
+		for line := range strings.SplitSeq(string(b), "\n") {
+			if v, ok := strings.CutPrefix(line, "MemTotal:"); ok {
+				kb, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
+				m.memTotal = strconv.FormatFloat(float64(kb)/(1<<20), 'f', 1, 64) + " GiB"
+			}
+		}
+	}
+	if b, err := os.ReadFile("/proc/sys/kernel/osrelease"); err == nil {
+		m.kernel = strings.TrimSpace(string(b))
+	}
+	return m
+}
+
+func loadAvg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "?"
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return "?"
+	}
+	return strings.Join(f[:3], " ")
+}
+
+// ---------------------------------------------------------------------------
+// /proc readers.
+
+// memory is the harness process's memory (KiB) from /proc/self/status.
+// The store runs in this process; the engine reads its files through
+// mmap, so RssFile counts data pages mapped from the store's files and
+// RssAnon the heap.
+type memory struct {
+	rss, hwm, anon, file int64
+}
+
+// memStatus reads VmRSS, VmHWM, RssAnon and RssFile of the harness process.
+func memStatus() (memory, error) {
+	var m memory
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return m, err
+	}
+	for line := range strings.SplitSeq(string(b), "\n") {
+		k, v, ok := strings.Cut(line, ":")
+		if !ok {
+			continue
+		}
+		n, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
+		switch k {
+		case "VmRSS":
+			m.rss = n
+		case "VmHWM":
+			m.hwm = n
+		case "RssAnon":
+			m.anon = n
+		case "RssFile":
+			m.file = n
+		}
+	}
+	if m.rss == 0 {
+		return m, errors.New("no VmRSS in /proc/self/status")
+	}
+	return m, nil
+}
+
+// threadCPU is the CPU time of the calling OS thread (/proc/thread-self/stat
+// fields 14 and 15, in USER_HZ ticks of 10 ms on Linux). The caller must
+// have locked its goroutine to the thread.
+func threadCPU() (time.Duration, error) {
+	b, err := os.ReadFile("/proc/thread-self/stat")
+	if err != nil {
+		return 0, err
+	}
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 {
+		return 0, errors.New("malformed /proc stat")
+	}
+	f := strings.Fields(string(b[i+1:]))
+	// After the command name: field 3 (state) is f[0], so field N is f[N-3].
+	if len(f) < 13 {
+		return 0, errors.New("short /proc stat")
+	}
+	ut, err1 := strconv.ParseInt(f[11], 10, 64)
+	st, err2 := strconv.ParseInt(f[12], 10, 64)
+	if err1 != nil || err2 != nil {
+		return 0, errors.New("malformed /proc stat times")
+	}
+	return time.Duration(ut+st) * 10 * time.Millisecond, nil
+}
+
+// busyTime is the CPU time all CPUs spent not idle (/proc/stat, first line).
+func busyTime() (time.Duration, error) {
+	b, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return 0, err
+	}
+	line, _, _ := strings.Cut(string(b), "\n")
+	f := strings.Fields(line)
+	if len(f) < 9 || f[0] != "cpu" {
+		return 0, errors.New("malformed /proc/stat")
+	}
+	var busy int64
+	for i, v := range f[1:9] { // user nice system idle iowait irq softirq steal
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			return 0, errors.New("malformed /proc/stat")
+		}
+		if i != 3 && i != 4 {
+			busy += n
+		}
+	}
+	return time.Duration(busy) * 10 * time.Millisecond, nil
+}
+
+// dirSize is the total size of the regular files under dir.
+func dirSize(dir string) (int64, error) {
+	var n int64
+	err := filepath.WalkDir(dir, func(_ string, d fs.DirEntry, err error) error {
+		if err != nil || !d.Type().IsRegular() {
+			return err
+		}
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		n += info.Size()
+		return nil
+	})
+	return n, err
+}
+
+// ---------------------------------------------------------------------------
+// Background load: the machine is shared, so every figure comes with how
+// much CPU the other processes used meanwhile.
+
+// cpuMeter measures, over an interval, the CPU used by the harness process
+// (the store included) and by everything else.
+type cpuMeter struct {
+	t0         time.Time
+	busy, self time.Duration
+}
+
+func startMeter() cpuMeter {
+	m := cpuMeter{t0: time.Now(), self: processCPU()}
+	m.busy, _ = busyTime()
+	return m
+}
+
+// others is the average number of cores the other processes used since
+// the meter started.
+func (m cpuMeter) others() float64 {
+	wall := time.Since(m.t0)
+	busy, err := busyTime()
+	if err != nil || wall <= 0 {
+		return math.NaN()
+	}
+	other := (busy - m.busy) - (processCPU() - m.self)
+	return max(0, other.Seconds()/wall.Seconds())
+}
+
+// own is the average number of cores the harness process used since the
+// meter started.
+func (m cpuMeter) own() float64 {
+	wall := time.Since(m.t0)
+	if wall <= 0 {
+		return math.NaN()
+	}
+	return (processCPU() - m.self).Seconds() / wall.Seconds()
+}
+
+// sleep waits for d or the end of ctx.
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return context.Cause(ctx)
+	case <-t.C:
+		return nil
+	}
+}
+
+// waitQuiet waits, up to the -quiet-wait bound, for a 1 s sample in which
+// the other processes use less than -quiet-cores; it returns the last
+// sample.
+func (h *harness) waitQuiet(ctx context.Context, what string) float64 {
+	if h.opts.quietWait <= 0 {
+		return math.NaN()
+	}
+	deadline := time.Now().Add(h.opts.quietWait)
+	last := math.NaN()
+	for n := 0; n < 10_000; n++ {
+		m := startMeter()
+		if sleep(ctx, time.Second) != nil {
+			return last
+		}
+		last = m.others()
+		if last < h.opts.quietCores || math.IsNaN(last) {
+			return last
+		}
+		if time.Now().After(deadline) {
+			h.note("%s: machine still busy after %s (other processes %.2f cores); measured anyway", what, h.opts.quietWait, last)
+			return last
+		}
+		if n == 0 {
+			fmt.Fprintf(os.Stderr, "%s: waiting for a quiet machine (other processes use %.2f cores)\n", what, last)
+		}
+	}
+	return last
+}
+
+// settle waits, up to the -settle-wait bound, until the store's own
+// background work (merges after a reopen) uses less than 0.05 cores over
+// two consecutive 1 s samples. It returns how long it waited and the last
+// sample.
+func (h *harness) settle(ctx context.Context) (time.Duration, float64) {
+	t0 := time.Now()
+	last := math.NaN()
+	quiet := 0
+	for n := 0; n < 100_000 && time.Since(t0) < h.opts.settleWait; n++ {
+		m := startMeter()
+		if sleep(ctx, time.Second) != nil {
+			break
+		}
+		last = m.own()
+		if last < 0.05 {
+			if quiet++; quiet == 2 {
+				return time.Since(t0), last
+			}
+			continue
+		}
+		quiet = 0
+		if n%10 == 0 {
+			fmt.Fprintf(os.Stderr, "settle: the store's background work uses %.2f cores\n", last)
+		}
+	}
+	if ctx.Err() == nil {
+		h.note("the store's background work still used %.2f cores after %s; hunts measured anyway", last, h.opts.settleWait)
+	}
+	return time.Since(t0), last
+}

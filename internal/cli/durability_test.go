@@ -92,7 +92,7 @@ func freeAddr(t *testing.T) string {
 // acknowledged is in the store afterwards.
 func TestDurability_KillDuringIngest(t *testing.T) {
 	if testing.Short() {
-		t.Skip("starts khien serve three times; skipped with -short")
+		t.Skip("starts khien serve twice and streams ~100k events; skipped with -short")
 	}
 	if runtime.GOOS == "windows" {
 		t.Skip("SIGKILL semantics: POSIX only")

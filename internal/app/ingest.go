@@ -74,12 +74,13 @@ type Ingest struct {
 	// Tracker follows every source: last seen, rates, parse errors.
 	Tracker *sources.Tracker
 
-	syslog    []*syslog.Listener
-	httpSrv   *http.Server
-	httpLn    net.Listener
-	httpTLS   bool
-	jsonlLn   net.Listener
-	receivers []receiver // name → stats, for /metrics and the sources page
+	syslog     []*syslog.Listener
+	httpSrv    *http.Server
+	httpLn     net.Listener
+	httpTLS    bool
+	jsonlLn    net.Listener
+	jsonlStats *ingest.Stats
+	receivers  []receiver // name → stats, for /metrics and the sources page
 
 	defaultUnit int64
 }
@@ -193,7 +194,8 @@ func OpenIngest(ctx context.Context, core *Core, webTLS *tls.Config) (in *Ingest
 		if in.jsonlLn, err = lc.Listen(ctx, "tcp", cfg.Ingest.JSONLinesTCP); err != nil {
 			return nil, fmt.Errorf("ingest.jsonl_tcp: %w", err)
 		}
-		in.receivers = append(in.receivers, receiver{Name: "jsonl-tcp", Protocol: "tcp", Addr: in.jsonlLn.Addr().String(), Stats: new(ingest.Stats)})
+		in.jsonlStats = new(ingest.Stats)
+		in.receivers = append(in.receivers, receiver{Name: "jsonl-tcp", Protocol: "tcp", Addr: in.jsonlLn.Addr().String(), Stats: in.jsonlStats})
 	}
 	if cfg.Ingest.HTTP != "" {
 		var lc net.ListenConfig
@@ -336,7 +338,7 @@ func (in *Ingest) Run(ctx context.Context) error {
 	}
 	if in.jsonlLn != nil {
 		wg.Go(func() {
-			fail("jsonl-tcp", jsonl.Serve(ctx, in.jsonlLn, jsonl.Options{Sink: in.Spool, Name: "jsonl-tcp", Stats: in.receivers[len(in.receivers)-1].Stats}))
+			fail("jsonl-tcp", jsonl.Serve(ctx, in.jsonlLn, jsonl.Options{Sink: in.Spool, Name: "jsonl-tcp", Stats: in.jsonlStats}))
 		})
 	}
 	if in.httpSrv != nil {

@@ -47,7 +47,10 @@ func TestIngestReceiversAndTokens(t *testing.T) {
 		t.Errorf("HEC with a wrong token accepted")
 	}
 	bulk := `{"index":{"_index":"winlogbeat"}}` + "\n" + `{"@timestamp":"` + time.Now().UTC().Format(time.RFC3339) + `","message":"x","host":{"name":"ws01"}}` + "\n"
-	setBulk := func(r *http.Request) { r.SetBasicAuth("winlogbeat", testIngestToken); r.Header.Set("Content-Type", "application/x-ndjson") }
+	setBulk := func(r *http.Request) {
+		r.SetBasicAuth("winlogbeat", testIngestToken)
+		r.Header.Set("Content-Type", "application/x-ndjson")
+	}
 	if code := post("/_bulk", bulk, setBulk); code != http.StatusOK {
 		t.Errorf("_bulk with Basic auth: %d", code)
 	}

@@ -44,6 +44,7 @@ import (
 	"syscall"
 	"time"
 
+	"khien.vn/khien/bench/internal/sysinfo"
 	"khien.vn/khien/internal/eventstore"
 	"khien.vn/khien/internal/eventstore/vlstore"
 )
@@ -216,7 +217,7 @@ func (h *harness) main(ctx context.Context, out io.Writer) error {
 	fmt.Fprintf(out, "- machine: %s\n", describeMachine())
 	fmt.Fprintf(out, "- build: %s\n", buildInfo())
 	fmt.Fprintf(out, "- harness: `%s`\n", strings.Join(os.Args, " "))
-	fmt.Fprintf(out, "- date: %s; load average at start: %s\n", time.Now().UTC().Format(time.RFC3339), loadAvg())
+	fmt.Fprintf(out, "- date: %s; load average at start: %s\n", time.Now().UTC().Format(time.RFC3339), sysinfo.LoadAvg())
 
 	var (
 		s      *vlstore.Store
@@ -278,7 +279,7 @@ func (h *harness) main(ctx context.Context, out io.Writer) error {
 	row("after the hunts", memHunts)
 	fmt.Fprintln(out)
 
-	fmt.Fprintf(out, "Load average at end: %s.\n\n", loadAvg())
+	fmt.Fprintf(out, "Load average at end: %s.\n\n", sysinfo.LoadAvg())
 	if len(h.notes) > 0 {
 		fmt.Fprintf(out, "### Notes\n\n")
 		for _, n := range h.notes {

@@ -14,6 +14,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"khien.vn/khien/bench/internal/sysinfo"
 )
 
 // ---------------------------------------------------------------------------
@@ -55,18 +57,6 @@ func describeMachine() machine {
 		m.kernel = strings.TrimSpace(string(b))
 	}
 	return m
-}
-
-func loadAvg() string {
-	b, err := os.ReadFile("/proc/loadavg")
-	if err != nil {
-		return "?"
-	}
-	f := strings.Fields(string(b))
-	if len(f) < 3 {
-		return "?"
-	}
-	return strings.Join(f[:3], " ")
 }
 
 // ---------------------------------------------------------------------------
@@ -135,30 +125,6 @@ func threadCPU() (time.Duration, error) {
 	return time.Duration(ut+st) * 10 * time.Millisecond, nil
 }
 
-// busyTime is the CPU time all CPUs spent not idle (/proc/stat, first line).
-func busyTime() (time.Duration, error) {
-	b, err := os.ReadFile("/proc/stat")
-	if err != nil {
-		return 0, err
-	}
-	line, _, _ := strings.Cut(string(b), "\n")
-	f := strings.Fields(line)
-	if len(f) < 9 || f[0] != "cpu" {
-		return 0, errors.New("malformed /proc/stat")
-	}
-	var busy int64
-	for i, v := range f[1:9] { // user nice system idle iowait irq softirq steal
-		n, err := strconv.ParseInt(v, 10, 64)
-		if err != nil {
-			return 0, errors.New("malformed /proc/stat")
-		}
-		if i != 3 && i != 4 {
-			busy += n
-		}
-	}
-	return time.Duration(busy) * 10 * time.Millisecond, nil
-}
-
 // dirSize is the total size of the regular files under dir.
 func dirSize(dir string) (int64, error) {
 	var n int64
@@ -189,7 +155,7 @@ type cpuMeter struct {
 
 func startMeter() cpuMeter {
 	m := cpuMeter{t0: time.Now(), self: processCPU()}
-	m.busy, _ = busyTime()
+	m.busy, _ = sysinfo.BusyTime()
 	return m
 }
 
@@ -197,7 +163,7 @@ func startMeter() cpuMeter {
 // the meter started.
 func (m cpuMeter) others() float64 {
 	wall := time.Since(m.t0)
-	busy, err := busyTime()
+	busy, err := sysinfo.BusyTime()
 	if err != nil || wall <= 0 {
 		return math.NaN()
 	}

@@ -48,6 +48,7 @@ import (
 	"syscall"
 	"time"
 
+	"khien.vn/khien/bench/internal/sysinfo"
 	"khien.vn/khien/internal/config"
 )
 
@@ -263,7 +264,7 @@ func (h *harness) main(ctx context.Context, out io.Writer) error {
 		fmt.Fprintf(out, "- serve mode also with `%s`\n", strings.Join(h.opts.serverEnv, " "))
 	}
 	fmt.Fprintf(out, "- data directories under %s (%s)\n", tmp, fsType(tmp))
-	fmt.Fprintf(out, "- date: %s; load average at start: %s\n\n", start.UTC().Format(time.RFC3339), loadAvg())
+	fmt.Fprintf(out, "- date: %s; load average at start: %s\n\n", start.UTC().Format(time.RFC3339), sysinfo.LoadAvg())
 
 	fmt.Fprintf(os.Stderr, "generating %d lines\n", h.opts.poolLines)
 	span := time.Duration(h.opts.poolLines) * time.Second / 200 // timestamps: the pool at 200 events/s, ending now
@@ -290,7 +291,7 @@ func (h *harness) main(ctx context.Context, out io.Writer) error {
 		}
 	}
 	writeResults(out, h.opts, results)
-	fmt.Fprintf(out, "Load average at end: %s; total time %s.\n\n", loadAvg(), time.Since(start).Round(time.Second))
+	fmt.Fprintf(out, "Load average at end: %s; total time %s.\n\n", sysinfo.LoadAvg(), time.Since(start).Round(time.Second))
 	if len(h.notes) > 0 {
 		fmt.Fprintf(out, "### Notes\n\n")
 		for _, n := range h.notes {
@@ -387,7 +388,7 @@ func (h *harness) runOne(ctx context.Context, mode string, rep int) (runResult, 
 	r := runResult{mode: mode, rep: rep}
 	label := fmt.Sprintf("%s run %d/%d", mode, rep, h.opts.runs)
 	h.waitQuiet(ctx, label)
-	fmt.Fprintf(os.Stderr, "%s: start (load average %s)\n", label, loadAvg())
+	fmt.Fprintf(os.Stderr, "%s: start (load average %s)\n", label, sysinfo.LoadAvg())
 	dir, err := h.tempDir()
 	if err != nil {
 		return r, err
@@ -427,7 +428,7 @@ func (h *harness) runOne(ctx context.Context, mode string, rep int) (runResult, 
 	}
 	receiverCPU := func(snd *sender) time.Duration {
 		if srv != nil {
-			d, _ := procCPU(srv.pid())
+			d, _ := sysinfo.ProcCPU(srv.pid())
 			return d
 		}
 		return selfCPU() - snd.cpuTime()

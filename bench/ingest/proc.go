@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -16,6 +15,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"khien.vn/khien/bench/internal/sysinfo"
 )
 
 // ---------------------------------------------------------------------------
@@ -61,7 +62,7 @@ func describeMachine(ctx context.Context, bin string) machine {
 		cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 		defer cancel()
 		cmd := exec.CommandContext(cctx, bin, "version")
-		cmd.Env = childEnv()
+		cmd.Env = sysinfo.ChildEnv()
 		if b, err := cmd.Output(); err == nil {
 			m.binVersion = strings.TrimSpace(string(b))
 		}
@@ -69,62 +70,14 @@ func describeMachine(ctx context.Context, bin string) machine {
 	return m
 }
 
-func loadAvg() string {
-	b, err := os.ReadFile("/proc/loadavg")
-	if err != nil {
-		return "?"
-	}
-	f := strings.Fields(string(b))
-	if len(f) < 3 {
-		return "?"
-	}
-	return strings.Join(f[:3], " ")
-}
-
-// childEnv is the environment minus any KHIEN_* setting, so that the
-// measured server runs on its defaults plus what the harness sets.
-func childEnv() []string {
-	var env []string
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "KHIEN_") {
-			env = append(env, kv)
-		}
-	}
-	return env
-}
-
 // ---------------------------------------------------------------------------
 // /proc readers.
-
-// procCPU reads the user+system CPU time of /proc/<pid> ("self" for the
-// harness), in USER_HZ ticks of 10 ms.
-func procCPU(pid string) (time.Duration, error) {
-	b, err := os.ReadFile("/proc/" + pid + "/stat")
-	if err != nil {
-		return 0, err
-	}
-	i := bytes.LastIndexByte(b, ')')
-	if i < 0 {
-		return 0, errors.New("malformed /proc stat")
-	}
-	f := strings.Fields(string(b[i+1:]))
-	// After the command name: field 3 (state) is f[0], so field N is f[N-3].
-	if len(f) < 13 {
-		return 0, errors.New("short /proc stat")
-	}
-	ut, err1 := strconv.ParseInt(f[11], 10, 64)
-	st, err2 := strconv.ParseInt(f[12], 10, 64)
-	if err1 != nil || err2 != nil {
-		return 0, errors.New("malformed /proc stat times")
-	}
-	return time.Duration(ut+st) * 10 * time.Millisecond, nil
-}
 
 // selfCPU is the harness's CPU time with microsecond resolution.
 func selfCPU() time.Duration {
 	var ru syscall.Rusage
 	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		d, _ := procCPU("self")
+		d, _ := sysinfo.ProcCPU("self")
 		return d
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
@@ -192,30 +145,6 @@ func dirSize(dir string) int64 {
 // Background load: the machine is shared, so every figure comes with how
 // much CPU the other processes used meanwhile.
 
-// busyTime is the CPU time all CPUs spent not idle (/proc/stat, first line).
-func busyTime() (time.Duration, error) {
-	b, err := os.ReadFile("/proc/stat")
-	if err != nil {
-		return 0, err
-	}
-	line, _, _ := strings.Cut(string(b), "\n")
-	f := strings.Fields(line)
-	if len(f) < 9 || f[0] != "cpu" {
-		return 0, errors.New("malformed /proc/stat")
-	}
-	var busy int64
-	for i, v := range f[1:9] { // user nice system idle iowait irq softirq steal
-		n, err := strconv.ParseInt(v, 10, 64)
-		if err != nil {
-			return 0, errors.New("malformed /proc/stat")
-		}
-		if i != 3 && i != 4 {
-			busy += n
-		}
-	}
-	return time.Duration(busy) * 10 * time.Millisecond, nil
-}
-
 // cpuMeter measures, over an interval, the CPU used by everything except
 // the harness and its child (pid, "" for none).
 type cpuMeter struct {
@@ -226,10 +155,10 @@ type cpuMeter struct {
 
 func startMeter(pid string) cpuMeter {
 	m := cpuMeter{t0: time.Now(), pid: pid}
-	m.busy, _ = busyTime()
+	m.busy, _ = sysinfo.BusyTime()
 	m.self = selfCPU()
 	if pid != "" {
-		m.serv, _ = procCPU(pid)
+		m.serv, _ = sysinfo.ProcCPU(pid)
 	}
 	return m
 }
@@ -238,13 +167,13 @@ func startMeter(pid string) cpuMeter {
 // the start.
 func (m cpuMeter) others() float64 {
 	wall := time.Since(m.t0)
-	busy, err := busyTime()
+	busy, err := sysinfo.BusyTime()
 	if err != nil || wall <= 0 {
 		return math.NaN()
 	}
 	other := (busy - m.busy) - (selfCPU() - m.self)
 	if m.pid != "" {
-		if serv, err := procCPU(m.pid); err == nil {
+		if serv, err := sysinfo.ProcCPU(m.pid); err == nil {
 			other -= serv - m.serv
 		}
 	}

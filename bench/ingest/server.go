@@ -18,6 +18,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"khien.vn/khien/bench/internal/sysinfo"
 )
 
 // server is one `khien serve` child process.
@@ -55,7 +57,7 @@ func (h *harness) startServer(ctx context.Context, dir string) (*server, error) 
 		}},
 	}
 	cmd := exec.Command(h.opts.bin, "serve")
-	cmd.Env = append(childEnv(),
+	cmd.Env = append(sysinfo.ChildEnv(),
 		"KHIEN_DATA_DIR="+dir,
 		"KHIEN_LISTEN="+strings.TrimPrefix(s.base, "http://"),
 		"KHIEN_TLS_INSECURE_HTTP=true",

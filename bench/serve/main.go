@@ -44,6 +44,8 @@ import (
 	"syscall"
 	"text/tabwriter"
 	"time"
+
+	"khien.vn/khien/bench/internal/sysinfo"
 )
 
 // options are the command-line settings.
@@ -197,7 +199,7 @@ func (h *harness) main(ctx context.Context, out io.Writer) error {
 	fmt.Fprintf(out, "- machine: %s\n", mach)
 	fmt.Fprintf(out, "- binary: `%s` (%s)\n", h.opts.bin, mach.binVersion)
 	fmt.Fprintf(out, "- harness: `%s`\n", strings.Join(os.Args, " "))
-	fmt.Fprintf(out, "- date: %s; load average at start: %s\n\n", time.Now().UTC().Format(time.RFC3339), loadAvg())
+	fmt.Fprintf(out, "- date: %s; load average at start: %s\n\n", time.Now().UTC().Format(time.RFC3339), sysinfo.LoadAvg())
 
 	if !h.opts.skipStartup {
 		res, err := h.startupRuns(ctx)
@@ -222,7 +224,7 @@ func (h *harness) main(ctx context.Context, out io.Writer) error {
 		}
 		writeLoad(out, runs)
 	}
-	fmt.Fprintf(out, "Load average at end: %s.\n\n", loadAvg())
+	fmt.Fprintf(out, "Load average at end: %s.\n\n", sysinfo.LoadAvg())
 	if len(h.notes) > 0 {
 		fmt.Fprintf(out, "### Notes\n\n")
 		for _, n := range h.notes {
@@ -258,7 +260,7 @@ func (h *harness) startServer(ctx context.Context, dir string) (*server, error) 
 	}
 	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
 	cmd := exec.Command(h.opts.bin, "serve", "--data", dir, "--listen", addr, "--insecure-http")
-	cmd.Env = childEnv()
+	cmd.Env = sysinfo.ChildEnv()
 	cmd.Dir = dir
 	setProcAttr(cmd)
 	s := &server{cmd: cmd, dir: dir, base: "http://" + addr, done: make(chan struct{})}
@@ -380,41 +382,8 @@ func (s *server) procStatus() (rss, hwm int64, err error) {
 
 // cpuTime is the user+system CPU time the process has used so far
 // (/proc/PID/stat fields 14 and 15, in USER_HZ ticks of 10 ms on Linux).
-func (s *server) cpuTime() (time.Duration, error) { return procCPU(strconv.Itoa(s.cmd.Process.Pid)) }
-
-// procCPU reads the CPU time of /proc/<pid> ("self" for the harness).
-func procCPU(pid string) (time.Duration, error) {
-	b, err := os.ReadFile("/proc/" + pid + "/stat")
-	if err != nil {
-		return 0, err
-	}
-	i := bytes.LastIndexByte(b, ')')
-	if i < 0 {
-		return 0, errors.New("malformed /proc stat")
-	}
-	f := strings.Fields(string(b[i+1:]))
-	// After the command name: field 3 (state) is f[0], so field N is f[N-3].
-	if len(f) < 13 {
-		return 0, errors.New("short /proc stat")
-	}
-	ut, err1 := strconv.ParseInt(f[11], 10, 64)
-	st, err2 := strconv.ParseInt(f[12], 10, 64)
-	if err1 != nil || err2 != nil {
-		return 0, errors.New("malformed /proc stat times")
-	}
-	return time.Duration(ut+st) * 10 * time.Millisecond, nil
-}
-
-// childEnv is the environment minus any KHIEN_* setting, so that the
-// measured server runs on its defaults plus the command-line flags only.
-func childEnv() []string {
-	var env []string
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "KHIEN_") {
-			env = append(env, kv)
-		}
-	}
-	return env
+func (s *server) cpuTime() (time.Duration, error) {
+	return sysinfo.ProcCPU(strconv.Itoa(s.cmd.Process.Pid))
 }
 
 func freePort() (int, error) {
@@ -771,7 +740,7 @@ func (h *harness) prepareAccount(ctx context.Context, s *server) (string, error)
 	defer cancel()
 	cmd := exec.CommandContext(cctx, h.opts.bin, "user", "create", "--data", s.dir,
 		"--username", benchUser, "--name", "Bench", "--role", "viewer")
-	cmd.Env = childEnv()
+	cmd.Env = sysinfo.ChildEnv()
 	cmd.Dir = s.dir
 	setProcAttr(cmd)
 	outb, err := cmd.CombinedOutput()
@@ -1141,7 +1110,7 @@ func describeMachine(ctx context.Context, bin string) machine {
 	cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(cctx, bin, "version")
-	cmd.Env = childEnv()
+	cmd.Env = sysinfo.ChildEnv()
 	if b, err := cmd.Output(); err == nil {
 		m.binVersion = strings.TrimSpace(string(b))
 	}
@@ -1151,30 +1120,6 @@ func describeMachine(ctx context.Context, bin string) machine {
 // ---------------------------------------------------------------------------
 // Background load: the machine is shared, so every figure comes with how
 // much CPU the other processes used meanwhile.
-
-// busyTime is the CPU time all CPUs spent not idle (/proc/stat, first line).
-func busyTime() (time.Duration, error) {
-	b, err := os.ReadFile("/proc/stat")
-	if err != nil {
-		return 0, err
-	}
-	line, _, _ := strings.Cut(string(b), "\n")
-	f := strings.Fields(line)
-	if len(f) < 9 || f[0] != "cpu" {
-		return 0, errors.New("malformed /proc/stat")
-	}
-	var busy int64
-	for i, v := range f[1:9] { // user nice system idle iowait irq softirq steal
-		n, err := strconv.ParseInt(v, 10, 64)
-		if err != nil {
-			return 0, errors.New("malformed /proc/stat")
-		}
-		if i != 3 && i != 4 {
-			busy += n
-		}
-	}
-	return time.Duration(busy) * 10 * time.Millisecond, nil
-}
 
 // cpuMeter measures, over an interval, the CPU used by everything except
 // the harness and its server.
@@ -1186,8 +1131,8 @@ type cpuMeter struct {
 
 func startMeter(s *server) cpuMeter {
 	m := cpuMeter{t0: time.Now(), s: s}
-	m.busy, _ = busyTime()
-	m.self, _ = procCPU("self")
+	m.busy, _ = sysinfo.BusyTime()
+	m.self, _ = sysinfo.ProcCPU("self")
 	if s != nil {
 		m.serv, _ = s.cpuTime()
 	}
@@ -1197,11 +1142,11 @@ func startMeter(s *server) cpuMeter {
 // others is the average number of cores the other processes used since start.
 func (m cpuMeter) others() float64 {
 	wall := time.Since(m.t0)
-	busy, err := busyTime()
+	busy, err := sysinfo.BusyTime()
 	if err != nil || wall <= 0 {
 		return math.NaN()
 	}
-	self, _ := procCPU("self")
+	self, _ := sysinfo.ProcCPU("self")
 	other := (busy - m.busy) - (self - m.self)
 	if m.s != nil && !m.s.exited() {
 		serv, _ := m.s.cpuTime()
@@ -1238,16 +1183,4 @@ func (h *harness) waitQuiet(ctx context.Context, what string) float64 {
 		}
 	}
 	return last
-}
-
-func loadAvg() string {
-	b, err := os.ReadFile("/proc/loadavg")
-	if err != nil {
-		return "?"
-	}
-	f := strings.Fields(string(b))
-	if len(f) < 3 {
-		return "?"
-	}
-	return strings.Join(f[:3], " ")
 }

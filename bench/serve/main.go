@@ -19,7 +19,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"errors"
@@ -1072,41 +1071,17 @@ func writeLoad(out io.Writer, runs [][]levelResult) {
 // Machine description.
 
 type machine struct {
-	cpus       int
-	model      string
-	memTotal   string
-	kernel     string
+	sysinfo.Machine
 	binVersion string
 }
 
 func (m machine) String() string {
-	return fmt.Sprintf("%d vCPU (%s), %s RAM, Linux %s, harness %s %s/%s", m.cpus, m.model, m.memTotal, m.kernel,
+	return fmt.Sprintf("%d vCPU (%s), %s RAM, Linux %s, harness %s %s/%s", m.CPUs, m.Model, m.MemTotal, m.Kernel,
 		runtime.Version(), runtime.GOOS, runtime.GOARCH)
 }
 
 func describeMachine(ctx context.Context, bin string) machine {
-	m := machine{cpus: runtime.NumCPU(), model: "?", memTotal: "?", kernel: "?", binVersion: "?"}
-	if f, err := os.Open("/proc/cpuinfo"); err == nil {
-		sc := bufio.NewScanner(f)
-		for sc.Scan() {
-			if k, v, ok := strings.Cut(sc.Text(), ":"); ok && strings.TrimSpace(k) == "model name" {
-				m.model = strings.TrimSpace(v)
-				break
-			}
-		}
-		_ = f.Close()
-	}
-	if b, err := os.ReadFile("/proc/meminfo"); err == nil {
-		for line := range strings.SplitSeq(string(b), "\n") {
-			if v, ok := strings.CutPrefix(line, "MemTotal:"); ok {
-				kb, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
-				m.memTotal = strconv.FormatFloat(float64(kb)/(1<<20), 'f', 1, 64) + " GiB"
-			}
-		}
-	}
-	if b, err := os.ReadFile("/proc/sys/kernel/osrelease"); err == nil {
-		m.kernel = strings.TrimSpace(string(b))
-	}
+	m := machine{Machine: sysinfo.DescribeMachine(), binVersion: "?"}
 	cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(cctx, bin, "version")

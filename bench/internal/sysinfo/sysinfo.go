@@ -5,9 +5,11 @@
 package sysinfo
 
 import (
+	"bufio"
 	"bytes"
 	"errors"
 	"os"
+	"runtime"
 	"strconv"
 	"strings"
 	"time"
@@ -83,4 +85,39 @@ func ChildEnv() []string {
 		}
 	}
 	return env
+}
+
+// Machine describes the computer a benchmark ran on.
+type Machine struct {
+	CPUs     int
+	Model    string // CPU model name, "?" when unknown
+	MemTotal string // e.g. "23.5 GiB", "?" when unknown
+	Kernel   string // Linux release, "?" when unknown
+}
+
+// DescribeMachine reads the CPU model, memory and kernel from /proc.
+func DescribeMachine() Machine {
+	m := Machine{CPUs: runtime.NumCPU(), Model: "?", MemTotal: "?", Kernel: "?"}
+	if f, err := os.Open("/proc/cpuinfo"); err == nil {
+		sc := bufio.NewScanner(f)
+		for sc.Scan() {
+			if k, v, ok := strings.Cut(sc.Text(), ":"); ok && strings.TrimSpace(k) == "model name" {
+				m.Model = strings.TrimSpace(v)
+				break
+			}
+		}
+		_ = f.Close()
+	}
+	if b, err := os.ReadFile("/proc/meminfo"); err == nil {
+		for line := range strings.SplitSeq(string(b), "\n") {
+			if v, ok := strings.CutPrefix(line, "MemTotal:"); ok {
+				kb, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
+				m.MemTotal = strconv.FormatFloat(float64(kb)/(1<<20), 'f', 1, 64) + " GiB"
+			}
+		}
+	}
+	if b, err := os.ReadFile("/proc/sys/kernel/osrelease"); err == nil {
+		m.Kernel = strings.TrimSpace(string(b))
+	}
+	return m
 }

@@ -33,3 +33,13 @@ func TestReaders(t *testing.T) {
 		}
 	}
 }
+
+func TestDescribeMachine(t *testing.T) {
+	m := sysinfo.DescribeMachine()
+	if m.CPUs != runtime.NumCPU() {
+		t.Errorf("CPUs = %d, want %d", m.CPUs, runtime.NumCPU())
+	}
+	if runtime.GOOS == "linux" && (m.Kernel == "?" || m.MemTotal == "?" || !strings.HasSuffix(m.MemTotal, " GiB")) {
+		t.Errorf("DescribeMachine on Linux = %+v", m)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -174,11 +175,14 @@ func productStages(ctx context.Context, cfg config.Config) ([]pipeline.Stage, er
 	}, nil
 }
 
-// dropStage removes the named fields (a trailing * matches a prefix): the
-// -drop experiment.
+// dropStage removes the named fields (a trailing * matches a prefix; "_msg"
+// empties Event.Message): the -drop experiment.
 func dropStage(names []string) pipeline.Stage {
 	return func(_ context.Context, b []event.Event) {
 		for i := range b {
+			if slices.Contains(names, "_msg") {
+				b[i].Message = ""
+			}
 			for k := range b[i].Fields {
 				for _, n := range names {
 					if k == n || (strings.HasSuffix(n, "*") && strings.HasPrefix(k, n[:len(n)-1])) {

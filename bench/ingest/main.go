@@ -110,7 +110,7 @@ func run() int {
 	fs.StringVar(&o.tmp, "tmp", "", "directory for the temporary data directories (default: the system's; the spool fsyncs there)")
 	fs.StringVar(&serverEnv, "server-env", "", "extra KHIEN_* settings for the serve mode, comma-separated KEY=VALUE (e.g. KHIEN_INGEST_SPOOL_MAX_MB=256)")
 	var drop string
-	fs.StringVar(&drop, "drop", "", "experiment, in-process modes only: comma-separated fields (a trailing * matches a prefix) removed from every event after the stages, before the store, to see what they cost")
+	fs.StringVar(&drop, "drop", "", "experiment, in-process modes only: comma-separated fields (a trailing * matches a prefix; _msg empties the original message) removed from every event after the stages, before the store, to see what they cost")
 	if err := fs.Parse(os.Args[1:]); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0

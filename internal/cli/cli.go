@@ -47,6 +47,8 @@ func commands() []command {
 		{"report", "reports to the authority: annual, implementation (PDF, DOCX, XLSX)", runReport},
 		{"oscal", "OSCAL: catalog, profile LEVEL, assessment-results CODE, import FILE", runOSCAL},
 		{"import", "import event files into the event store: evtx [--unit CODE] FILE...", runImport},
+		{"sigma", "offline Sigma scan: scan --rules DIR --events FILE.jsonl|FILE.evtx", runSigma},
+		{"rules", "detection rules as code: validate [DIR...], test [DIR...] (golden events; built-in pack by default)", runRules},
 		{"version", "print the version", runVersion},
 	}
 }

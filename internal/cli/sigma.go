@@ -57,7 +57,7 @@ func runSigma(ctx context.Context, e *env, args []string) int {
 		}
 	}
 	loaded := time.Since(start)
-	fmt.Fprintf(e.stderr, "khien: %d rules loaded in %s\n", len(eng.Rules()), loaded.Round(time.Millisecond))
+	fmt.Fprintf(e.stderr, "khien: %d rules loaded (%d correlation rules) in %s\n", len(eng.Rules())+len(eng.CorrelationRules()), len(eng.CorrelationRules()), loaded.Round(time.Millisecond))
 
 	out := bufio.NewWriterSize(e.stdout, 64<<10)
 	type match struct {
@@ -65,8 +65,8 @@ func runSigma(ctx context.Context, e *env, args []string) int {
 		EventIndex int    `json:"event_index"`
 	}
 	enc := json.NewEncoder(out)
-	emit := func(rule, index int) error {
-		return enc.Encode(match{RuleID: ruleID(eng.Rules()[rule]), EventIndex: index})
+	emit := func(rule *sigma.Rule, index int) error {
+		return enc.Encode(match{RuleID: ruleID(rule), EventIndex: index})
 	}
 	scanStart := time.Now()
 	var st detect.ScanStats
@@ -101,34 +101,31 @@ func ruleID(r *sigma.Rule) string {
 	return r.Title
 }
 
-func scanEVTX(ctx context.Context, eng *detect.Engine, path string, emit func(rule, index int) error) (detect.ScanStats, error) {
-	var st detect.ScanStats
+func scanEVTX(ctx context.Context, eng *detect.Engine, path string, emit func(rule *sigma.Rule, index int) error) (detect.ScanStats, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return st, err
+		return detect.ScanStats{}, err
 	}
 	defer f.Close()
 	info, err := f.Stat()
 	if err != nil {
-		return st, err
+		return detect.ScanStats{}, err
 	}
 	rd, err := evtx.Open(f, info.Size())
 	if err != nil {
-		return st, fmt.Errorf("%s: %w", path, err)
+		return detect.ScanStats{}, fmt.Errorf("%s: %w", path, err)
 	}
-	m := eng.NewMatcher()
+	sc := eng.NewScanner(emit)
+	idx := 0
 	err = rd.Records(ctx, func(rec evtx.Record) error {
 		ev := rec.Event(filepath.Base(path))
-		idx := st.Events
-		st.Events++
-		for _, r := range m.MatchEvent(&ev) {
-			st.Matches++
-			if err := emit(r, idx); err != nil {
-				return err
-			}
-		}
-		return nil
+		idx++
+		return sc.Event(&ev, idx-1)
 	})
+	st, endErr := sc.End()
+	if err == nil {
+		err = endErr
+	}
 	return st, err
 }
 

@@ -96,7 +96,7 @@ func BenchmarkSigmaWindows(b *testing.B) {
 		start, cpu0 := time.Now(), cpuTime()
 		events := 0
 		for b.Loop() {
-			st, err := eng.ScanJSONLines(ctx, bytes.NewReader(data), func(int, int) error { matches++; return nil }, nil)
+			st, err := eng.ScanJSONLines(ctx, bytes.NewReader(data), func(*sigma.Rule, int) error { matches++; return nil }, nil)
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -23,6 +23,7 @@ import (
 	"strconv"
 	"strings"
 
+	"khien.vn/khien/internal/detect/correlate"
 	"khien.vn/khien/internal/detect/sigma"
 )
 
@@ -55,6 +56,11 @@ func (p Problem) String() string {
 // use. Each goroutine matches with its own Matcher.
 type Engine struct {
 	rules []*sigma.Rule // loaded rules; a match names its index
+	// corrRules are the correlation rules that load (over rules).
+	corrRules []*sigma.Rule
+	mapping   *Mapping
+	// fieldNames caches FieldNames for the fields correlation rules read.
+	fieldNames map[string][]string
 
 	// Event field names → the slots reading them.
 	byName map[string][]slotRef
@@ -188,7 +194,7 @@ func Compile(rules []*sigma.Rule, opts Options) (*Engine, []Problem, error) {
 		}
 	}
 	c := &compiler{
-		e:       &Engine{byName: make(map[string][]slotRef), kwSlot: -1},
+		e:       &Engine{byName: make(map[string][]slotRef), kwSlot: -1, mapping: m},
 		m:       m,
 		opts:    opts,
 		slotIDs: make(map[string]int32),
@@ -196,9 +202,10 @@ func Compile(rules []*sigma.Rule, opts Options) (*Engine, []Problem, error) {
 	}
 	guardIDs := make(map[string]int32)
 	var problems []Problem
+	var corrs []*sigma.Rule
 	for _, r := range rules {
 		if r.Correlation != nil {
-			problems = append(problems, Problem{Rule: r, Reason: "correlation rules are not supported yet"})
+			corrs = append(corrs, r)
 			continue
 		}
 		if r.Detection == nil {
@@ -250,7 +257,91 @@ func Compile(rules []*sigma.Rule, opts Options) (*Engine, []Problem, error) {
 		}
 	}
 	c.finish()
+	if len(corrs) > 0 {
+		// Compiled once here to report the rules that cannot run; each
+		// stream then gets its own state (NewCorrelator).
+		_, cp := correlate.New(corrs, c.e.bases(), correlate.Options{})
+		bad := make(map[*sigma.Rule]bool, len(cp))
+		for _, p := range cp {
+			bad[p.Rule] = true
+			problems = append(problems, Problem{Rule: p.Rule, Reason: p.Reason})
+		}
+		c.e.fieldNames = make(map[string][]string)
+		for _, r := range corrs {
+			if bad[r] {
+				continue
+			}
+			c.e.corrRules = append(c.e.corrRules, r)
+			cr := r.Correlation
+			fields := slices.Clone(cr.GroupBy)
+			if cr.Condition != nil && cr.Condition.Field != "" {
+				fields = append(fields, cr.Condition.Field)
+			}
+			for alias, perRule := range cr.Aliases {
+				fields = append(fields, alias)
+				for _, f := range perRule {
+					fields = append(fields, f)
+				}
+			}
+			for _, f := range fields {
+				if _, ok := c.e.fieldNames[f]; !ok {
+					c.e.fieldNames[f] = c.e.lookupNames(f)
+				}
+			}
+		}
+	}
 	return c.e, problems, nil
+}
+
+// bases lists the loaded detection rules for the correlation engine, in
+// Rules order, so that a match's rule index is its base index.
+func (e *Engine) bases() []correlate.Base {
+	out := make([]correlate.Base, len(e.rules))
+	for i, r := range e.rules {
+		out[i] = correlate.Base{ID: r.ID, Name: r.Name}
+	}
+	return out
+}
+
+// CorrelationRules returns the correlation rules that loaded.
+func (e *Engine) CorrelationRules() []*sigma.Rule { return e.corrRules }
+
+// NewCorrelator returns fresh correlation state for one stream of
+// matches (nil when no correlation rule loaded): feed it each match with
+// Observation.Base = the match's rule index, and Flush it periodically.
+func (e *Engine) NewCorrelator(opts correlate.Options) *correlate.Engine {
+	if len(e.corrRules) == 0 {
+		return nil
+	}
+	c, _ := correlate.New(e.corrRules, e.bases(), opts)
+	return c
+}
+
+// FieldNames returns the event field names a Sigma field name may be
+// found under, in order of preference, over every product of the
+// mapping (for correlation group-by fields, which have no logsource).
+func (e *Engine) FieldNames(field string) []string {
+	if names, ok := e.fieldNames[field]; ok {
+		return names
+	}
+	return e.lookupNames(field)
+}
+
+func (e *Engine) lookupNames(field string) []string {
+	names := []string{field}
+	products := make([]string, 0, len(e.mapping.Products))
+	for p := range e.mapping.Products {
+		products = append(products, p)
+	}
+	slices.Sort(products)
+	for _, p := range products {
+		for _, n := range e.mapping.fieldNames(p, field, nil) {
+			if !slices.Contains(names, n) {
+				names = append(names, n)
+			}
+		}
+	}
+	return names
 }
 
 // detection compiles a rule's conditions (any of them) on a variant.
@@ -977,12 +1068,12 @@ func (e *Engine) Rules() []*sigma.Rule { return e.rules }
 
 // Stats describe a compiled engine.
 type Stats struct {
-	Rules, Compiled, Always, Predicates, Slots, Guards int
-	AutomataBytes                                      int
+	Rules, Correlations, Compiled, Always, Predicates, Slots, Guards int
+	AutomataBytes                                                    int
 }
 
 // Stats returns the engine's statistics.
 func (e *Engine) Stats() Stats {
-	return Stats{Rules: len(e.rules), Compiled: len(e.compiled), Always: len(e.always), Predicates: len(e.preds),
+	return Stats{Rules: len(e.rules), Correlations: len(e.corrRules), Compiled: len(e.compiled), Always: len(e.always), Predicates: len(e.preds),
 		Slots: e.nslots, Guards: len(e.guards), AutomataBytes: e.mem}
 }

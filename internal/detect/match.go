@@ -37,9 +37,10 @@ type Matcher struct {
 	guardGen []uint32
 	guardVal []bool
 
-	// all are every value of the event (keywords search them), allFold
-	// their folded forms, computed on first use.
+	// all are every value of the event (keywords search them), keys their
+	// field names, allFold their folded forms, computed on first use.
 	all        []string
+	keys       []string
 	allFold    []string
 	allFoldGen uint32
 
@@ -94,6 +95,7 @@ func (m *Matcher) Reset(size int) {
 	}
 	m.setSlots = m.setSlots[:0]
 	m.all = m.all[:0]
+	m.keys = m.keys[:0]
 	if cap(m.arena) < size {
 		m.arena = make([]byte, 0, size)
 	}
@@ -108,25 +110,45 @@ func (m *Matcher) Reset(size int) {
 // call (as the flat JSON decoder gives them): the value is copied.
 func (m *Matcher) AddBytes(key, value []byte) {
 	refs, known := m.e.byName[string(key)]
-	var v string
-	if len(m.arena)+len(value) <= cap(m.arena) {
-		start := len(m.arena)
-		m.arena = append(m.arena, value...)
-		if len(value) > 0 {
-			v = unsafe.String(&m.arena[start], len(value))
-		}
-	} else {
-		v = string(value) // beyond the size given to Reset
-	}
+	v := m.keep(value)
 	m.all = append(m.all, v)
+	m.keys = append(m.keys, m.keep(key))
 	if known {
 		m.set(refs, v)
 	}
 }
 
+// keep copies b into the event's arena (or, beyond the size given to
+// Reset, into a new string).
+func (m *Matcher) keep(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	if len(m.arena)+len(b) <= cap(m.arena) {
+		start := len(m.arena)
+		m.arena = append(m.arena, b...)
+		return unsafe.String(&m.arena[start], len(b))
+	}
+	return string(b)
+}
+
+// Field returns the event's value of a Sigma field name (as
+// Engine.FieldNames finds it), "" when it has none.
+func (m *Matcher) Field(name string) string {
+	for _, n := range m.e.FieldNames(name) {
+		for i, k := range m.keys {
+			if k == n {
+				return m.all[i]
+			}
+		}
+	}
+	return ""
+}
+
 // Add adds a field.
 func (m *Matcher) Add(key, value string) {
 	m.all = append(m.all, value)
+	m.keys = append(m.keys, key)
 	if refs, ok := m.e.byName[key]; ok {
 		m.set(refs, value)
 	}
@@ -134,7 +156,10 @@ func (m *Matcher) Add(key, value string) {
 
 // AddText adds text that keyword searches see but no field holds (an
 // event's original message).
-func (m *Matcher) AddText(value string) { m.all = append(m.all, value) }
+func (m *Matcher) AddText(value string) {
+	m.all = append(m.all, value)
+	m.keys = append(m.keys, "")
+}
 
 func (m *Matcher) set(refs []slotRef, v string) {
 	for _, r := range refs {

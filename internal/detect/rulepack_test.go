@@ -1,10 +1,15 @@
 package detect_test
 
 import (
+	"context"
+	"fmt"
+	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"khien.vn/khien/internal/detect"
+	"khien.vn/khien/internal/detect/sigma"
 )
 
 // TestBuiltinRules loads Khiên's own rule pack: every rule loads without
@@ -66,4 +71,82 @@ func TestRuleTestsCatchFailures(t *testing.T) {
 	if failed != 3 {
 		t.Errorf("%d failed results, want 3 (wrong match, wrong no_match, unknown key): %v", failed, results)
 	}
+}
+
+// TestBuiltinCorrelations runs the built-in correlation rules over event
+// streams: 10 failed RDP logons from one address within 5 minutes fire
+// once (and the single failures, generate false, are not reported);
+// 9, or 10 spread over 10 minutes, do not; 50 encrypted files on one host
+// within a minute fire, and the single files are still reported
+// (generate true).
+func TestBuiltinCorrelations(t *testing.T) {
+	rules, err := detect.BuiltinRules()
+	if err != nil {
+		t.Fatal(err)
+	}
+	eng, problems, err := detect.Compile(rules, detect.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range problems {
+		t.Errorf("built-in rule: %s", p)
+	}
+	if n := len(eng.CorrelationRules()); n < 3 {
+		t.Fatalf("%d correlation rules, want 3", n)
+	}
+	base := time.Date(2026, 11, 27, 8, 0, 0, 0, time.UTC)
+	rdp := func(i int, step time.Duration, ip string) string {
+		return fmt.Sprintf(`{"EventID":4625,"Channel":"Security","LogonType":10,"IpAddress":%q,"TargetUserName":"administrator","@timestamp":%q}`,
+			ip, base.Add(time.Duration(i)*step).Format(time.RFC3339Nano))
+	}
+	enc := func(i int) string {
+		return fmt.Sprintf(`{"EventID":11,"Channel":"Microsoft-Windows-Sysmon/Operational","Computer":"fs01","TargetFilename":"D:\\\\Share\\\\f%d.docx.lockbit","@timestamp":%q}`,
+			i, base.Add(time.Duration(i)*time.Second/2).Format(time.RFC3339Nano))
+	}
+	tests := []struct {
+		name  string
+		lines []string
+		want  map[string][]int // rule title → lines it fires on
+	}{
+		{"10 failures in 5 minutes", repeat(10, func(i int) string { return rdp(i, 10*time.Second, "203.0.113.9") }),
+			map[string][]int{"RDP password guessing from one address": {9}}},
+		{"9 failures", repeat(9, func(i int) string { return rdp(i, 10*time.Second, "203.0.113.9") }), map[string][]int{}},
+		{"10 failures over 10 minutes", repeat(10, func(i int) string { return rdp(i, time.Minute, "203.0.113.9") }), map[string][]int{}},
+		{"10 failures from two addresses", repeat(10, func(i int) string { return rdp(i, time.Second, fmt.Sprintf("203.0.113.%d", i%2)) }), map[string][]int{}},
+		{"10 SSH failures in 90 seconds", repeat(10, func(i int) string {
+			return fmt.Sprintf(`{"log":{"syslog":{"priority":38}},"process":{"name":"sshd"},"source":{"ip":"198.51.100.7"},"message":"Failed password for root from 198.51.100.7 port %d ssh2","@timestamp":%q}`,
+				40000+i, base.Add(time.Duration(i)*10*time.Second).Format(time.RFC3339Nano))
+		}), map[string][]int{"SSH password guessing from one address": {9}}},
+		{"50 encrypted files in 25 seconds", repeat(50, enc),
+			map[string][]int{"Mass file encryption on one host": {49}, "Files renamed to a ransomware extension": seq(50)}},
+	}
+	for _, tt := range tests {
+		got := map[string][]int{}
+		_, err := eng.ScanJSONLines(context.Background(), strings.NewReader(strings.Join(tt.lines, "\n")), func(r *sigma.Rule, line int) error {
+			got[r.Title] = append(got[r.Title], line)
+			return nil
+		}, func(line int, err error) { t.Errorf("%s: line %d: %v", tt.name, line, err) })
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(got, tt.want) {
+			t.Errorf("%s: fired %v, want %v", tt.name, got, tt.want)
+		}
+	}
+}
+
+func repeat(n int, f func(int) string) []string {
+	out := make([]string, n)
+	for i := range out {
+		out[i] = f(i)
+	}
+	return out
+}
+
+func seq(n int) []int {
+	out := make([]int, n)
+	for i := range out {
+		out[i] = i
+	}
+	return out
 }

@@ -159,6 +159,10 @@ type pred struct {
 	kind   predKind
 	slot   int32
 	folded bool // reads the folded value
+	// lazyNeedle: a needle no rule is triggered by, tested directly when
+	// a rule being evaluated needs it rather than scanned for.
+	lazyNeedle bool
+	lit        string // pNeedle: the literal
 	pat    pattern
 	re     *regexp.Regexp
 	prefix netip.Prefix
@@ -168,7 +172,7 @@ type pred struct {
 	shape  shape // pFieldRef, pNeedle: how the values compare
 }
 
-func (p *pred) eager() bool { return p.kind <= pExists }
+func (p *pred) eager() bool { return p.kind <= pExists && !p.lazyNeedle }
 
 // compiler builds an Engine.
 type compiler struct {
@@ -722,7 +726,7 @@ func (c *compiler) needle(slot int32, folded bool, sh shape, lit string) node {
 		key = string(c.keyBuf)
 	}
 	if !ok && sh == shapeEqual && slot != c.e.kwSlot {
-		id = c.newPred(key, pred{kind: pNeedle, slot: slot, folded: folded, shape: sh, pat: literalPattern(lit)})
+		id = c.newPred(key, pred{kind: pNeedle, slot: slot, folded: folded, shape: sh, lit: lit})
 		info := &c.e.slots[slot]
 		eq := &info.eqCased
 		if folded {
@@ -734,7 +738,7 @@ func (c *compiler) needle(slot int32, folded bool, sh shape, lit string) node {
 		}
 		(*eq)[lit] = append((*eq)[lit], id)
 	} else if !ok {
-		id = c.newPred(key, pred{kind: pNeedle, slot: slot, folded: folded, shape: sh, pat: literalPattern(lit)})
+		id = c.newPred(key, pred{kind: pNeedle, slot: slot, folded: folded, shape: sh, lit: lit})
 		c.growNeedles(slot)
 		needles, ids := &c.casedNeedles[slot], c.casedIDs[slot]
 		uses := &c.e.slots[slot].casedUses
@@ -818,18 +822,6 @@ func (c *compiler) slot(names []string) int32 {
 // finish builds the automata and the trigger lists.
 func (c *compiler) finish() {
 	e := c.e
-	for s := range e.slots {
-		if s < len(c.foldNeedles) {
-			if len(c.foldNeedles[s]) > 0 {
-				e.slots[s].fold = buildAutomaton(c.foldNeedles[s])
-				e.mem += e.slots[s].fold.bytes()
-			}
-			if len(c.casedNeedles[s]) > 0 {
-				e.slots[s].cased = buildAutomaton(c.casedNeedles[s])
-				e.mem += e.slots[s].cased.bytes()
-			}
-		}
-	}
 	// Popularity of each predicate: how many compiled rules use it. A
 	// popular one (EventID 4688, Image ending in \powershell.exe) is a
 	// poor trigger.
@@ -859,6 +851,37 @@ func (c *compiler) finish() {
 		slices.Sort(ids)
 		for _, p := range slices.Compact(ids) {
 			e.predRules[p] = append(e.predRules[p], int32(i))
+		}
+	}
+	// Only trigger needles are scanned for: the others (filters, the
+	// other side of an AND) are tested directly, and only for the rules
+	// being evaluated.
+	for p := range e.preds {
+		if e.preds[p].kind == pNeedle && len(e.predRules[p]) == 0 {
+			e.preds[p].lazyNeedle = true
+		}
+	}
+	for s := range e.slots {
+		info := &e.slots[s]
+		for _, eq := range []map[string][]int32{info.eqFold, info.eqCased} {
+			for k, ids := range eq {
+				ids = slices.DeleteFunc(ids, func(p int32) bool { return e.preds[p].lazyNeedle })
+				if len(ids) == 0 {
+					delete(eq, k)
+				} else {
+					eq[k] = ids
+				}
+			}
+		}
+		if len(info.eqFold) == 0 {
+			info.eqFold = nil
+		}
+		if len(info.eqCased) == 0 {
+			info.eqCased = nil
+		}
+		if s < len(c.foldNeedles) {
+			info.fold, info.foldUses = c.triggerAutomaton(c.foldNeedles[s], info.foldUses)
+			info.cased, info.casedUses = c.triggerAutomaton(c.casedNeedles[s], info.casedUses)
 		}
 	}
 }
@@ -929,81 +952,27 @@ func collectAll(n node, out *[]int32) {
 	}
 }
 
-// needsTrigger reports whether the condition is certainly false when
-// every eager predicate is false (lazy ones unknown): then the rule can
-// only match on an event where one of its eager predicates fired.
-func needsTrigger(n node, preds []pred) bool {
-	return eval3(n, preds) == tFalse
+// triggerAutomaton builds the automaton of the needles that have a
+// trigger use, with those uses only (nil when there is none).
+func (c *compiler) triggerAutomaton(needles []string, uses [][]needleUse) (*automaton, [][]needleUse) {
+	var keep []string
+	var keepUses [][]needleUse
+	for i, n := range needles {
+		u := slices.DeleteFunc(slices.Clone(uses[i]), func(x needleUse) bool { return c.e.preds[x.pred].lazyNeedle })
+		if len(u) > 0 {
+			keep = append(keep, n)
+			keepUses = append(keepUses, u)
+		}
+	}
+	if len(keep) == 0 {
+		return nil, nil
+	}
+	a := buildAutomaton(keep)
+	c.e.mem += a.bytes()
+	return a, keepUses
 }
 
-type tri uint8
 
-const (
-	tFalse tri = iota
-	tTrue
-	tUnknown
-)
-
-func eval3(n node, preds []pred) tri {
-	switch n.op {
-	case opFalse:
-		return tFalse
-	case opTrue:
-		return tTrue
-	case opPred:
-		if preds[n.pred].eager() {
-			return tFalse
-		}
-		return tUnknown
-	case opNot:
-		switch eval3(n.kids[0], preds) {
-		case tFalse:
-			return tTrue
-		case tTrue:
-			return tFalse
-		}
-		return tUnknown
-	case opAnd:
-		res := tTrue
-		for _, k := range n.kids {
-			switch eval3(k, preds) {
-			case tFalse:
-				return tFalse
-			case tUnknown:
-				res = tUnknown
-			}
-		}
-		return res
-	case opOr:
-		res := tFalse
-		for _, k := range n.kids {
-			switch eval3(k, preds) {
-			case tTrue:
-				return tTrue
-			case tUnknown:
-				res = tUnknown
-			}
-		}
-		return res
-	}
-	return tUnknown
-}
-
-// collectEager lists the eager predicates that occur positively (under
-// an even number of nots). When the condition is false with every eager
-// predicate false, one of these must fire for it to be true: making a
-// predicate that occurs only negatively true cannot make it true.
-func collectEager(n node, preds []pred, negated bool, out *[]int32) {
-	if n.op == opPred && preds[n.pred].eager() && !negated {
-		*out = append(*out, n.pred)
-	}
-	if n.op == opNot {
-		negated = !negated
-	}
-	for _, k := range n.kids {
-		collectEager(k, preds, negated, out)
-	}
-}
 
 func and(kids []node) node {
 	var out []node

@@ -447,10 +447,7 @@ func (m *Matcher) lazy(p *pred) bool {
 func (m *Matcher) test(p *pred, v string) bool {
 	switch p.kind {
 	case pNeedle:
-		lit := p.pat.String()
-		if len(p.pat.parts) == 1 {
-			lit = p.pat.parts[0].lit
-		}
+		lit := p.lit
 		switch p.shape {
 		case shapeContains:
 			return strings.Contains(v, lit)

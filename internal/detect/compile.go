@@ -163,13 +163,13 @@ type pred struct {
 	// a rule being evaluated needs it rather than scanned for.
 	lazyNeedle bool
 	lit        string // pNeedle: the literal
-	pat    pattern
-	re     *regexp.Regexp
-	prefix netip.Prefix
-	op     sigma.Modifier
-	num    float64
-	ref    int32 // pFieldRef: the other slot
-	shape  shape // pFieldRef, pNeedle: how the values compare
+	pat        pattern
+	re         *regexp.Regexp
+	prefix     netip.Prefix
+	op         sigma.Modifier
+	num        float64
+	ref        int32 // pFieldRef: the other slot
+	shape      shape // pFieldRef, pNeedle: how the values compare
 }
 
 func (p *pred) eager() bool { return p.kind <= pExists && !p.lazyNeedle }
@@ -971,8 +971,6 @@ func (c *compiler) triggerAutomaton(needles []string, uses [][]needleUse) (*auto
 	c.e.mem += a.bytes()
 	return a, keepUses
 }
-
-
 
 func and(kids []node) node {
 	var out []node

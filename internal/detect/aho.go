@@ -146,9 +146,14 @@ func buildAutomaton(needles []string) *automaton {
 		}
 	}
 
-	// Dense rows for the busiest states.
+	// Dense rows for the busiest states; a small automaton is made a
+	// complete table (one lookup per byte).
+	minChildren := int32(denseChildren)
+	if ns <= denseStates {
+		minChildren = 0
+	}
 	for _, st := range queue {
-		if a.edgeStart[st+1]-a.edgeStart[st] < denseChildren {
+		if a.edgeStart[st+1]-a.edgeStart[st] < minChildren {
 			continue
 		}
 		row := make([]int32, 256)
@@ -163,7 +168,11 @@ func buildAutomaton(needles []string) *automaton {
 
 // denseChildren is the number of children from which a state gets a dense
 // row.
-const denseChildren = 4
+const denseChildren = 2
+
+// denseStates is the size up to which an automaton is a complete table
+// (1 KiB per state).
+const denseStates = 1024
 
 // step returns the state after reading b in state s.
 func (a *automaton) step(s int32, b byte) int32 {

@@ -101,6 +101,10 @@ type slotInfo struct {
 	// case-sensitive one; uses[needle] are the predicates a needle decides.
 	fold, cased         *automaton
 	foldUses, casedUses [][]needleUse
+	// foldAnch and casedAnch hold the needles only ever tested as a
+	// prefix or a suffix (most "Image|endswith" values): they are looked
+	// for in the first and last anchLen bytes of a value only.
+	foldAnch, casedAnch *anchored
 	// eqFold and eqCased are the predicates of whole-value literals, by
 	// value (folded or not): a map lookup instead of a scan.
 	eqFold, eqCased map[string][]int32
@@ -880,8 +884,8 @@ func (c *compiler) finish() {
 			info.eqCased = nil
 		}
 		if s < len(c.foldNeedles) {
-			info.fold, info.foldUses = c.triggerAutomaton(c.foldNeedles[s], info.foldUses)
-			info.cased, info.casedUses = c.triggerAutomaton(c.casedNeedles[s], info.casedUses)
+			info.fold, info.foldUses, info.foldAnch = c.triggerAutomaton(c.foldNeedles[s], info.foldUses)
+			info.cased, info.casedUses, info.casedAnch = c.triggerAutomaton(c.casedNeedles[s], info.casedUses)
 		}
 	}
 }
@@ -952,24 +956,42 @@ func collectAll(n node, out *[]int32) {
 	}
 }
 
+// anchored is an automaton of needles tested only as prefixes or
+// suffixes, and their longest length.
+type anchored struct {
+	a    *automaton
+	uses [][]needleUse
+	max  int
+}
+
 // triggerAutomaton builds the automaton of the needles that have a
-// trigger use, with those uses only (nil when there is none).
-func (c *compiler) triggerAutomaton(needles []string, uses [][]needleUse) (*automaton, [][]needleUse) {
+// trigger use, with those uses only: scanned over the whole value when
+// some needle is looked for anywhere (contains), otherwise (only
+// prefixes and suffixes) over the value's ends (anchored).
+func (c *compiler) triggerAutomaton(needles []string, uses [][]needleUse) (*automaton, [][]needleUse, *anchored) {
 	var keep []string
 	var keepUses [][]needleUse
+	maxLen, contains := 0, false
 	for i, n := range needles {
 		u := slices.DeleteFunc(slices.Clone(uses[i]), func(x needleUse) bool { return c.e.preds[x.pred].lazyNeedle })
-		if len(u) > 0 {
-			keep = append(keep, n)
-			keepUses = append(keepUses, u)
+		if len(u) == 0 {
+			continue
 		}
+		keep = append(keep, n)
+		keepUses = append(keepUses, u)
+		maxLen = max(maxLen, len(n))
+		contains = contains || slices.ContainsFunc(u, func(x needleUse) bool { return x.shape == shapeContains })
 	}
 	if len(keep) == 0 {
-		return nil, nil
+		return nil, nil, nil
 	}
 	a := buildAutomaton(keep)
 	c.e.mem += a.bytes()
-	return a, keepUses
+	if contains {
+		// The value is scanned whole anyway.
+		return a, keepUses, nil
+	}
+	return nil, nil, &anchored{a: a, uses: keepUses, max: maxLen}
 }
 
 func and(kids []node) node {

@@ -205,15 +205,21 @@ func (m *Matcher) Match() []int {
 		if info.cased != nil {
 			m.scan(info.cased, info.casedUses, v)
 		}
+		if info.casedAnch != nil {
+			m.scanAnchored(info.casedAnch, v)
+		}
 		if info.eqCased != nil {
 			for _, p := range info.eqCased[v] {
 				m.fire(p)
 			}
 		}
-		if info.fold != nil || info.eqFold != nil {
+		if info.fold != nil || info.foldAnch != nil || info.eqFold != nil {
 			fv := m.folded(s)
 			if info.fold != nil {
 				m.scan(info.fold, info.foldUses, fv)
+			}
+			if info.foldAnch != nil {
+				m.scanAnchored(info.foldAnch, fv)
 			}
 			for _, p := range info.eqFold[fv] {
 				m.fire(p)
@@ -226,14 +232,22 @@ func (m *Matcher) Match() []int {
 			if info.cased != nil {
 				m.scan(info.cased, info.casedUses, v)
 			}
-			if info.fold != nil {
+			if info.casedAnch != nil {
+				m.scanAnchored(info.casedAnch, v)
+			}
+			if info.fold != nil || info.foldAnch != nil {
 				var changed bool
 				m.kwBuf, changed = foldInto(m.kwBuf[:0], v)
 				fv := v
 				if changed {
 					fv = unsafe.String(unsafe.SliceData(m.kwBuf), len(m.kwBuf))
 				}
-				m.scan(info.fold, info.foldUses, fv)
+				if info.fold != nil {
+					m.scan(info.fold, info.foldUses, fv)
+				}
+				if info.foldAnch != nil {
+					m.scanAnchored(info.foldAnch, fv)
+				}
 			}
 		}
 	}
@@ -311,9 +325,26 @@ func (m *Matcher) fire(p int32) {
 // scan runs an automaton over v and fires the predicates whose shape the
 // occurrence satisfies.
 func (m *Matcher) scan(a *automaton, uses [][]needleUse, v string) {
+	m.scanRange(a, uses, v, 0, len(v))
+}
+
+// scanAnchored looks for prefix and suffix needles: in the first and last
+// an.max bytes of v (all of v when those overlap).
+func (m *Matcher) scanAnchored(an *anchored, v string) {
+	n := len(v)
+	if n <= 2*an.max {
+		m.scanRange(an.a, an.uses, v, 0, n)
+		return
+	}
+	m.scanRange(an.a, an.uses, v, 0, an.max)
+	m.scanRange(an.a, an.uses, v, n-an.max, n)
+}
+
+// scanRange runs an automaton over v[from:to]; offsets are v's.
+func (m *Matcher) scanRange(a *automaton, uses [][]needleUse, v string, from, to int) {
 	st := int32(0)
 	n := len(v)
-	for i := 0; i < n; i++ {
+	for i := from; i < to; i++ {
 		st = a.step(st, v[i])
 		for x := st; x != 0; x = a.dict[x] {
 			for _, nd := range a.outs[a.outStart[x]:a.outStart[x+1]] {

@@ -71,6 +71,8 @@ type Core struct {
 	Notify  *notify.Service
 	Packs   *regulation.Registry
 	Catalog *i18n.Catalog
+
+	detection detectionOnce
 }
 
 // OpenBackend opens the configured database. With migrate false, an

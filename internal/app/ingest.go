@@ -71,6 +71,8 @@ type Ingest struct {
 	Pipeline   *pipeline.Pipeline
 	Attributor *attribute.Attributor
 	Normalizer *normalize.Registry
+	// Detection matches every ingested event against the Sigma rules.
+	Detection *Detection
 	// Tracker follows every source: last seen, rates, parse errors.
 	Tracker *sources.Tracker
 
@@ -144,6 +146,7 @@ func OpenIngest(ctx context.Context, core *Core, webTLS *tls.Config) (in *Ingest
 		return nil, err
 	}
 	in.Attributor, in.Normalizer, in.defaultUnit = proc.attributor, proc.normalizer, proc.defaultUnit
+	in.Detection = proc.detection
 	in.Tracker = sources.New(sources.Options{SilentAfter: time.Duration(cfg.Ingest.SilentAfter)})
 	if err := in.Tracker.LoadFile(in.sourcesFile()); err != nil {
 		in.logger.Warn("source statistics not restored; starting afresh", "file", in.sourcesFile(), "err", err)
@@ -243,6 +246,7 @@ type processor struct {
 	attributor  *attribute.Attributor
 	normalizer  *normalize.Registry
 	defaultUnit int64
+	detection   *Detection
 }
 
 func (c *Core) newProcessor(ctx context.Context) (*processor, error) {
@@ -251,6 +255,9 @@ func (c *Core) newProcessor(ctx context.Context) (*processor, error) {
 		return nil, err
 	}
 	p := &processor{normalizer: normalize.Default()}
+	if p.detection, err = c.Detection(); err != nil {
+		return nil, err
+	}
 	if roots := tree.Children(0); len(roots) > 0 {
 		p.defaultUnit = roots[0]
 	}
@@ -276,6 +283,7 @@ func (p *processor) stages() []pipeline.Stage {
 				}
 			}
 		},
+		p.detection.stage(),
 	}
 }
 

@@ -27,6 +27,14 @@ func registerIngestMetrics(reg *metrics.Registry, in *Ingest) {
 		func(r ingest.Receiver) uint64 { return r.ParseErrors })
 	perReceiver("khien_ingest_received_bytes_total", "Bytes read from senders.",
 		func(r ingest.Receiver) uint64 { return r.Bytes })
+	reg.CollectVec("khien_detect_rule_matches_total", "Ingested events a detection rule (or correlation rule) matched since start.", "counter", []string{"rule_id", "level"}, func(emit func(float64, ...string)) {
+		if in.Detection == nil {
+			return
+		}
+		for r, n := range in.Detection.Hits() {
+			emit(float64(n), r.ID, r.Level)
+		}
+	})
 	reg.CollectVec("khien_ingest_connections", "Open connections of a stream listener.", "gauge", []string{"listener"}, func(emit func(float64, ...string)) {
 		for _, sl := range in.syslog {
 			open, _ := sl.Conns()

@@ -115,7 +115,7 @@ func scanEVTX(ctx context.Context, eng *detect.Engine, path string, emit func(ru
 	if err != nil {
 		return detect.ScanStats{}, fmt.Errorf("%s: %w", path, err)
 	}
-	sc := eng.NewScanner(emit)
+	sc := eng.NewScanner(emit, false)
 	idx := 0
 	err = rd.Records(ctx, func(rec evtx.Record) error {
 		ev := rec.Event(filepath.Base(path))

@@ -37,6 +37,17 @@ type Config struct {
 	Ingest Ingest `yaml:"ingest"`
 	// Events configures the event store.
 	Events Events `yaml:"events"`
+	// Detect configures real-time Sigma detection.
+	Detect Detect `yaml:"detect"`
+}
+
+// Detect configures the Sigma rules every ingested event is matched
+// against (docs/detection.md).
+type Detect struct {
+	// BuiltinRules enables Khiên's own rule pack.
+	BuiltinRules bool `yaml:"builtin_rules" doc:"match ingested events against Khiên's built-in ransomware rule pack"`
+	// RulesDirs are more rule directories.
+	RulesDirs string `yaml:"rules_dirs" doc:"directories of Sigma rules (*.yml, searched recursively) matched against ingested events as well, separated by commas (check them with khien rules validate DIR)"`
 }
 
 // Ingest configures the telemetry listeners (each off while its address is
@@ -223,6 +234,7 @@ func Default() Config {
 			MemoryMB:      512,
 			QueryTimeout:  Duration(30 * time.Second),
 		},
+		Detect: Detect{BuiltinRules: true},
 	}
 }
 

@@ -244,3 +244,15 @@ func ParseTokens(s string) ([]Token, error) {
 	}
 	return out, nil
 }
+
+// SplitList splits a comma-separated list, dropping empty items and
+// surrounding spaces.
+func SplitList(s string) []string {
+	var out []string
+	for _, x := range strings.Split(s, ",") {
+		if x = strings.TrimSpace(x); x != "" {
+			out = append(out, x)
+		}
+	}
+	return out
+}

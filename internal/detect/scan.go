@@ -58,6 +58,9 @@ type scanState struct {
 	corr  *correlate.Engine
 	match func(rule *sigma.Rule, line int) error
 	st    *ScanStats
+	// all reports every detection match, also those a correlation rule
+	// consumes without generate (tagging events, counting hits).
+	all bool
 }
 
 func (s *scanState) event(line int) error {
@@ -70,7 +73,7 @@ func (s *scanState) event(line int) error {
 		t = s.m.eventTime()
 	}
 	for _, r := range matched {
-		if s.corr == nil || s.corr.Generate(r) {
+		if s.corr == nil || s.all || s.corr.Generate(r) {
 			s.st.Matches++
 			if err := s.match(s.e.rules[r], line); err != nil {
 				return err
@@ -195,10 +198,13 @@ type Scanner struct {
 	st ScanStats
 }
 
-// NewScanner returns a scanner calling match for every match.
-func (e *Engine) NewScanner(match func(rule *sigma.Rule, index int) error) *Scanner {
+// NewScanner returns a scanner calling match for every match. With all
+// false, the matches of a detection rule that correlation rules consume
+// (without generate: true) are not reported, as the specification says of
+// results; with all true every match is (to tag events, count hits).
+func (e *Engine) NewScanner(match func(rule *sigma.Rule, index int) error, all bool) *Scanner {
 	s := &Scanner{}
-	s.sc = scanState{e: e, m: e.NewMatcher(), corr: e.NewCorrelator(correlate.Options{}), match: match, st: &s.st}
+	s.sc = scanState{e: e, m: e.NewMatcher(), corr: e.NewCorrelator(correlate.Options{}), match: match, st: &s.st, all: all}
 	return s
 }
 

@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"khien.vn/khien/internal/app"
 	"khien.vn/khien/internal/asset"
 	"khien.vn/khien/internal/config"
 	"khien.vn/khien/internal/event"
@@ -152,7 +153,8 @@ func openInproc(ctx context.Context, mode, dir string, drop []string) (t *inproc
 
 // productStages are the stages internal/app runs (processor.stages, then
 // the sources tracker): normalisation, attribution to assets (none here,
-// as on a fresh data directory), the default unit, source statistics.
+// as on a fresh data directory), the default unit, Sigma detection with
+// the configured rules (the built-in pack by default), source statistics.
 func productStages(ctx context.Context, cfg config.Config) ([]pipeline.Stage, error) {
 	attr := attribute.New(func(context.Context) ([]asset.Asset, error) { return nil, nil }, time.Minute)
 	if err := attr.Rebuild(ctx); err != nil {
@@ -160,6 +162,10 @@ func productStages(ctx context.Context, cfg config.Config) ([]pipeline.Stage, er
 	}
 	norm := normalize.Default()
 	tracker := sources.New(sources.Options{SilentAfter: time.Duration(cfg.Ingest.SilentAfter)})
+	det, err := app.LoadDetection(cfg)
+	if err != nil {
+		return nil, err
+	}
 	const defaultUnit = 1
 	return []pipeline.Stage{
 		func(_ context.Context, b []event.Event) { norm.NormalizeBatch(b) },
@@ -171,6 +177,7 @@ func productStages(ctx context.Context, cfg config.Config) ([]pipeline.Stage, er
 				}
 			}
 		},
+		det.Stage(),
 		func(_ context.Context, b []event.Event) { tracker.Observe(b) },
 	}, nil
 }

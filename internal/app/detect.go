@@ -123,11 +123,11 @@ func (d *Detection) hit(r *sigma.Rule) {
 // levels orders Sigma levels.
 var levels = []string{"", "informational", "low", "medium", "high", "critical"}
 
-// stage returns a pipeline stage matching every event against the rules
+// Stage returns a pipeline stage matching every event against the rules
 // and correlations, in order: an event that matches gets the sigma.*
 // fields, and the hit counts grow. One stage has its own matcher and
 // correlation state; it runs on one goroutine.
-func (d *Detection) stage() pipeline.Stage {
+func (d *Detection) Stage() pipeline.Stage {
 	sc := &stageState{d: d}
 	sc.scanner = d.Engine.NewScanner(sc.match, true)
 	return sc.run

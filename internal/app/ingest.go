@@ -283,7 +283,7 @@ func (p *processor) stages() []pipeline.Stage {
 				}
 			}
 		},
-		p.detection.stage(),
+		p.detection.Stage(),
 	}
 }
 

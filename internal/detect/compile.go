@@ -62,10 +62,13 @@ type Engine struct {
 	// fieldNames caches FieldNames for the fields correlation rules read.
 	fieldNames map[string][]string
 
-	// Event field names → the slots reading them.
-	byName map[string][]slotRef
-	nslots int
-	slots  []slotInfo
+	// Event field names → the slots reading them; names and nameRefs
+	// are the same as slices, for iterating.
+	byName   map[string][]slotRef
+	names    []string
+	nameRefs [][]slotRef
+	nslots   int
+	slots    []slotInfo
 
 	preds []pred
 	// predRules lists, for each eager predicate, the compiled rules whose
@@ -826,6 +829,10 @@ func (c *compiler) slot(names []string) int32 {
 // finish builds the automata and the trigger lists.
 func (c *compiler) finish() {
 	e := c.e
+	for name, refs := range e.byName {
+		e.names = append(e.names, name)
+		e.nameRefs = append(e.nameRefs, refs)
+	}
 	// Popularity of each predicate: how many compiled rules use it. A
 	// popular one (EventID 4688, Image ending in \powershell.exe) is a
 	// poor trigger.

@@ -44,6 +44,12 @@ type Matcher struct {
 	allFold    []string
 	allFoldGen uint32
 
+	// src is the stored event being matched (MatchEvent), whose fields
+	// are read from its map on demand; all then holds its values only
+	// once keywords need them (allGen).
+	src    *event.Event
+	allGen uint32
+
 	arena   []byte
 	foldBuf []byte
 	kwBuf   []byte
@@ -96,6 +102,7 @@ func (m *Matcher) Reset(size int) {
 	m.setSlots = m.setSlots[:0]
 	m.all = m.all[:0]
 	m.keys = m.keys[:0]
+	m.src = nil
 	if cap(m.arena) < size {
 		m.arena = make([]byte, 0, size)
 	}
@@ -135,6 +142,14 @@ func (m *Matcher) keep(b []byte) string {
 // Field returns the event's value of a Sigma field name (as
 // Engine.FieldNames finds it), "" when it has none.
 func (m *Matcher) Field(name string) string {
+	if m.src != nil {
+		for _, n := range m.e.FieldNames(name) {
+			if v, ok := m.src.Fields[n]; ok {
+				return v
+			}
+		}
+		return ""
+	}
 	for _, n := range m.e.FieldNames(name) {
 		for i, k := range m.keys {
 			if k == n {
@@ -228,7 +243,7 @@ func (m *Matcher) Match() []int {
 	}
 	if kw := e.kwSlot; kw >= 0 && m.keywordsApply() {
 		info := &e.slots[kw]
-		for _, v := range m.all {
+		for _, v := range m.values() {
 			if info.cased != nil {
 				m.scan(info.cased, info.casedUses, v)
 			}
@@ -533,11 +548,11 @@ func (m *Matcher) test(p *pred, v string) bool {
 
 // keyword evaluates a predicate without a field over every value.
 func (m *Matcher) keyword(p *pred) bool {
-	vals := m.all
+	vals := m.values()
 	if p.folded {
 		if m.allFoldGen != m.gen {
 			m.allFold = m.allFold[:0]
-			for _, v := range m.all {
+			for _, v := range vals {
 				m.allFold = append(m.allFold, fold(v))
 			}
 			m.allFoldGen = m.gen
@@ -555,12 +570,44 @@ func (m *Matcher) keyword(p *pred) bool {
 // MatchEvent matches a stored event: its fields and its original message
 // (for keyword searches).
 func (m *Matcher) MatchEvent(ev *event.Event) []int {
-	m.Reset(0)
-	for k, v := range ev.Fields {
-		m.Add(k, v)
-	}
-	if ev.Message != "" {
-		m.AddText(ev.Message)
-	}
+	m.loadEvent(ev)
 	return m.Match()
+}
+
+// loadEvent makes ev the event being matched: the fields rules read are
+// set from its map (iterating over the shorter of the map and the
+// engine's field names); the rest is read on demand.
+func (m *Matcher) loadEvent(ev *event.Event) {
+	m.Reset(0)
+	m.src = ev
+	e := m.e
+	if len(e.names) < len(ev.Fields) {
+		for i, name := range e.names {
+			if v, ok := ev.Fields[name]; ok {
+				m.set(e.nameRefs[i], v)
+			}
+		}
+		return
+	}
+	for k, v := range ev.Fields {
+		if refs, ok := e.byName[k]; ok {
+			m.set(refs, v)
+		}
+	}
+}
+
+// values returns every value of the event (keyword searches), filling
+// them from the stored event on first use.
+func (m *Matcher) values() []string {
+	if m.src != nil && m.allGen != m.gen {
+		m.allGen = m.gen
+		m.all = m.all[:0]
+		for _, v := range m.src.Fields {
+			m.all = append(m.all, v)
+		}
+		if m.src.Message != "" {
+			m.all = append(m.all, m.src.Message)
+		}
+	}
+	return m.all
 }

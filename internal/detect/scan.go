@@ -34,6 +34,12 @@ var timeLayouts = []string{time.RFC3339Nano, "2006-01-02 15:04:05.999999999", "2
 // eventTime returns the event's time, or the zero time when it has none
 // (then every event of a scan is at the same instant for correlations).
 func (m *Matcher) eventTime() time.Time {
+	if m.src != nil {
+		if !m.src.Time.IsZero() {
+			return m.src.Time
+		}
+		return m.src.Received
+	}
 	for _, f := range timeFields {
 		for i, k := range m.keys {
 			if k != f {
@@ -211,17 +217,7 @@ func (e *Engine) NewScanner(match func(rule *sigma.Rule, index int) error, all b
 // Event matches the next event, index identifying it in match calls.
 func (s *Scanner) Event(ev *event.Event, index int) error {
 	s.st.Events++
-	m := s.sc.m
-	m.Reset(0)
-	for k, v := range ev.Fields {
-		m.Add(k, v)
-	}
-	if _, ok := ev.Fields["@timestamp"]; !ok && !ev.Time.IsZero() {
-		m.Add("@timestamp", ev.Time.UTC().Format(time.RFC3339Nano))
-	}
-	if ev.Message != "" {
-		m.AddText(ev.Message)
-	}
+	s.sc.m.loadEvent(ev)
 	return s.sc.event(index)
 }
 

@@ -9,7 +9,6 @@ package jsonl
 import (
 	"bufio"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -20,6 +19,7 @@ import (
 
 	"khien.vn/khien/internal/event"
 	"khien.vn/khien/internal/ingest"
+	"khien.vn/khien/internal/ingest/flatjson"
 )
 
 // Limits.
@@ -31,19 +31,18 @@ const (
 // timeFields are tried, in order, for the event time.
 var timeFields = []string{"@timestamp", "timestamp", "time", "ts"}
 
-// Line turns one line into an event.
+// decoders are the flat JSON decoders of Line (one per goroutine at a
+// time; they keep buffers between lines).
+var decoders = sync.Pool{New: func() any { return new(flatjson.Decoder) }}
+
+// Line turns one line into an event: a JSON object flattened to dotted
+// field names (ingest.Flatten's rules, by the allocation-free decoder).
 func Line(line, name, addr string, received time.Time) event.Event {
 	e := event.Event{Time: received, Received: received, Source: event.Source{Kind: event.KindJSONL, Name: name, Addr: addr},
 		Message: line, Fields: map[string]string{}}
-	v, err := ingest.DecodeJSON([]byte(line))
-	if err == nil {
-		if _, ok := v.(map[string]any); !ok {
-			err = errors.New("not a JSON object")
-		}
-	}
-	if err == nil {
-		err = ingest.Flatten(e.Fields, "", v)
-	}
+	d := decoders.Get().(*flatjson.Decoder)
+	err := d.Decode([]byte(line), func(k, v []byte) { e.Fields[string(k)] = string(v) })
+	decoders.Put(d)
 	if err != nil {
 		e.Fields = map[string]string{}
 		e.ParseError = "not a JSON object: " + err.Error()

@@ -170,3 +170,15 @@ func FuzzLine(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkLine decodes a flat Windows-style line (~1 KB, 27 fields).
+func BenchmarkLine(b *testing.B) {
+	line := `{"@timestamp":"2026-11-27T08:00:00Z","EventID":4688,"Channel":"Security","Computer":"ws01.so-tttt.gov.vn","NewProcessName":"C:\\Windows\\System32\\cmd.exe","CommandLine":"cmd.exe /c whoami /all","ParentProcessName":"C:\\Windows\\explorer.exe","SubjectUserName":"lan.nguyen","SubjectDomainName":"SO-TTTT","SubjectLogonId":"0x3e7","NewProcessId":"0x1a2c","ProcessId":"0x10f0","TokenElevationType":"%%1936","MandatoryLabel":"S-1-16-12288","TargetUserSid":"S-1-0-0","TargetUserName":"-","TargetDomainName":"-","TargetLogonId":"0x0","message":"A new process has been created."}`
+	now := time.Now()
+	b.ReportAllocs()
+	for b.Loop() {
+		if e := jsonl.Line(line, "b", "", now); e.ParseError != "" {
+			b.Fatal(e.ParseError)
+		}
+	}
+}

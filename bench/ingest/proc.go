@@ -12,7 +12,6 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"khien.vn/khien/bench/internal/sysinfo"
@@ -47,16 +46,6 @@ func describeMachine(ctx context.Context, bin string) machine {
 
 // ---------------------------------------------------------------------------
 // /proc readers.
-
-// selfCPU is the harness's CPU time with microsecond resolution.
-func selfCPU() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		d, _ := sysinfo.ProcCPU("self")
-		return d
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
 
 // threadCPU is the time thread tid of the harness spent on a CPU
 // (/proc/self/task/TID/schedstat, in nanoseconds); 0 once it has ended.

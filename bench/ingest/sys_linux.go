@@ -6,6 +6,9 @@ import (
 	"os/exec"
 	"strconv"
 	"syscall"
+	"time"
+
+	"khien.vn/khien/bench/internal/sysinfo"
 )
 
 // setProcAttr makes the kernel kill the child if the harness dies without
@@ -36,4 +39,14 @@ func fsType(dir string) string {
 		return "overlayfs"
 	}
 	return "0x" + strconv.FormatUint(uint64(st.Type), 16)
+}
+
+// selfCPU is the harness's CPU time with microsecond resolution.
+func selfCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		d, _ := sysinfo.ProcCPU("self")
+		return d
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

@@ -2,7 +2,10 @@
 
 package main
 
-import "os/exec"
+import (
+	"os/exec"
+	"time"
+)
 
 // setProcAttr does nothing outside Linux (the memory and CPU figures need /proc anyway).
 func setProcAttr(*exec.Cmd) {}
@@ -10,3 +13,6 @@ func setProcAttr(*exec.Cmd) {}
 func gettid() int { return 0 }
 
 func fsType(string) string { return "?" }
+
+// selfCPU is not measured outside Linux.
+func selfCPU() time.Duration { return 0 }

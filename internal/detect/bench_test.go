@@ -14,6 +14,7 @@ import (
 
 	"khien.vn/khien/internal/detect"
 	"khien.vn/khien/internal/detect/sigma"
+	"khien.vn/khien/internal/eventstore/eventstoretest"
 )
 
 // Benchmarks (SigmaHQ's data is needed; they skip without it):
@@ -204,4 +205,32 @@ func TestEvaluationCounts(t *testing.T) {
 	always := eng.AlwaysRules()
 	t.Logf("rules evaluated on every event of their logsource (%d):\n%s", len(always), strings.Join(always, "\n"))
 	t.Logf("%d events: %.1f predicates fired and %.1f of %d compiled rules evaluated per event (%d always)", events, float64(fired)/float64(events), float64(evaluated)/float64(events), st.Compiled, st.Always)
+}
+
+// BenchmarkSigmaWindowsGenerated matches events as Khiên stores them
+// (maps of ECS and winlog.* fields, from the reference-hunt generator:
+// logons, process creations with everyday command lines, sshd lines)
+// against every SigmaHQ Windows rule: the common case, where few events
+// fire anything.
+func BenchmarkSigmaWindowsGenerated(b *testing.B) {
+	eng, _, err := detect.Compile(windowsRules(b), detect.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	gen := eventstoretest.NewGenerator(1, time.Now().Add(-time.Hour), time.Millisecond)
+	events := gen.Batch(nil, 20_000)
+	m := eng.NewMatcher()
+	matches := 0
+	b.ReportAllocs()
+	start, cpu0 := time.Now(), cpuTime()
+	n := 0
+	for b.Loop() {
+		matches += len(m.MatchEvent(&events[n%len(events)]))
+		n++
+	}
+	b.ReportMetric(float64(n)/time.Since(start).Seconds(), "events/s")
+	if cpu := cpuTime() - cpu0; cpu > 0 {
+		b.ReportMetric(float64(n)/cpu.Seconds(), "events/cpu-s")
+	}
+	b.ReportMetric(float64(matches)/float64(n), "matches/event")
 }

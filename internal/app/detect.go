@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"khien.vn/khien/internal/config"
 	"khien.vn/khien/internal/detect"
@@ -134,10 +135,14 @@ func (d *Detection) Stage() pipeline.Stage {
 }
 
 type stageState struct {
-	d       *Detection
-	scanner *detect.Scanner
-	cur     *event.Event
+	d         *Detection
+	scanner   *detect.Scanner
+	cur       *event.Event
+	lastFlush time.Time
 }
+
+// flushEvery is how often the stage closes ended correlation windows.
+const flushEvery = 10 * time.Second
 
 func (s *stageState) run(_ context.Context, batch []event.Event) {
 	for i := range batch {
@@ -145,6 +150,10 @@ func (s *stageState) run(_ context.Context, batch []event.Event) {
 		_ = s.scanner.Event(s.cur, 0) // match never fails
 	}
 	s.cur = nil
+	if now := time.Now(); now.Sub(s.lastFlush) >= flushEvery {
+		s.lastFlush = now
+		_ = s.scanner.Flush(now) // counted as hits; no event to tag
+	}
 }
 
 // match tags the current event with a rule it matched.

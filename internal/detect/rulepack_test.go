@@ -10,6 +10,7 @@ import (
 
 	"khien.vn/khien/internal/detect"
 	"khien.vn/khien/internal/detect/sigma"
+	"khien.vn/khien/internal/event"
 )
 
 // TestBuiltinRules loads Khiên's own rule pack: every rule loads without
@@ -149,4 +150,48 @@ func seq(n int) []int {
 		out[i] = i
 	}
 	return out
+}
+
+// TestScannerFlush closes a window that only decides at its end: an
+// event_count lt correlation fires on Flush, not before.
+func TestScannerFlush(t *testing.T) {
+	rules, err := sigma.Parse([]byte(`title: base
+id: 55555555-5555-4555-8555-555555555555
+name: base
+logsource: {product: windows, service: security}
+detection:
+    sel:
+        EventID: 4740
+    condition: sel
+---
+title: few lockouts
+id: 66666666-6666-4666-8666-666666666666
+correlation:
+    type: event_count
+    rules: [base]
+    group-by: [TargetUserName]
+    timespan: 1m
+    condition:
+        lt: 3
+`), "flush.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	eng, problems, err := detect.Compile(rules, detect.Options{})
+	if err != nil || len(problems) > 0 {
+		t.Fatalf("%v %v", err, problems)
+	}
+	var fired []string
+	sc := eng.NewScanner(func(r *sigma.Rule, i int) error { fired = append(fired, fmt.Sprintf("%s@%d", r.Name+r.Title, i)); return nil }, false)
+	t0 := time.Date(2026, 11, 27, 8, 0, 0, 0, time.UTC)
+	ev := event.Event{Time: t0, Fields: map[string]string{"winlog.channel": "Security", "winlog.event_id": "4740", "winlog.event_data.TargetUserName": "an"}}
+	if err := sc.Event(&ev, 7); err != nil {
+		t.Fatal(err)
+	}
+	if err := sc.Flush(t0.Add(30 * time.Second)); err != nil || len(fired) != 0 {
+		t.Fatalf("before the window ends: %v %v", fired, err)
+	}
+	if err := sc.Flush(t0.Add(2 * time.Minute)); err != nil || len(fired) != 1 || fired[0] != "few lockouts@7" {
+		t.Fatalf("after the window: %v %v", fired, err)
+	}
 }

@@ -221,6 +221,17 @@ func (s *Scanner) Event(ev *event.Event, index int) error {
 	return s.sc.event(index)
 }
 
+// Flush closes the correlation windows that ended before now (event
+// time): rules with lt, lte, eq or neq conditions are decided when their
+// window closes, which otherwise waits for a later event of the group.
+// Their firings are reported with index -1 (or their last event's).
+func (s *Scanner) Flush(now time.Time) error {
+	if s.sc.corr == nil {
+		return nil
+	}
+	return s.sc.fired(s.sc.corr.Flush(now), -1)
+}
+
 // End closes the correlation windows still open and returns the counts.
 func (s *Scanner) End() (ScanStats, error) {
 	err := s.sc.end()

@@ -34,10 +34,15 @@ const (
 	WebhookChannel  ChannelKind = "webhook"
 	EmailChannel    ChannelKind = "email"
 	TelegramChannel ChannelKind = "telegram"
+	// SlackChannel posts to a Slack incoming webhook (the URL is the secret).
+	SlackChannel ChannelKind = "slack"
+	// TeamsChannel posts an Adaptive Card to a Microsoft Teams Workflows
+	// webhook (the URL is the secret).
+	TeamsChannel ChannelKind = "teams"
 )
 
 // ChannelKinds lists every channel kind.
-var ChannelKinds = []ChannelKind{WebhookChannel, EmailChannel, TelegramChannel}
+var ChannelKinds = []ChannelKind{WebhookChannel, EmailChannel, TelegramChannel, SlackChannel, TeamsChannel}
 
 // ChannelConfig is a stored outbound channel.
 type ChannelConfig struct {
@@ -47,11 +52,11 @@ type ChannelConfig struct {
 	// UnitID limits the channel to the notifications of that unit (and, as
 	// Options.Covers decides, its descendants); 0 carries every notification.
 	UnitID int64 `json:"unit_id,omitempty"`
-	// Config is the kind's settings as JSON: WebhookConfig, EmailConfig or
-	// TelegramConfig. It holds no secret and may be shown to administrators.
+	// Config is the kind's settings as JSON: WebhookConfig, EmailConfig,
+	// TelegramConfig or ChatConfig. It holds no secret and may be shown to administrators.
 	Config string `json:"config"`
-	// Secret is the webhook's HMAC key, the SMTP password or the Telegram
-	// bot token. It is stored in the database as given, never written to
+	// Secret is the webhook's HMAC key, the SMTP password, the Telegram
+	// bot token or the Slack/Teams webhook URL. It is stored in the database as given, never written to
 	// JSON or logs, and never shown back to a user.
 	Secret      string    `json:"-"`
 	Enabled     bool      `json:"enabled"`
@@ -109,6 +114,11 @@ func (c *ChannelConfig) Validate() error {
 		if err == nil && !validBotToken(c.Secret) {
 			err = errs.Invalid("secret", "err.invalid")
 		}
+	case SlackChannel, TeamsChannel:
+		canon, err = ParseChatConfig([]byte(c.Config))
+		if err == nil {
+			err = checkChatSecret(c.Secret)
+		}
 	}
 	if err != nil {
 		return err
@@ -156,6 +166,12 @@ func NewChannel(c ChannelConfig, o ChannelOptions) (Channel, error) {
 			return nil, err
 		}
 		return NewTelegram(cfg, c.Secret, o), nil
+	case SlackChannel, TeamsChannel:
+		cfg, err := ParseChatConfig([]byte(c.Config))
+		if err != nil {
+			return nil, err
+		}
+		return NewChat(c.Kind, cfg, c.Secret, o), nil
 	}
 	return nil, errs.Invalid("kind", "err.invalid")
 }

@@ -182,7 +182,10 @@ correlation:
 		t.Fatalf("%v %v", err, problems)
 	}
 	var fired []string
-	sc := eng.NewScanner(func(r *sigma.Rule, i int) error { fired = append(fired, fmt.Sprintf("%s@%d", r.Name+r.Title, i)); return nil }, false)
+	sc := eng.NewScanner(func(r *sigma.Rule, i int) error {
+		fired = append(fired, fmt.Sprintf("%s@%d", r.Name+r.Title, i))
+		return nil
+	}, false)
 	t0 := time.Date(2026, 11, 27, 8, 0, 0, 0, time.UTC)
 	ev := event.Event{Time: t0, Fields: map[string]string{"winlog.channel": "Security", "winlog.event_id": "4740", "winlog.event_data.TargetUserName": "an"}}
 	if err := sc.Event(&ev, 7); err != nil {

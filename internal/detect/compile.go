@@ -1001,38 +1001,22 @@ func (c *compiler) triggerAutomaton(needles []string, uses [][]needleUse) (*auto
 	return nil, nil, &anchored{a: a, uses: keepUses, max: maxLen}
 }
 
-func and(kids []node) node {
-	var out []node
-	for _, k := range kids {
-		switch {
-		case k.op == opTrue:
-			continue
-		case k.op == opFalse:
-			return node{op: opFalse}
-		case k.op == opAnd:
-			out = append(out, k.kids...)
-		default:
-			out = append(out, k)
-		}
-	}
-	switch len(out) {
-	case 0:
-		return node{op: opTrue}
-	case 1:
-		return out[0]
-	}
-	return node{op: opAnd, kids: out}
-}
+// and and or build a simplified AND/OR node: nested ones of the same kind
+// are flattened, the identity (true for AND, false for OR) is dropped, the
+// absorbing value short-circuits.
+func and(kids []node) node { return combine(opAnd, opTrue, opFalse, kids) }
 
-func or(kids []node) node {
+func or(kids []node) node { return combine(opOr, opFalse, opTrue, kids) }
+
+func combine(op, identity, absorbing uint8, kids []node) node {
 	var out []node
 	for _, k := range kids {
-		switch {
-		case k.op == opFalse:
+		switch k.op {
+		case identity:
 			continue
-		case k.op == opTrue:
-			return node{op: opTrue}
-		case k.op == opOr:
+		case absorbing:
+			return node{op: absorbing}
+		case op:
 			out = append(out, k.kids...)
 		default:
 			out = append(out, k)
@@ -1040,11 +1024,11 @@ func or(kids []node) node {
 	}
 	switch len(out) {
 	case 0:
-		return node{op: opFalse}
+		return node{op: identity}
 	case 1:
 		return out[0]
 	}
-	return node{op: opOr, kids: out}
+	return node{op: op, kids: out}
 }
 
 func not(n node) node {

@@ -182,3 +182,23 @@ func (s *stageState) match(r *sigma.Rule, _ int) error {
 	}
 	return nil
 }
+
+// Rules lists every configured rule with its state and its hits since
+// start, the most matched first.
+func (d *Detection) Rules() []detect.RuleStatus {
+	out := d.Engine.Statuses(d.Problems)
+	hits := d.Hits()
+	for i := range out {
+		out[i].Hits = hits[out[i].Rule]
+	}
+	slices.SortStableFunc(out, func(a, b detect.RuleStatus) int {
+		if a.Hits != b.Hits {
+			if a.Hits > b.Hits {
+				return -1
+			}
+			return 1
+		}
+		return strings.Compare(a.Rule.Title, b.Rule.Title)
+	})
+	return out
+}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"khien.vn/khien/internal/app"
+	"khien.vn/khien/internal/authz"
 	"khien.vn/khien/internal/config"
 	"khien.vn/khien/internal/event"
 	"khien.vn/khien/internal/eventstore"
@@ -124,5 +125,36 @@ func TestDetectionRuleDirs(t *testing.T) {
 	cfg.Detect.RulesDirs = ""
 	if d, err := app.LoadDetection(cfg); err != nil || len(d.Engine.Rules()) != 0 {
 		t.Errorf("no rules: %v", err)
+	}
+}
+
+// The rules page lists every rule with its state and hits for those who
+// may read events, and is refused to the others.
+func TestDetectionRulesPage(t *testing.T) {
+	a := startIngestApp(t)
+	in := a.srv.Ingest()
+	sendSyslog(t, a, "bastion.example.vn", "Failed password for root from 198.51.100.7 port 50000 ssh2")
+	waitUntil(t, "the event processed", func() bool { return in.Status().Stored == 1 })
+
+	b := a.browser()
+	analyst := a.mkUser("rules.analyst", authz.RoleAnalyst, in.DefaultUnit())
+	b.login(analyst.Username, testPassword)
+	r := b.get("/detection/rules")
+	body := string(r.body)
+	if r.status != http.StatusOK || !strings.Contains(body, "SSH failed password") || !strings.Contains(body, "Volume shadow copies deleted") ||
+		!strings.Contains(body, `id="nav-rules"`) {
+		t.Fatalf("rules page: %d\n%s", r.status, body)
+	}
+	// The matched rule comes first, with its hit.
+	first := strings.Index(body, "SSH failed password")
+	if other := strings.Index(body, "Volume shadow copies deleted"); first > other || !strings.Contains(body[first:first+400], "<td>1</td>") {
+		t.Errorf("the matched rule is not first with 1 hit:\n%s", body[first:min(len(body), first+400)])
+	}
+
+	viewer := a.mkUser("rules.viewer", authz.RoleViewer, in.DefaultUnit())
+	v := a.browser()
+	v.login(viewer.Username, testPassword)
+	if r := v.get("/detection/rules"); r.status != http.StatusForbidden {
+		t.Errorf("viewer: %d", r.status)
 	}
 }

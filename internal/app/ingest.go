@@ -19,6 +19,7 @@ import (
 
 	"khien.vn/khien/internal/asset"
 	"khien.vn/khien/internal/config"
+	"khien.vn/khien/internal/detect"
 	"khien.vn/khien/internal/event"
 	"khien.vn/khien/internal/eventstore"
 	"khien.vn/khien/internal/eventstore/vlremote"
@@ -322,6 +323,15 @@ func (in *Ingest) Sources() []sources.Source { return in.Tracker.List() }
 
 // Unknowns lists the senders no asset matched, most recent first.
 func (in *Ingest) Unknowns() []attribute.Unknown { return in.Attributor.Unknowns() }
+
+// DetectionRules lists the Sigma rules ingested events are matched
+// against, with their state and hits.
+func (in *Ingest) DetectionRules() []detect.RuleStatus {
+	if in.Detection == nil {
+		return nil
+	}
+	return in.Detection.Rules()
+}
 
 // DefaultUnit is the unit of events no asset or token placed: the
 // top-level unit. Unknown sources belong to it.

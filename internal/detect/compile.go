@@ -1057,3 +1057,37 @@ func (e *Engine) Stats() Stats {
 	return Stats{Rules: len(e.rules), Correlations: len(e.corrRules), Compiled: len(e.compiled), Always: len(e.always), Predicates: len(e.preds),
 		Slots: e.nslots, Guards: len(e.guards), AutomataBytes: e.mem}
 }
+
+// RuleStatus describes a rule for listings: whether it runs, why not,
+// and (filled by the caller) how often it matched.
+type RuleStatus struct {
+	Rule *sigma.Rule
+	// Correlation marks a correlation rule.
+	Correlation bool
+	// Loaded is false for a rule Compile left out; Reason says why. A
+	// loaded rule may have notes (a logsource that cannot fire …).
+	Loaded bool
+	Reason string
+	Hits   uint64
+}
+
+// Statuses lists every rule given to Compile with its state, from the
+// engine and the problems Compile returned.
+func (e *Engine) Statuses(problems []Problem) []RuleStatus {
+	notes := make(map[*sigma.Rule][]string)
+	var out []RuleStatus
+	for _, p := range problems {
+		if p.Loaded {
+			notes[p.Rule] = append(notes[p.Rule], p.Reason)
+		} else {
+			out = append(out, RuleStatus{Rule: p.Rule, Correlation: p.Rule.Correlation != nil, Reason: p.Reason})
+		}
+	}
+	for _, r := range e.rules {
+		out = append(out, RuleStatus{Rule: r, Loaded: true, Reason: strings.Join(notes[r], "; ")})
+	}
+	for _, r := range e.corrRules {
+		out = append(out, RuleStatus{Rule: r, Correlation: true, Loaded: true})
+	}
+	return out
+}

@@ -132,6 +132,7 @@ func (s *Server) routeTable() []Route {
 		auth("GET", "/sources", u.Sources),
 		auth("POST", "/sources/import", u.ImportEvents),
 		auth("GET", "/sources/unknown", u.UnknownSources),
+		auth("GET", "/detection/rules", u.DetectionRules),
 		auth("POST", "/sources/unknown", u.CreateSourceAsset),
 		auth("GET", "/compliance", u.ComplianceDashboard),
 		auth("GET", "/systems/{id}/requirements", u.Requirements),

@@ -73,7 +73,7 @@ var pageNames = []string{"login", "login_mfa", "password", "home", "units", "uni
 	"secret", "audit", "jobs", "job", "profile", "mfa_setup", "error",
 	"systems", "system", "system_form", "dossier", "readiness", "systems_import", "focal_points", "assets",
 	"requirements", "requirement_item", "calendar", "compliance", "reports", "engagements", "engagement",
-	"frameworks", "framework", "notifications", "channels", "sources", "unknown_sources"}
+	"frameworks", "framework", "notifications", "channels", "sources", "unknown_sources", "detection_rules"}
 
 // partials are shared templates some pages include.
 var partials = map[string][]string{"home": {"audit_table"}, "audit": {"audit_table"}}

@@ -13,6 +13,7 @@ import (
 
 	"khien.vn/khien/internal/asset"
 	"khien.vn/khien/internal/authz"
+	"khien.vn/khien/internal/detect"
 	"khien.vn/khien/internal/errs"
 	"khien.vn/khien/internal/ingest"
 	"khien.vn/khien/internal/ingest/attribute"
@@ -31,6 +32,7 @@ type Ingest interface {
 	DefaultUnit() int64
 	SubmitEVTXImport(ctx context.Context, p *authz.Principal, name string, unitID int64, body io.Reader) (job.Job, error)
 	CreateSourceAsset(ctx context.Context, p *authz.Principal, key string, unitID int64, name string, kind asset.Kind) (asset.Asset, error)
+	DetectionRules() []detect.RuleStatus
 }
 
 // visibleSources returns the sources in p's scope.

@@ -286,6 +286,7 @@ var routeCases = map[string]routeCase{
 	"GET /api/v1/sources": {perm: authz.PermEventRead, scope: "list", req: get("/api/v1/sources"),
 		leak: func(f *authzFixture) string { return "sender-b.example" }},
 	"GET /api/v1/sources/unknown": {perm: authz.PermEventRead, scope: "global", req: get("/api/v1/sources/unknown")},
+	"GET /api/v1/detection/rules": {perm: authz.PermEventRead, scope: "list", req: get("/api/v1/detection/rules")},
 	"POST /api/v1/events/import": {perm: authz.PermEventImport, scope: "unit", raw: emptyEVTX(), req: func(f *authzFixture, _ authz.Role, in bool) (string, string, any) {
 		return "POST", "/api/v1/events/import?name=Security.evtx&unit=" + id(f.unitFor(in)), nil
 	}},

@@ -151,6 +151,22 @@ func TestDetectionRulesPage(t *testing.T) {
 		t.Errorf("the matched rule is not first with 1 hit:\n%s", body[first:min(len(body), first+400)])
 	}
 
+	// The API lists the same, most matched first.
+	res := a.api("GET", "/api/v1/detection/rules", a.token(analyst.Username), nil)
+	var list struct {
+		Items []struct {
+			ID, Title string
+			Hits      uint64
+			Loaded    bool
+			LogSource struct{ Product, Service string } `json:"logsource"`
+		}
+	}
+	res.json(t, &list)
+	if res.status != http.StatusOK || len(list.Items) < 16 || list.Items[0].Title != "SSH failed password" || list.Items[0].Hits != 1 ||
+		!list.Items[0].Loaded || list.Items[0].LogSource.Product != "linux" || list.Items[0].LogSource.Service != "sshd" {
+		t.Errorf("API: %d %+v", res.status, list.Items[:min(2, len(list.Items))])
+	}
+
 	viewer := a.mkUser("rules.viewer", authz.RoleViewer, in.DefaultUnit())
 	v := a.browser()
 	v.login(viewer.Username, testPassword)

@@ -232,6 +232,7 @@ func (s *Server) routeTable() []Route {
 		apiRoute("GET", "/api/v1/oscal/catalog", a.OSCALCatalog),
 		apiRoute("GET", "/api/v1/sources", a.ListSources),
 		apiRoute("GET", "/api/v1/sources/unknown", a.ListUnknownSources),
+		apiRoute("GET", "/api/v1/detection/rules", a.ListDetectionRules),
 		apiRoute("POST", "/api/v1/events/import", a.ImportEvents),
 		apiRoute("GET", "/api/v1/oscal/profiles/{level}", a.OSCALProfile),
 		apiRoute("GET", "/api/v1/systems/{id}/oscal/assessment-results", a.OSCALAssessmentResults),

@@ -8,6 +8,7 @@ import (
 	"strconv"
 
 	"khien.vn/khien/internal/authz"
+	"khien.vn/khien/internal/detect"
 	"khien.vn/khien/internal/errs"
 	"khien.vn/khien/internal/ingest"
 	"khien.vn/khien/internal/ingest/attribute"
@@ -24,6 +25,7 @@ type Ingest interface {
 	Unknowns() []attribute.Unknown
 	DefaultUnit() int64
 	SubmitEVTXImport(ctx context.Context, p *authz.Principal, name string, unitID int64, body io.Reader) (job.Job, error)
+	DetectionRules() []detect.RuleStatus
 }
 
 // SourcesView is the answer of GET /api/v1/sources.

@@ -169,32 +169,11 @@ func sleep(ctx context.Context, d time.Duration) error {
 }
 
 // waitQuiet waits, up to the -quiet-wait bound, for a 1 s sample in which
-// the other processes use less than -quiet-cores; it returns the last
-// sample.
+// the other processes use less than -quiet-cores; it returns the last sample.
 func (h *harness) waitQuiet(ctx context.Context, what string) float64 {
-	if h.opts.quietWait <= 0 {
-		return math.NaN()
-	}
-	deadline := time.Now().Add(h.opts.quietWait)
-	last := math.NaN()
-	for n := 0; n < 10_000; n++ {
-		m := startMeter()
-		if sleep(ctx, time.Second) != nil {
-			return last
-		}
-		last = m.others()
-		if last < h.opts.quietCores || math.IsNaN(last) {
-			return last
-		}
-		if time.Now().After(deadline) {
-			h.note("%s: machine still busy after %s (other processes %.2f cores); measured anyway", what, h.opts.quietWait, last)
-			return last
-		}
-		if n == 0 {
-			fmt.Fprintf(os.Stderr, "%s: waiting for a quiet machine (other processes use %.2f cores)\n", what, last)
-		}
-	}
-	return last
+	return sysinfo.WaitQuiet(ctx, what, h.opts.quietWait, h.opts.quietCores, func(last float64) {
+		h.note("%s: machine still busy after %s (other processes %.2f cores); measured anyway", what, h.opts.quietWait, last)
+	})
 }
 
 // settle waits, up to the -settle-wait bound, until the store's own

@@ -496,7 +496,7 @@ func (h *harness) runOne(ctx context.Context, mode string, rep int) (runResult, 
 		backlog = append(backlog, float64(c.backlog))
 		r.backlogMax = max(r.backlogMax, c.backlog)
 		if srv != nil {
-			if rss, _, err := memStatus(srv.pid()); err == nil {
+			if rss, _, err := sysinfo.MemStatus(srv.pid()); err == nil {
 				r.rss = append(r.rss, rss)
 			}
 		}
@@ -511,7 +511,7 @@ func (h *harness) runOne(ctx context.Context, mode string, rep int) (runResult, 
 	r.sent = snd.lines.Load() - sent0
 	r.others = meter.others()
 	if srv != nil {
-		_, r.hwm, _ = memStatus(srv.pid())
+		_, r.hwm, _ = sysinfo.MemStatus(srv.pid())
 	}
 	if ip != nil {
 		r.timings = map[string]timing{}
@@ -658,30 +658,9 @@ func slope(x, y []float64) float64 {
 // waitQuiet waits, up to the -quiet-wait bound, for a 1 s sample in which
 // the other processes use less than -quiet-cores; it returns the last sample.
 func (h *harness) waitQuiet(ctx context.Context, what string) float64 {
-	if h.opts.quietWait <= 0 {
-		return math.NaN()
-	}
-	deadline := time.Now().Add(h.opts.quietWait)
-	last := math.NaN()
-	for n := 0; n < 10_000; n++ {
-		m := startMeter("")
-		sleepCtx(ctx, time.Second)
-		if ctx.Err() != nil {
-			return last
-		}
-		last = m.others()
-		if last < h.opts.quietCores || math.IsNaN(last) {
-			return last
-		}
-		if time.Now().After(deadline) {
-			h.note("%s: machine still busy after %s (other processes %.2f cores); measured anyway", what, h.opts.quietWait, last)
-			return last
-		}
-		if n == 0 {
-			fmt.Fprintf(os.Stderr, "%s: waiting for a quiet machine (other processes use %.2f cores)\n", what, last)
-		}
-	}
-	return last
+	return sysinfo.WaitQuiet(ctx, what, h.opts.quietWait, h.opts.quietCores, func(last float64) {
+		h.note("%s: machine still busy after %s (other processes %.2f cores); measured anyway", what, h.opts.quietWait, last)
+	})
 }
 
 // buildRevision is the VCS revision the harness was built from, as the Go

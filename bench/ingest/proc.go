@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io/fs"
 	"math"
@@ -60,31 +59,6 @@ func threadCPU(tid int) time.Duration {
 	}
 	ns, _ := strconv.ParseInt(f[0], 10, 64)
 	return time.Duration(ns)
-}
-
-// memStatus reads VmRSS and VmHWM (KiB) of /proc/<pid>.
-func memStatus(pid string) (rss, hwm int64, err error) {
-	b, err := os.ReadFile("/proc/" + pid + "/status")
-	if err != nil {
-		return 0, 0, err
-	}
-	for line := range strings.SplitSeq(string(b), "\n") {
-		k, v, ok := strings.Cut(line, ":")
-		if !ok {
-			continue
-		}
-		n, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
-		switch k {
-		case "VmRSS":
-			rss = n
-		case "VmHWM":
-			hwm = n
-		}
-	}
-	if rss == 0 {
-		return 0, 0, errors.New("no VmRSS in /proc status")
-	}
-	return rss, hwm, nil
 }
 
 // dirSize is the sum of the sizes of the regular files under dir (0 when

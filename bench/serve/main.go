@@ -356,27 +356,7 @@ func (s *server) stop(timeout time.Duration) (int, time.Duration, error) {
 
 // procStatus reads VmRSS and VmHWM (KiB) of the process.
 func (s *server) procStatus() (rss, hwm int64, err error) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", s.cmd.Process.Pid))
-	if err != nil {
-		return 0, 0, err
-	}
-	for line := range strings.SplitSeq(string(b), "\n") {
-		k, v, ok := strings.Cut(line, ":")
-		if !ok {
-			continue
-		}
-		n, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
-		switch k {
-		case "VmRSS":
-			rss = n
-		case "VmHWM":
-			hwm = n
-		}
-	}
-	if rss == 0 {
-		return 0, 0, errors.New("no VmRSS in /proc status")
-	}
-	return rss, hwm, nil
+	return sysinfo.MemStatus(strconv.Itoa(s.cmd.Process.Pid))
 }
 
 // cpuTime is the user+system CPU time the process has used so far
@@ -1133,29 +1113,7 @@ func (m cpuMeter) others() float64 {
 // waitQuiet waits, up to the -quiet-wait bound, for a 1 s sample in which
 // the other processes use less than -quiet-cores; it returns the last sample.
 func (h *harness) waitQuiet(ctx context.Context, what string) float64 {
-	if h.opts.quietWait <= 0 {
-		return math.NaN()
-	}
-	deadline := time.Now().Add(h.opts.quietWait)
-	last := math.NaN()
-	for n := 0; n < 10_000; n++ {
-		m := startMeter(nil)
-		select {
-		case <-ctx.Done():
-			return last
-		case <-time.After(time.Second):
-		}
-		last = m.others()
-		if last < h.opts.quietCores || math.IsNaN(last) {
-			return last
-		}
-		if time.Now().After(deadline) {
-			h.note("%s: machine still busy after %s (other processes %.2f cores); measured anyway", what, h.opts.quietWait, last)
-			return last
-		}
-		if n == 0 {
-			fmt.Fprintf(os.Stderr, "%s: waiting for a quiet machine (other processes use %.2f cores)\n", what, last)
-		}
-	}
-	return last
+	return sysinfo.WaitQuiet(ctx, what, h.opts.quietWait, h.opts.quietCores, func(last float64) {
+		h.note("%s: machine still busy after %s (other processes %.2f cores); measured anyway", what, h.opts.quietWait, last)
+	})
 }

@@ -7,7 +7,10 @@ package sysinfo
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"errors"
+	"fmt"
+	"math"
 	"os"
 	"runtime"
 	"strconv"
@@ -120,4 +123,83 @@ func DescribeMachine() Machine {
 		m.Kernel = strings.TrimSpace(string(b))
 	}
 	return m
+}
+
+// MemStatus reads VmRSS and VmHWM (KiB) of process pid ("self" for the
+// caller) from /proc/PID/status.
+func MemStatus(pid string) (rss, hwm int64, err error) {
+	b, err := os.ReadFile("/proc/" + pid + "/status")
+	if err != nil {
+		return 0, 0, err
+	}
+	for line := range strings.SplitSeq(string(b), "\n") {
+		k, v, ok := strings.Cut(line, ":")
+		if !ok {
+			continue
+		}
+		n, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
+		switch k {
+		case "VmRSS":
+			rss = n
+		case "VmHWM":
+			hwm = n
+		}
+	}
+	if rss == 0 {
+		return 0, 0, errors.New("no VmRSS in /proc status")
+	}
+	return rss, hwm, nil
+}
+
+// OtherCores samples for d and returns the average number of cores that
+// processes other than the caller used meanwhile (NaN when /proc cannot
+// tell, or ctx ended first).
+func OtherCores(ctx context.Context, d time.Duration) float64 {
+	t0 := time.Now()
+	busy0, err1 := BusyTime()
+	self0, err2 := ProcCPU("self")
+	if err1 != nil || err2 != nil {
+		return math.NaN()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return math.NaN()
+	case <-t.C:
+	}
+	busy1, err1 := BusyTime()
+	self1, err2 := ProcCPU("self")
+	wall := time.Since(t0)
+	if err1 != nil || err2 != nil || wall <= 0 {
+		return math.NaN()
+	}
+	return max(0, ((busy1-busy0)-(self1-self0)).Seconds()/wall.Seconds())
+}
+
+// WaitQuiet waits, up to maxWait, for a 1 s sample in which other
+// processes use fewer than quietCores cores, and returns the last sample
+// (NaN without a wait or without /proc). It reports on stderr that it is
+// waiting, and calls busy when it gives up (the figure is measured
+// anyway, and the harness notes it).
+func WaitQuiet(ctx context.Context, what string, maxWait time.Duration, quietCores float64, busy func(last float64)) float64 {
+	if maxWait <= 0 {
+		return math.NaN()
+	}
+	deadline := time.Now().Add(maxWait)
+	last := math.NaN()
+	for n := 0; n < 10_000; n++ {
+		last = OtherCores(ctx, time.Second)
+		if ctx.Err() != nil || last < quietCores || math.IsNaN(last) {
+			return last
+		}
+		if time.Now().After(deadline) {
+			busy(last)
+			return last
+		}
+		if n == 0 {
+			fmt.Fprintf(os.Stderr, "%s: waiting for a quiet machine (other processes use %.2f cores)\n", what, last)
+		}
+	}
+	return last
 }

@@ -61,6 +61,10 @@ const (
 
 	PermEventRead   Permission = "event.read"   // see event sources, their rates and parse errors (and, later, hunt events)
 	PermEventImport Permission = "event.import" // import event files (.evtx) and assign unknown sources
+
+	PermAlertRead   Permission = "alert.read"   // see alerts, their comments, rule settings and exceptions
+	PermAlertTriage Permission = "alert.triage" // assign, acknowledge, comment on, close and reopen alerts
+	PermRuleManage  Permission = "rule.manage"  // switch detection rules on or off per unit, add and remove exceptions
 )
 
 // Permissions lists every permission.
@@ -68,19 +72,21 @@ var Permissions = []Permission{PermSelf, PermUnitRead, PermUnitWrite, PermUserRe
 	PermAuditRead, PermAuditVerify, PermJobRead, PermJobManage,
 	PermSystemRead, PermSystemWrite, PermDossierSubmit, PermDossierAppraise, PermDossierDecide, PermDossierRecord,
 	PermComplianceWrite, PermAssessmentWrite, PermReportGenerate, PermNotifyManage,
-	PermEventRead, PermEventImport}
+	PermEventRead, PermEventImport, PermAlertRead, PermAlertTriage, PermRuleManage}
 
 // rolePermissions is the one table that grants permissions to roles.
 var rolePermissions = map[Role][]Permission{
 	RoleAdmin: Permissions,
 	RoleSecurityLead: {PermSelf, PermUnitRead, PermUserRead, PermAuditRead, PermAuditVerify, PermJobRead, PermJobManage,
 		PermSystemRead, PermSystemWrite, PermDossierSubmit, PermDossierAppraise, PermDossierDecide,
-		PermComplianceWrite, PermAssessmentWrite, PermReportGenerate, PermEventRead, PermEventImport},
-	RoleAnalyst: {PermSelf, PermUnitRead, PermJobRead, PermSystemRead, PermEventRead, PermEventImport},
+		PermComplianceWrite, PermAssessmentWrite, PermReportGenerate, PermEventRead, PermEventImport,
+		PermAlertRead, PermAlertTriage, PermRuleManage},
+	RoleAnalyst: {PermSelf, PermUnitRead, PermJobRead, PermSystemRead, PermEventRead, PermEventImport,
+		PermAlertRead, PermAlertTriage},
 	RoleSystemOwner: {PermSelf, PermUnitRead, PermJobRead, PermSystemRead, PermSystemWrite, PermDossierSubmit,
-		PermComplianceWrite, PermReportGenerate, PermEventRead},
+		PermComplianceWrite, PermReportGenerate, PermEventRead, PermAlertRead},
 	RoleAssessor: {PermSelf, PermUnitRead, PermUserRead, PermAuditRead, PermAuditVerify, PermJobRead, PermSystemRead,
-		PermAssessmentWrite, PermEventRead},
+		PermAssessmentWrite, PermEventRead, PermAlertRead},
 	RoleViewer: {PermSelf, PermUnitRead, PermSystemRead},
 }
 

@@ -14,12 +14,14 @@ var want = map[authz.Role][]authz.Permission{
 	authz.RoleAdmin: authz.Permissions,
 	authz.RoleSecurityLead: {authz.PermSelf, authz.PermUnitRead, authz.PermUserRead, authz.PermAuditRead, authz.PermAuditVerify, authz.PermJobRead, authz.PermJobManage,
 		authz.PermSystemRead, authz.PermSystemWrite, authz.PermDossierSubmit, authz.PermDossierAppraise, authz.PermDossierDecide,
-		authz.PermComplianceWrite, authz.PermAssessmentWrite, authz.PermReportGenerate, authz.PermEventRead, authz.PermEventImport},
-	authz.RoleAnalyst: {authz.PermSelf, authz.PermUnitRead, authz.PermJobRead, authz.PermSystemRead, authz.PermEventRead, authz.PermEventImport},
+		authz.PermComplianceWrite, authz.PermAssessmentWrite, authz.PermReportGenerate, authz.PermEventRead, authz.PermEventImport,
+		authz.PermAlertRead, authz.PermAlertTriage, authz.PermRuleManage},
+	authz.RoleAnalyst: {authz.PermSelf, authz.PermUnitRead, authz.PermJobRead, authz.PermSystemRead, authz.PermEventRead, authz.PermEventImport,
+		authz.PermAlertRead, authz.PermAlertTriage},
 	authz.RoleSystemOwner: {authz.PermSelf, authz.PermUnitRead, authz.PermJobRead, authz.PermSystemRead, authz.PermSystemWrite, authz.PermDossierSubmit,
-		authz.PermComplianceWrite, authz.PermReportGenerate, authz.PermEventRead},
+		authz.PermComplianceWrite, authz.PermReportGenerate, authz.PermEventRead, authz.PermAlertRead},
 	authz.RoleAssessor: {authz.PermSelf, authz.PermUnitRead, authz.PermUserRead, authz.PermAuditRead, authz.PermAuditVerify, authz.PermJobRead, authz.PermSystemRead,
-		authz.PermAssessmentWrite, authz.PermEventRead},
+		authz.PermAssessmentWrite, authz.PermEventRead, authz.PermAlertRead},
 	authz.RoleViewer: {authz.PermSelf, authz.PermUnitRead, authz.PermSystemRead},
 }
 

@@ -122,7 +122,7 @@ func TestUserCommandsAndAuditVerify(t *testing.T) {
 		t.Fatalf("audit verify: %d %s", code, out)
 	}
 	code, out, _ = runCLI(t, nil, append([]string{"migrate"}, data...)...)
-	if code != exitOK || !strings.Contains(out, "schema version 4 (latest 4)") {
+	if code != exitOK || !strings.Contains(out, "schema version 5 (latest 5)") {
 		t.Errorf("migrate: %d %s", code, out)
 	}
 
@@ -210,8 +210,11 @@ func TestDemo(t *testing.T) {
 	if err != nil || resp.StatusCode != 200 {
 		t.Fatalf("login page: %v %v", resp, err)
 	}
-	// The demo's hour of made-up syslog traffic reaches the event store.
+	// The demo's hour of made-up syslog traffic reaches the event store,
+	// and its password-guessing burst raises the brute-force alert.
 	stored := regexp.MustCompile(`(?m)^khien_pipeline_stored_events_total (\d+)$`)
+	brute := regexp.MustCompile(`(?m)^khien_detect_rule_matches_total\{rule_id="6f1f9b0e-4d0a-4b7e-9a51-0c2d7e3b1a15",level="high"\} 1$`)
+	raised := regexp.MustCompile(`(?m)^khien_alerts_raised_total [1-9]\d*$`)
 	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(100 * time.Millisecond) {
 		resp, err := http.Get(url + "/metrics")
 		if err != nil {
@@ -219,7 +222,7 @@ func TestDemo(t *testing.T) {
 		}
 		b, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
-		if m := stored.FindSubmatch(b); m != nil && string(m[1]) == "720" {
+		if m := stored.FindSubmatch(b); m != nil && string(m[1]) == "732" && brute.Match(b) && raised.Match(b) {
 			break
 		}
 		if time.Now().After(deadline) {

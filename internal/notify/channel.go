@@ -41,6 +41,9 @@ const (
 	TeamsChannel ChannelKind = "teams"
 )
 
+// MaxRateLimit is the largest ChannelConfig.RateLimit.
+const MaxRateLimit = 100000
+
 // ChannelKinds lists every channel kind.
 var ChannelKinds = []ChannelKind{WebhookChannel, EmailChannel, TelegramChannel, SlackChannel, TeamsChannel}
 
@@ -52,6 +55,13 @@ type ChannelConfig struct {
 	// UnitID limits the channel to the notifications of that unit (and, as
 	// Options.Covers decides, its descendants); 0 carries every notification.
 	UnitID int64 `json:"unit_id,omitempty"`
+	// SystemID limits the channel to the notifications about that
+	// information system; 0 carries them whatever their system.
+	SystemID int64 `json:"system_id,omitempty"`
+	// RateLimit is the most notifications the channel carries in any
+	// hour; the ones beyond it are recorded as suppressed deliveries and
+	// not sent (they stay in the in-app inbox). 0: no limit.
+	RateLimit int `json:"rate_limit,omitempty"`
 	// Config is the kind's settings as JSON: WebhookConfig, EmailConfig,
 	// TelegramConfig or ChatConfig. It holds no secret and may be shown to administrators.
 	Config string `json:"config"`
@@ -86,6 +96,12 @@ func (c *ChannelConfig) Validate() error {
 	}
 	if c.UnitID < 0 {
 		return errs.Invalid("unit_id", "err.unit_required")
+	}
+	if c.SystemID < 0 {
+		return errs.Invalid("system_id", "err.invalid")
+	}
+	if c.RateLimit < 0 || c.RateLimit > MaxRateLimit {
+		return errs.Invalid("rate_limit", "err.invalid")
 	}
 	if c.MinSeverity == "" {
 		c.MinSeverity = Info
@@ -293,13 +309,16 @@ func (e *StatusError) Error() string {
 
 // Delivery is one attempt to carry a notification on a channel.
 type Delivery struct {
-	ID             int64     `json:"id"`
-	ChannelID      int64     `json:"channel_id"`
-	NotificationID int64     `json:"notification_id"`
-	Attempt        int       `json:"attempt"` // 1 for the first
-	OK             bool      `json:"ok"`
-	Error          string    `json:"error,omitempty"` // why it failed, without secrets
-	At             time.Time `json:"at"`
+	ID             int64  `json:"id"`
+	ChannelID      int64  `json:"channel_id"`
+	NotificationID int64  `json:"notification_id"`
+	Attempt        int    `json:"attempt"` // 1 for the first
+	OK             bool   `json:"ok"`
+	Error          string `json:"error,omitempty"` // why it failed, without secrets
+	// Suppressed: not sent because the channel's rate limit was reached;
+	// such a record is not retried (OK is false).
+	Suppressed bool      `json:"suppressed,omitempty"`
+	At         time.Time `json:"at"`
 }
 
 // DeliveryFilter selects delivery records. Zero fields select everything.

@@ -8,168 +8,20 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
-	"encoding/base64"
 	"io"
 	"math/big"
 	"mime"
 	"mime/quotedprintable"
 	"net"
 	"net/mail"
-	"net/textproto"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"khien.vn/khien/internal/notify"
+	"khien.vn/khien/internal/notify/smtptest"
 )
-
-// smtpSession is what the test server saw in one connection.
-type smtpSession struct {
-	tls   bool   // STARTTLS was done
-	auth  string // the decoded AUTH PLAIN response
-	from  string
-	rcpts []string
-	data  []byte
-	cmds  []string // the verbs, in order
-}
-
-// smtpServer is a tiny SMTP server on a real TCP socket: EHLO, STARTTLS
-// (when it has a certificate), AUTH PLAIN (only after STARTTLS), MAIL,
-// RCPT, DATA, RSET, NOOP and QUIT. rejectRcpt answers RCPT with 550.
-type smtpServer struct {
-	l          net.Listener
-	tls        *tls.Config // nil: no STARTTLS
-	rejectRcpt bool
-	sessions   chan smtpSession
-	wg         sync.WaitGroup
-}
-
-func startSMTP(t *testing.T, tlsCfg *tls.Config) *smtpServer {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := &smtpServer{l: l, tls: tlsCfg, sessions: make(chan smtpSession, 10)}
-	s.wg.Go(func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			s.wg.Go(func() { s.serve(c) })
-		}
-	})
-	t.Cleanup(func() {
-		l.Close()
-		s.wg.Wait()
-	})
-	return s
-}
-
-func (s *smtpServer) port() int { return s.l.Addr().(*net.TCPAddr).Port }
-
-// session waits for the next finished session.
-func (s *smtpServer) session(t *testing.T) smtpSession {
-	t.Helper()
-	select {
-	case ss := <-s.sessions:
-		return ss
-	case <-time.After(10 * time.Second):
-		t.Fatal("no SMTP session ended")
-		return smtpSession{}
-	}
-}
-
-func (s *smtpServer) serve(c net.Conn) {
-	var ss smtpSession
-	defer func() { s.sessions <- ss }()
-	defer c.Close()
-	_ = c.SetDeadline(time.Now().Add(10 * time.Second))
-	tp := textproto.NewConn(c)
-	reply := func(format string, args ...any) bool { return tp.PrintfLine(format, args...) == nil }
-	if !reply("220 test.invalid ESMTP ready") {
-		return
-	}
-	for {
-		line, err := tp.ReadLine()
-		if err != nil {
-			return
-		}
-		verb, arg, _ := strings.Cut(line, " ")
-		verb = strings.ToUpper(verb)
-		ss.cmds = append(ss.cmds, verb)
-		switch verb {
-		case "EHLO", "HELO":
-			exts := []string{"test.invalid", "8BITMIME", "SIZE 1000000"}
-			if s.tls != nil && !ss.tls {
-				exts = append(exts, "STARTTLS")
-			}
-			if ss.tls {
-				exts = append(exts, "AUTH PLAIN")
-			}
-			for i, e := range exts {
-				sep := "-"
-				if i == len(exts)-1 {
-					sep = " "
-				}
-				reply("250%s%s", sep, e)
-			}
-		case "STARTTLS":
-			if s.tls == nil || ss.tls {
-				reply("502 5.5.1 not offered")
-				continue
-			}
-			reply("220 2.0.0 go ahead")
-			tc := tls.Server(c, s.tls)
-			if err := tc.Handshake(); err != nil {
-				return
-			}
-			c, ss.tls = tc, true
-			tp = textproto.NewConn(tc)
-		case "AUTH":
-			mech, resp, _ := strings.Cut(arg, " ")
-			if !ss.tls || !strings.EqualFold(mech, "PLAIN") {
-				reply("504 5.5.4 not here")
-				continue
-			}
-			b, err := base64.StdEncoding.DecodeString(resp)
-			if err != nil {
-				reply("501 5.5.2 bad base64")
-				continue
-			}
-			ss.auth = string(b)
-			reply("235 2.7.0 accepted")
-		case "MAIL":
-			ss.from = arg
-			reply("250 2.1.0 ok")
-		case "RCPT":
-			if s.rejectRcpt {
-				reply("550 5.1.1 no such mailbox")
-				continue
-			}
-			ss.rcpts = append(ss.rcpts, arg)
-			reply("250 2.1.5 ok")
-		case "DATA":
-			reply("354 end with <CRLF>.<CRLF>")
-			b, err := tp.ReadDotBytes()
-			if err != nil {
-				return
-			}
-			ss.data = b
-			reply("250 2.0.0 queued")
-		case "RSET", "NOOP":
-			reply("250 2.0.0 ok")
-		case "QUIT":
-			reply("221 2.0.0 bye")
-			return
-		default:
-			reply("502 5.5.2 unknown command")
-		}
-	}
-}
 
 // testCert returns a server TLS config for 127.0.0.1 and a client one
 // that trusts it.
@@ -223,29 +75,29 @@ func readMessage(t *testing.T, data []byte) (*mail.Message, string) {
 
 func TestEmail_Send_starttlsAuth(t *testing.T) {
 	srvTLS, cliTLS := testCert(t)
-	srv := startSMTP(t, srvTLS)
-	cfg := emailConfig(t, srv.port(), func(c *notify.EmailConfig) { c.Username = "khien" })
+	srv := smtptest.Start(t, srvTLS)
+	cfg := emailConfig(t, srv.Port(), func(c *notify.EmailConfig) { c.Username = "khien" })
 	e := notify.NewEmail(cfg, "mật-khẩu-SMTP", notify.ChannelOptions{TLSConfig: cliTLS, BaseURL: "https://khien.example.vn"})
 	n := sample()
 	if err := e.Send(t.Context(), n); err != nil {
 		t.Fatal(err)
 	}
-	ss := srv.session(t)
-	if !ss.tls {
+	ss := srv.Next(t)
+	if !ss.TLS {
 		t.Error("the session did not switch to TLS")
 	}
-	if ss.auth != "\x00khien\x00mật-khẩu-SMTP" {
-		t.Errorf("AUTH PLAIN response = %q", ss.auth)
+	if ss.Auth != "\x00khien\x00mật-khẩu-SMTP" {
+		t.Errorf("AUTH PLAIN response = %q", ss.Auth)
 	}
-	if i, j := indexOf(ss.cmds, "STARTTLS"), indexOf(ss.cmds, "AUTH"); i < 0 || j < i {
-		t.Errorf("commands %v: AUTH must come after STARTTLS", ss.cmds)
+	if i, j := indexOf(ss.Cmds, "STARTTLS"), indexOf(ss.Cmds, "AUTH"); i < 0 || j < i {
+		t.Errorf("commands %v: AUTH must come after STARTTLS", ss.Cmds)
 	}
-	if !strings.HasPrefix(ss.from, "FROM:<khien@so-tttt.example.vn>") ||
-		strings.Join(ss.rcpts, ",") != "TO:<attt@so-tttt.example.vn>,TO:<soc@so-tttt.example.vn>" {
-		t.Errorf("envelope from %q to %q", ss.from, ss.rcpts)
+	if !strings.HasPrefix(ss.From, "FROM:<khien@so-tttt.example.vn>") ||
+		strings.Join(ss.Rcpts, ",") != "TO:<attt@so-tttt.example.vn>,TO:<soc@so-tttt.example.vn>" {
+		t.Errorf("envelope from %q to %q", ss.From, ss.Rcpts)
 	}
 
-	m, body := readMessage(t, ss.data)
+	m, body := readMessage(t, ss.Data)
 	raw := m.Header.Get("Subject")
 	if !strings.HasPrefix(raw, "=?utf-8?q?") {
 		t.Errorf("raw Subject %q is not RFC 2047 Q-encoded", raw)
@@ -287,7 +139,7 @@ func TestEmail_Send_starttlsAuth(t *testing.T) {
 	if strings.Index(body, "Lần khôi phục") > strings.Index(body, n.TitleEN) {
 		t.Error("the Vietnamese text should come first")
 	}
-	for _, line := range strings.Split(string(ss.data), "\n") { // ReadDotBytes turned CRLF into LF
+	for _, line := range strings.Split(string(ss.Data), "\n") { // ReadDotBytes turned CRLF into LF
 		if len(line) > 998 {
 			t.Errorf("a line of %d bytes: %q", len(line), line)
 		}
@@ -300,19 +152,12 @@ func TestEmail_Send_implicitTLS(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := &smtpServer{l: l, sessions: make(chan smtpSession, 1)}
-	srv.wg.Go(func() {
-		c, err := l.Accept()
-		if err == nil {
-			srv.serve(c)
-		}
-	})
-	t.Cleanup(func() { l.Close(); srv.wg.Wait() })
-	cfg := emailConfig(t, srv.port(), func(c *notify.EmailConfig) { c.ImplicitTLS = true })
+	srv := smtptest.Serve(t, l, nil)
+	cfg := emailConfig(t, srv.Port(), func(c *notify.EmailConfig) { c.ImplicitTLS = true })
 	if err := notify.NewEmail(cfg, "", notify.ChannelOptions{TLSConfig: cliTLS}).Send(t.Context(), sample()); err != nil {
 		t.Fatal(err)
 	}
-	if ss := srv.session(t); len(ss.data) == 0 || indexOf(ss.cmds, "STARTTLS") >= 0 {
+	if ss := srv.Next(t); len(ss.Data) == 0 || indexOf(ss.Cmds, "STARTTLS") >= 0 {
 		t.Errorf("session %+v: want the message over implicit TLS", ss)
 	}
 }
@@ -328,20 +173,20 @@ func TestEmail_Send_noTLS(t *testing.T) {
 		{"tls_required", func(c *notify.EmailConfig) { c.RequireTLS = true }, "no STARTTLS"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			srv := startSMTP(t, nil)
-			err := notify.NewEmail(emailConfig(t, srv.port(), tc.mutate), "secret-password", notify.ChannelOptions{}).
+			srv := smtptest.Start(t, nil)
+			err := notify.NewEmail(emailConfig(t, srv.Port(), tc.mutate), "secret-password", notify.ChannelOptions{}).
 				Send(t.Context(), sample())
-			ss := srv.session(t)
+			ss := srv.Next(t)
 			if tc.wantErr == "" {
-				if err != nil || len(ss.data) == 0 {
-					t.Fatalf("Send = %v, data %d bytes; want it delivered", err, len(ss.data))
+				if err != nil || len(ss.Data) == 0 {
+					t.Fatalf("Send = %v, data %d bytes; want it delivered", err, len(ss.Data))
 				}
 				return
 			}
 			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
 				t.Errorf("Send = %v, want an error containing %q", err, tc.wantErr)
 			}
-			if ss.auth != "" || len(ss.data) != 0 || indexOf(ss.cmds, "AUTH") >= 0 || indexOf(ss.cmds, "MAIL") >= 0 {
+			if ss.Auth != "" || len(ss.Data) != 0 || indexOf(ss.Cmds, "AUTH") >= 0 || indexOf(ss.Cmds, "MAIL") >= 0 {
 				t.Errorf("session %+v: nothing should have been sent", ss)
 			}
 		})
@@ -349,13 +194,13 @@ func TestEmail_Send_noTLS(t *testing.T) {
 }
 
 func TestEmail_Send_rejected(t *testing.T) {
-	srv := startSMTP(t, nil)
-	srv.rejectRcpt = true
-	err := notify.NewEmail(emailConfig(t, srv.port(), nil), "", notify.ChannelOptions{}).Send(t.Context(), sample())
+	srv := smtptest.Start(t, nil)
+	srv.RejectRcpt = true
+	err := notify.NewEmail(emailConfig(t, srv.Port(), nil), "", notify.ChannelOptions{}).Send(t.Context(), sample())
 	if err == nil || !strings.Contains(err.Error(), "550") {
 		t.Errorf("Send = %v, want the 550 answer", err)
 	}
-	srv.session(t)
+	srv.Next(t)
 }
 
 func TestEmail_Send_unreachable(t *testing.T) {

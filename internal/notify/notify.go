@@ -23,6 +23,7 @@ const (
 	EvidenceStale     Kind = "evidence_stale"
 	DossierDecided    Kind = "dossier_decided"
 	SourceSilent      Kind = "source_silent" // an event source that used to send stopped
+	AlertRaised       Kind = "alert_raised"  // a detection rule raised a new alert
 	// Test is the kind of the message Service.SendTest sends; it is never stored.
 	Test Kind = "test"
 )
@@ -68,9 +69,13 @@ func (s Severity) AtLeast(min Severity) bool { return s.rank() >= min.rank() }
 // UnitID it concerns, which decides the outbound channels that carry it.
 // At least one of the two is set.
 type Notification struct {
-	ID       int64    `json:"id"`
-	UserID   int64    `json:"user_id,omitempty"`
-	UnitID   int64    `json:"unit_id,omitempty"`
+	ID     int64 `json:"id"`
+	UserID int64 `json:"user_id,omitempty"`
+	UnitID int64 `json:"unit_id,omitempty"`
+	// SystemID is the information system the notification concerns (an
+	// alert's system); 0 when none. Channels limited to a system carry
+	// only the notifications about it.
+	SystemID int64    `json:"system_id,omitempty"`
 	Kind     Kind     `json:"kind"`
 	Severity Severity `json:"severity"`
 	TitleVI  string   `json:"title_vi"`
@@ -121,6 +126,9 @@ var kindRE = regexp.MustCompile(`^[a-z][a-z0-9_.]*$`)
 func (n *Notification) Validate() error {
 	if n.UserID < 0 || n.UnitID < 0 || n.UserID == 0 && n.UnitID == 0 {
 		return errs.Invalid("unit_id", "err.unit_required")
+	}
+	if n.SystemID < 0 {
+		return errs.Invalid("system_id", "err.invalid")
 	}
 	if len(n.Kind) > maxKind || !kindRE.MatchString(string(n.Kind)) {
 		return errs.Invalid("kind", "err.invalid")

@@ -68,6 +68,7 @@ type Service struct {
 	backoff     func(int) time.Duration
 	window      time.Duration
 	now         func() time.Time
+	limiter     limiter
 }
 
 // New returns a Service over store.
@@ -144,7 +145,7 @@ func (s *Service) channelsFor(ctx context.Context, n Notification) ([]ChannelCon
 	}
 	var out []ChannelConfig
 	for _, c := range all {
-		if !c.Enabled || !n.Severity.AtLeast(c.MinSeverity) {
+		if !c.Enabled || !n.Severity.AtLeast(c.MinSeverity) || c.SystemID != 0 && c.SystemID != n.SystemID {
 			continue
 		}
 		if c.UnitID != 0 {
@@ -164,19 +165,23 @@ func (s *Service) channelsFor(ctx context.Context, n Notification) ([]ChannelCon
 	return out, nil
 }
 
-// deliver makes one attempt and records it. It reports whether it succeeded.
+// deliver makes one attempt and records it. It reports whether it
+// succeeded. A first attempt beyond the channel's rate limit is recorded
+// as suppressed instead of sent.
 func (s *Service) deliver(ctx context.Context, c ChannelConfig, n Notification, attempt int) bool {
+	if attempt == 1 && !s.limiter.allow(c.ID, c.RateLimit, s.now()) {
+		d := Delivery{ChannelID: c.ID, NotificationID: n.ID, Attempt: attempt, Suppressed: true, At: s.now(),
+			Error: fmt.Sprintf("rate limit reached (%d per hour): not sent", c.RateLimit)}
+		s.record(ctx, c, n, d)
+		s.logger.Warn("notification suppressed by the channel's rate limit", "channel", c, "notification_id", n.ID, "rate_limit", c.RateLimit)
+		return false
+	}
 	err := s.send(ctx, c, n)
 	d := Delivery{ChannelID: c.ID, NotificationID: n.ID, Attempt: attempt, OK: err == nil, At: s.now()}
 	if err != nil {
 		d.Error = truncateRunes(err.Error(), maxErrorText)
 	}
-	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)
-	defer cancel()
-	if rerr := s.store.RecordDelivery(rctx, &d); rerr != nil {
-		s.logger.Error("cannot record notification delivery", "channel", c, "notification_id", n.ID,
-			"attempt", attempt, "ok", d.OK, "delivery_err", d.Error, "err", rerr)
-	}
+	s.record(ctx, c, n, d)
 	switch {
 	case err == nil:
 		s.logger.Debug("notification delivered", "channel", c, "notification_id", n.ID, "attempt", attempt)
@@ -190,12 +195,54 @@ func (s *Service) deliver(ctx context.Context, c ChannelConfig, n Notification, 
 	return err == nil
 }
 
+// record appends d to the delivery log, even when ctx has ended.
+func (s *Service) record(ctx context.Context, c ChannelConfig, n Notification, d Delivery) {
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)
+	defer cancel()
+	if err := s.store.RecordDelivery(rctx, &d); err != nil {
+		s.logger.Error("cannot record notification delivery", "channel", c, "notification_id", n.ID,
+			"attempt", d.Attempt, "ok", d.OK, "suppressed", d.Suppressed, "delivery_err", d.Error, "err", err)
+	}
+}
+
 func (s *Service) send(ctx context.Context, c ChannelConfig, n Notification) error {
 	ch, err := s.newChannel(c)
 	if err != nil {
 		return fmt.Errorf("build %s channel: %w", c.Kind, err)
 	}
 	return ch.Send(ctx, n)
+}
+
+// limiter counts, per channel, the first attempts made in the last hour
+// (in this process).
+type limiter struct {
+	mu   sync.Mutex
+	sent map[int64][]time.Time
+}
+
+// allow reports whether a channel with the given hourly limit (0: none)
+// may send at now, and if so counts the sending.
+func (l *limiter) allow(channel int64, limit int, now time.Time) bool {
+	if limit <= 0 {
+		return true
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.sent == nil {
+		l.sent = make(map[int64][]time.Time)
+	}
+	times := l.sent[channel]
+	cut := 0
+	for cut < len(times) && !times[cut].After(now.Add(-time.Hour)) {
+		cut++
+	}
+	times = times[cut:]
+	if len(times) >= limit {
+		l.sent[channel] = times
+		return false
+	}
+	l.sent[channel] = append(times, now)
+	return true
 }
 
 // RetryFailed makes the next attempt for every channel and notification
@@ -221,7 +268,7 @@ func (s *Service) RetryFailed(ctx context.Context) (int, error) {
 	}
 	var due []Delivery
 	for _, d := range latest {
-		if !d.OK && d.Attempt < s.maxAttempts && !now.Before(d.At.Add(s.backoff(d.Attempt))) {
+		if !d.OK && !d.Suppressed && d.Attempt < s.maxAttempts && !now.Before(d.At.Add(s.backoff(d.Attempt))) {
 			due = append(due, d)
 		}
 	}

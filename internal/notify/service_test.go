@@ -435,3 +435,92 @@ func TestDefaultBackoff(t *testing.T) {
 		}
 	}
 }
+
+// A channel limited to a system carries only the notifications about it;
+// channels without a system carry those too.
+func TestService_Notify_systemRouting(t *testing.T) {
+	store, fakes := newMemStore(), newFakes()
+	svc := notify.New(store, notify.Options{NewChannel: fakes.build, Now: (&clock{t: t0}).Now})
+	mustChannel(t, store, notify.ChannelConfig{Name: "any", Enabled: true})
+	mustChannel(t, store, notify.ChannelConfig{Name: "sys7", SystemID: 7, Enabled: true})
+	about := func(sys int64) *notify.Notification {
+		n := note(1, notify.Critical, "")
+		n.Kind, n.SystemID = notify.AlertRaised, sys
+		return n
+	}
+	n7, n8, none := about(7), about(8), about(0)
+	for _, n := range []*notify.Notification{n7, n8, none} {
+		if _, err := svc.Notify(t.Context(), n); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got, want := fakes.sends("sys7"), []int64{n7.ID}; !slices.Equal(got, want) {
+		t.Errorf("system channel got %v, want %v", got, want)
+	}
+	if got, want := fakes.sends("any"), []int64{n7.ID, n8.ID, none.ID}; !slices.Equal(got, want) {
+		t.Errorf("unrestricted channel got %v, want %v", got, want)
+	}
+	bad := about(-1)
+	if _, err := svc.Notify(t.Context(), bad); !errors.Is(err, errs.ErrInvalid) {
+		t.Errorf("negative system id: %v", err)
+	}
+	c := notify.ChannelConfig{Name: "x", Kind: notify.WebhookChannel, Config: `{"url":"https://example.vn/hook"}`, SystemID: -2}
+	if err := c.Validate(); !errors.Is(err, errs.ErrInvalid) {
+		t.Errorf("channel with negative system id: %v", err)
+	}
+}
+
+// A channel with a rate limit sends at most that many notifications in any
+// hour; the others are recorded as suppressed, never retried, and the
+// limit frees up as the hour slides.
+func TestService_Notify_rateLimit(t *testing.T) {
+	store, fakes := newMemStore(), newFakes()
+	clk := &clock{t: t0}
+	svc := notify.New(store, notify.Options{NewChannel: fakes.build, Now: clk.Now})
+	limited := mustChannel(t, store, notify.ChannelConfig{Name: "limited", RateLimit: 3, Enabled: true})
+	mustChannel(t, store, notify.ChannelConfig{Name: "free", Enabled: true})
+	var ids []int64
+	for i := range 5 {
+		n := note(1, notify.Warning, fmt.Sprintf("k%d", i))
+		if _, err := svc.Notify(t.Context(), n); err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, n.ID)
+		clk.Add(time.Minute)
+	}
+	if got := fakes.sends("limited"); !slices.Equal(got, ids[:3]) {
+		t.Errorf("limited channel sent %v, want the first three of %v", got, ids)
+	}
+	if got := fakes.sends("free"); !slices.Equal(got, ids) {
+		t.Errorf("unlimited channel sent %v, want %v", got, ids)
+	}
+	var suppressed []int64
+	for _, d := range store.deliveries() {
+		if d.ChannelID == limited.ID && d.Suppressed {
+			if d.OK || !strings.Contains(d.Error, "rate limit") {
+				t.Errorf("suppressed delivery %+v", d)
+			}
+			suppressed = append(suppressed, d.NotificationID)
+		}
+	}
+	slices.Sort(suppressed)
+	if !slices.Equal(suppressed, ids[3:]) {
+		t.Errorf("suppressed %v, want %v", suppressed, ids[3:])
+	}
+	// Much later: nothing is retried, and the channel sends again.
+	clk.Add(2 * time.Hour)
+	if n, err := svc.RetryFailed(t.Context()); err != nil || n != 0 {
+		t.Errorf("RetryFailed = %d, %v; suppressed deliveries must not be retried", n, err)
+	}
+	n := note(1, notify.Warning, "later")
+	if _, err := svc.Notify(t.Context(), n); err != nil {
+		t.Fatal(err)
+	}
+	if got := fakes.sends("limited"); len(got) != 4 || got[3] != n.ID {
+		t.Errorf("after the hour the limited channel sent %v, want %d last", got, n.ID)
+	}
+	c := notify.ChannelConfig{Name: "x", Kind: notify.WebhookChannel, Config: `{"url":"https://example.vn/hook"}`, RateLimit: -1}
+	if err := c.Validate(); !errors.Is(err, errs.ErrInvalid) {
+		t.Errorf("negative rate limit: %v", err)
+	}
+}

@@ -53,6 +53,7 @@ type WebhookPayload struct {
 	Severity  Severity  `json:"severity"`
 	UserID    int64     `json:"user_id,omitempty"`
 	UnitID    int64     `json:"unit_id,omitempty"`
+	SystemID  int64     `json:"system_id,omitempty"`
 	TitleVI   string    `json:"title_vi"`
 	TitleEN   string    `json:"title_en"`
 	BodyVI    string    `json:"body_vi,omitempty"`
@@ -111,7 +112,7 @@ func VerifySignature(secret, body []byte, header string) bool {
 // (*StatusError).
 func (w *Webhook) Send(ctx context.Context, n Notification) error {
 	body, err := json.Marshal(WebhookPayload{ID: n.ID, Kind: n.Kind, Severity: n.Severity, UserID: n.UserID,
-		UnitID: n.UnitID, TitleVI: n.TitleVI, TitleEN: n.TitleEN, BodyVI: n.BodyVI, BodyEN: n.BodyEN,
+		UnitID: n.UnitID, SystemID: n.SystemID, TitleVI: n.TitleVI, TitleEN: n.TitleEN, BodyVI: n.BodyVI, BodyEN: n.BodyEN,
 		Link: absLink(w.base, n.Link), CreatedAt: n.CreatedAt.UTC(), SentAt: w.now().UTC().Truncate(time.Microsecond)})
 	if err != nil {
 		return fmt.Errorf("webhook: encode: %w", err)

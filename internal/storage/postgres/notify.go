@@ -14,8 +14,8 @@ import (
 
 var _ notify.Store = (*DB)(nil)
 
-const notificationColumns = `n.id, n.user_id, n.unit_id, n.kind, n.severity, n.title_vi, n.title_en,
-	n.body_vi, n.body_en, n.link, n.dedupe_key, n.created_at`
+const notificationColumns = `n.id, n.user_id, n.unit_id, coalesce(n.system_id, 0), n.kind, n.severity, n.title_vi,
+	n.title_en, n.body_vi, n.body_en, n.link, n.dedupe_key, n.created_at`
 
 func scanNotification(row pgx.Row) (notify.Notification, error) {
 	var (
@@ -26,8 +26,8 @@ func scanNotification(row pgx.Row) (notify.Notification, error) {
 		created        time.Time
 		read           *time.Time
 	)
-	if err := row.Scan(&n.ID, &userID, &unitID, &kind, &sev, &n.TitleVI, &n.TitleEN, &n.BodyVI, &n.BodyEN,
-		&n.Link, &key, &created, &read); err != nil {
+	if err := row.Scan(&n.ID, &userID, &unitID, &n.SystemID, &kind, &sev, &n.TitleVI, &n.TitleEN, &n.BodyVI,
+		&n.BodyEN, &n.Link, &key, &created, &read); err != nil {
 		return notify.Notification{}, err
 	}
 	if userID != nil {
@@ -60,11 +60,11 @@ func (db *DB) CreateNotification(ctx context.Context, n *notify.Notification) (b
 	// The existing row can only vanish (its user deleted) between the two
 	// statements; then the insert is tried again.
 	for range 3 {
-		err := db.pool.QueryRow(ctx, `INSERT INTO notifications (user_id, unit_id, kind, severity, title_vi, title_en,
-			body_vi, body_en, link, dedupe_key, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
-			ON CONFLICT (dedupe_key) DO NOTHING RETURNING id`,
-			idArg(v.UserID), idArg(v.UnitID), string(v.Kind), string(v.Severity), v.TitleVI, v.TitleEN,
-			v.BodyVI, v.BodyEN, v.Link, key, v.CreatedAt).Scan(&v.ID)
+		err := db.pool.QueryRow(ctx, `INSERT INTO notifications (user_id, unit_id, system_id, kind, severity, title_vi,
+			title_en, body_vi, body_en, link, dedupe_key, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10,
+			$11, $12) ON CONFLICT (dedupe_key) DO NOTHING RETURNING id`,
+			idArg(v.UserID), idArg(v.UnitID), idArg(v.SystemID), string(v.Kind), string(v.Severity), v.TitleVI,
+			v.TitleEN, v.BodyVI, v.BodyEN, v.Link, key, v.CreatedAt).Scan(&v.ID)
 		if err == nil {
 			*n = v
 			return true, nil
@@ -197,7 +197,8 @@ func (db *DB) CountUnread(ctx context.Context, f notify.Filter) (int, error) {
 	return count, nil
 }
 
-const channelColumns = `id, kind, name, unit_id, config, secret, enabled, min_severity, created_at, updated_at`
+const channelColumns = `id, kind, name, unit_id, coalesce(system_id, 0), rate_limit, config, secret, enabled,
+	min_severity, created_at, updated_at`
 
 func scanChannel(row pgx.Row) (notify.ChannelConfig, error) {
 	var (
@@ -206,7 +207,8 @@ func scanChannel(row pgx.Row) (notify.ChannelConfig, error) {
 		unitID           *int64
 		created, updated time.Time
 	)
-	if err := row.Scan(&c.ID, &kind, &c.Name, &unitID, &c.Config, &c.Secret, &c.Enabled, &sev, &created, &updated); err != nil {
+	if err := row.Scan(&c.ID, &kind, &c.Name, &unitID, &c.SystemID, &c.RateLimit, &c.Config, &c.Secret, &c.Enabled,
+		&sev, &created, &updated); err != nil {
 		return notify.ChannelConfig{}, err
 	}
 	if unitID != nil {
@@ -226,10 +228,11 @@ func (db *DB) CreateChannel(ctx context.Context, c *notify.ChannelConfig) error 
 	if v.UpdatedAt.IsZero() {
 		v.UpdatedAt = v.CreatedAt
 	}
-	err := db.pool.QueryRow(ctx, `INSERT INTO notification_channels (kind, name, unit_id, config, secret, enabled,
-		min_severity, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`,
-		string(v.Kind), v.Name, idArg(v.UnitID), v.Config, v.Secret, v.Enabled, string(v.MinSeverity),
-		v.CreatedAt, v.UpdatedAt).Scan(&v.ID)
+	err := db.pool.QueryRow(ctx, `INSERT INTO notification_channels (kind, name, unit_id, system_id, rate_limit,
+		config, secret, enabled, min_severity, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9,
+		$10, $11) RETURNING id`,
+		string(v.Kind), v.Name, idArg(v.UnitID), idArg(v.SystemID), v.RateLimit, v.Config, v.Secret, v.Enabled,
+		string(v.MinSeverity), v.CreatedAt, v.UpdatedAt).Scan(&v.ID)
 	if err != nil {
 		return fmt.Errorf("create notification channel: %w", translate(err))
 	}
@@ -261,9 +264,9 @@ func (db *DB) UpdateChannel(ctx context.Context, c *notify.ChannelConfig) error 
 	v := *c
 	v.UpdatedAt = nowIfZero(v.UpdatedAt)
 	tag, err := db.pool.Exec(ctx, `UPDATE notification_channels SET kind = $1, name = $2, unit_id = $3, config = $4,
-		secret = $5, enabled = $6, min_severity = $7, updated_at = $8 WHERE id = $9`,
+		secret = $5, enabled = $6, min_severity = $7, updated_at = $8, system_id = $10, rate_limit = $11 WHERE id = $9`,
 		string(v.Kind), v.Name, idArg(v.UnitID), v.Config, v.Secret, v.Enabled, string(v.MinSeverity),
-		v.UpdatedAt, v.ID)
+		v.UpdatedAt, v.ID, idArg(v.SystemID), v.RateLimit)
 	if err := mustAffect(tag, err, "notification channel", v.ID); err != nil {
 		return fmt.Errorf("update notification channel: %w", err)
 	}
@@ -280,14 +283,15 @@ func (db *DB) DeleteChannel(ctx context.Context, id int64) error {
 	return nil
 }
 
-const deliveryColumns = `id, channel_id, notification_id, attempt, ok, error, at`
+const deliveryColumns = `id, channel_id, notification_id, attempt, ok, error, suppressed, at`
 
 func scanDelivery(row pgx.Row) (notify.Delivery, error) {
 	var (
 		d  notify.Delivery
 		at time.Time
 	)
-	if err := row.Scan(&d.ID, &d.ChannelID, &d.NotificationID, &d.Attempt, &d.OK, &d.Error, &at); err != nil {
+	if err := row.Scan(&d.ID, &d.ChannelID, &d.NotificationID, &d.Attempt, &d.OK, &d.Error, &d.Suppressed,
+		&at); err != nil {
 		return notify.Delivery{}, err
 	}
 	d.At = at.UTC()
@@ -299,8 +303,8 @@ func (db *DB) RecordDelivery(ctx context.Context, d *notify.Delivery) error {
 	v := *d
 	v.At = nowIfZero(v.At)
 	err := db.pool.QueryRow(ctx, `INSERT INTO notification_deliveries (channel_id, notification_id, attempt, ok,
-		error, at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`,
-		v.ChannelID, v.NotificationID, v.Attempt, v.OK, v.Error, v.At).Scan(&v.ID)
+		error, suppressed, at) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`,
+		v.ChannelID, v.NotificationID, v.Attempt, v.OK, v.Error, v.Suppressed, v.At).Scan(&v.ID)
 	if err != nil {
 		return fmt.Errorf("record notification delivery: %w", translate(err))
 	}

@@ -14,22 +14,22 @@ import (
 
 var _ notify.Store = (*DB)(nil)
 
-const notificationColumns = `n.id, n.user_id, n.unit_id, n.kind, n.severity, n.title_vi, n.title_en,
+const notificationColumns = `n.id, n.user_id, n.unit_id, n.system_id, n.kind, n.severity, n.title_vi, n.title_en,
 	n.body_vi, n.body_en, n.link, n.dedupe_key, n.created_at`
 
 func scanNotification(s scanner) (notify.Notification, error) {
 	var (
-		n              notify.Notification
-		userID, unitID sql.NullInt64
-		kind, sev      string
-		key            sql.NullString
-		created, read  sql.NullInt64
+		n                        notify.Notification
+		userID, unitID, systemID sql.NullInt64
+		kind, sev                string
+		key                      sql.NullString
+		created, read            sql.NullInt64
 	)
-	if err := s.Scan(&n.ID, &userID, &unitID, &kind, &sev, &n.TitleVI, &n.TitleEN, &n.BodyVI, &n.BodyEN,
-		&n.Link, &key, &created, &read); err != nil {
+	if err := s.Scan(&n.ID, &userID, &unitID, &systemID, &kind, &sev, &n.TitleVI, &n.TitleEN, &n.BodyVI,
+		&n.BodyEN, &n.Link, &key, &created, &read); err != nil {
 		return notify.Notification{}, err
 	}
-	n.UserID, n.UnitID = userID.Int64, unitID.Int64
+	n.UserID, n.UnitID, n.SystemID = userID.Int64, unitID.Int64, systemID.Int64
 	n.Kind, n.Severity, n.DedupeKey = notify.Kind(kind), notify.Severity(sev), key.String
 	n.CreatedAt, n.ReadAt = fromMicros(created), fromMicros(read)
 	return n, nil
@@ -48,11 +48,11 @@ func (db *DB) CreateNotification(ctx context.Context, n *notify.Notification) (b
 	}
 	created := true
 	err := db.writeTx(ctx, func(tx *sql.Tx) error {
-		err := tx.QueryRowContext(ctx, `INSERT INTO notifications (user_id, unit_id, kind, severity, title_vi, title_en,
-			body_vi, body_en, link, dedupe_key, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
-			ON CONFLICT (dedupe_key) DO NOTHING RETURNING id`,
-			idArg(v.UserID), idArg(v.UnitID), string(v.Kind), string(v.Severity), v.TitleVI, v.TitleEN,
-			v.BodyVI, v.BodyEN, v.Link, key, v.CreatedAt.UnixMicro()).Scan(&v.ID)
+		err := tx.QueryRowContext(ctx, `INSERT INTO notifications (user_id, unit_id, system_id, kind, severity, title_vi,
+			title_en, body_vi, body_en, link, dedupe_key, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10,
+			$11, $12) ON CONFLICT (dedupe_key) DO NOTHING RETURNING id`,
+			idArg(v.UserID), idArg(v.UnitID), idArg(v.SystemID), string(v.Kind), string(v.Severity), v.TitleVI,
+			v.TitleEN, v.BodyVI, v.BodyEN, v.Link, key, v.CreatedAt.UnixMicro()).Scan(&v.ID)
 		if !errors.Is(err, sql.ErrNoRows) {
 			return translate(err)
 		}
@@ -193,20 +193,23 @@ func (db *DB) CountUnread(ctx context.Context, f notify.Filter) (int, error) {
 	return count, nil
 }
 
-const channelColumns = `id, kind, name, unit_id, config, secret, enabled, min_severity, created_at, updated_at`
+const channelColumns = `id, kind, name, unit_id, system_id, rate_limit, config, secret, enabled, min_severity,
+	created_at, updated_at`
 
 func scanChannel(s scanner) (notify.ChannelConfig, error) {
 	var (
 		c                notify.ChannelConfig
 		kind, sev        string
-		unitID           sql.NullInt64
+		unitID, systemID sql.NullInt64
 		enabled          bool
 		created, updated sql.NullInt64
 	)
-	if err := s.Scan(&c.ID, &kind, &c.Name, &unitID, &c.Config, &c.Secret, &enabled, &sev, &created, &updated); err != nil {
+	if err := s.Scan(&c.ID, &kind, &c.Name, &unitID, &systemID, &c.RateLimit, &c.Config, &c.Secret, &enabled, &sev,
+		&created, &updated); err != nil {
 		return notify.ChannelConfig{}, err
 	}
-	c.Kind, c.MinSeverity, c.UnitID, c.Enabled = notify.ChannelKind(kind), notify.Severity(sev), unitID.Int64, enabled
+	c.Kind, c.MinSeverity, c.UnitID, c.SystemID = notify.ChannelKind(kind), notify.Severity(sev), unitID.Int64, systemID.Int64
+	c.Enabled = enabled
 	c.CreatedAt, c.UpdatedAt = fromMicros(created), fromMicros(updated)
 	return c, nil
 }
@@ -220,10 +223,11 @@ func (db *DB) CreateChannel(ctx context.Context, c *notify.ChannelConfig) error 
 	if v.UpdatedAt.IsZero() {
 		v.UpdatedAt = v.CreatedAt
 	}
-	err := db.w.QueryRowContext(ctx, `INSERT INTO notification_channels (kind, name, unit_id, config, secret, enabled,
-		min_severity, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`,
-		string(v.Kind), v.Name, idArg(v.UnitID), v.Config, v.Secret, boolArg(v.Enabled), string(v.MinSeverity),
-		v.CreatedAt.UnixMicro(), v.UpdatedAt.UnixMicro()).Scan(&v.ID)
+	err := db.w.QueryRowContext(ctx, `INSERT INTO notification_channels (kind, name, unit_id, system_id, rate_limit,
+		config, secret, enabled, min_severity, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9,
+		$10, $11) RETURNING id`,
+		string(v.Kind), v.Name, idArg(v.UnitID), idArg(v.SystemID), v.RateLimit, v.Config, v.Secret, boolArg(v.Enabled),
+		string(v.MinSeverity), v.CreatedAt.UnixMicro(), v.UpdatedAt.UnixMicro()).Scan(&v.ID)
 	if err != nil {
 		return fmt.Errorf("create notification channel: %w", translate(err))
 	}
@@ -255,9 +259,9 @@ func (db *DB) UpdateChannel(ctx context.Context, c *notify.ChannelConfig) error 
 	v := *c
 	v.UpdatedAt = nowIfZero(v.UpdatedAt)
 	res, err := db.w.ExecContext(ctx, `UPDATE notification_channels SET kind = $1, name = $2, unit_id = $3, config = $4,
-		secret = $5, enabled = $6, min_severity = $7, updated_at = $8 WHERE id = $9`,
+		secret = $5, enabled = $6, min_severity = $7, updated_at = $8, system_id = $10, rate_limit = $11 WHERE id = $9`,
 		string(v.Kind), v.Name, idArg(v.UnitID), v.Config, v.Secret, boolArg(v.Enabled), string(v.MinSeverity),
-		v.UpdatedAt.UnixMicro(), v.ID)
+		v.UpdatedAt.UnixMicro(), v.ID, idArg(v.SystemID), v.RateLimit)
 	if err := mustAffect(res, err, "notification channel", v.ID); err != nil {
 		return fmt.Errorf("update notification channel: %w", err)
 	}
@@ -274,14 +278,15 @@ func (db *DB) DeleteChannel(ctx context.Context, id int64) error {
 	return nil
 }
 
-const deliveryColumns = `id, channel_id, notification_id, attempt, ok, error, at`
+const deliveryColumns = `id, channel_id, notification_id, attempt, ok, error, suppressed, at`
 
 func scanDelivery(s scanner) (notify.Delivery, error) {
 	var (
 		d  notify.Delivery
 		at sql.NullInt64
 	)
-	if err := s.Scan(&d.ID, &d.ChannelID, &d.NotificationID, &d.Attempt, &d.OK, &d.Error, &at); err != nil {
+	if err := s.Scan(&d.ID, &d.ChannelID, &d.NotificationID, &d.Attempt, &d.OK, &d.Error, &d.Suppressed,
+		&at); err != nil {
 		return notify.Delivery{}, err
 	}
 	d.At = fromMicros(at)
@@ -293,8 +298,9 @@ func (db *DB) RecordDelivery(ctx context.Context, d *notify.Delivery) error {
 	v := *d
 	v.At = nowIfZero(v.At)
 	err := db.w.QueryRowContext(ctx, `INSERT INTO notification_deliveries (channel_id, notification_id, attempt, ok,
-		error, at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`,
-		v.ChannelID, v.NotificationID, v.Attempt, boolArg(v.OK), v.Error, v.At.UnixMicro()).Scan(&v.ID)
+		error, suppressed, at) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`,
+		v.ChannelID, v.NotificationID, v.Attempt, boolArg(v.OK), v.Error, boolArg(v.Suppressed),
+		v.At.UnixMicro()).Scan(&v.ID)
 	if err != nil {
 		return fmt.Errorf("record notification delivery: %w", translate(err))
 	}

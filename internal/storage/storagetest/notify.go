@@ -11,6 +11,7 @@ import (
 
 	"khien.vn/khien/internal/errs"
 	"khien.vn/khien/internal/notify"
+	"khien.vn/khien/internal/system"
 )
 
 // mustNotification creates a notification with the given recipients and
@@ -42,8 +43,9 @@ func testNotifications(t *testing.T, open func(t *testing.T) Backend) {
 		ctx := t.Context()
 		u := mustUnit(t, b, "u", 0)
 		a := mustUser(t, b, "a", u.ID)
-		in := notify.Notification{UserID: a.ID, UnitID: u.ID, Kind: notify.DossierDecided, Severity: notify.Critical,
-			TitleVI: "Hồ sơ đề xuất cấp độ đã được phê duyệt", TitleEN: "The level dossier was approved",
+		s := mustSystem(t, b, u.ID, 0, "S1", system.Operating)
+		in := notify.Notification{UserID: a.ID, UnitID: u.ID, SystemID: s.ID, Kind: notify.DossierDecided,
+			Severity: notify.Critical, TitleVI: "Hồ sơ đề xuất cấp độ đã được phê duyệt", TitleEN: "The level dossier was approved",
 			BodyVI: "Hệ thống “Cổng DVC” được phê duyệt cấp độ 3.\nQuyết định số 12/QĐ-STTTT.",
 			BodyEN: "System “Cổng DVC” was approved at level 3.", Link: "/systems/4/dossiers/7?tab=decision",
 			DedupeKey: "dossier_decided:7", CreatedAt: t0, ReadAt: t0.Add(time.Hour)}
@@ -64,6 +66,20 @@ func testNotifications(t *testing.T, open func(t *testing.T) Backend) {
 			t.Errorf("GetNotification (-want +got):\n%s", d)
 		}
 		checkUTC(t, "GetNotification", got.CreatedAt)
+		list, err := b.ListNotifications(ctx, notify.Filter{UserID: a.ID})
+		ok(t, "list", err)
+		if len(list) != 1 || list[0].SystemID != s.ID {
+			t.Errorf("ListNotifications = %+v, want n with SystemID %d", list, s.ID)
+		}
+
+		// The same key again writes back the existing one, its system included.
+		again := notify.Notification{UnitID: u.ID, Kind: notify.DossierDecided, Severity: notify.Info, TitleVI: "vi",
+			TitleEN: "en", DedupeKey: in.DedupeKey}
+		created, err = b.CreateNotification(ctx, &again)
+		ok(t, "create again", err)
+		if d := cmp.Diff(want, again); created || d != "" {
+			t.Errorf("CreateNotification(same key) = %v (-want +got):\n%s", created, d)
+		}
 
 		// A unit notification without key, and a personal one without unit; zero time becomes now.
 		before := time.Now().Add(-time.Second)
@@ -90,15 +106,16 @@ func testNotifications(t *testing.T, open func(t *testing.T) Backend) {
 		u := mustUnit(t, b, "u", 0)
 		a := mustUser(t, b, "a", u.ID)
 		for _, tc := range []struct {
-			name         string
-			user, unitID int64
+			name                   string
+			user, unitID, systemID int64
 		}{
-			{"no_recipient", 0, 0},
-			{"unknown_user", 999, u.ID},
-			{"unknown_unit", a.ID, 999},
+			{"no_recipient", 0, 0, 0},
+			{"unknown_user", 999, u.ID, 0},
+			{"unknown_unit", a.ID, 999, 0},
+			{"unknown_system", a.ID, u.ID, 999},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
-				n := notify.Notification{UserID: tc.user, UnitID: tc.unitID, Kind: notify.ObligationDue,
+				n := notify.Notification{UserID: tc.user, UnitID: tc.unitID, SystemID: tc.systemID, Kind: notify.ObligationDue,
 					Severity: notify.Info, TitleVI: "vi", TitleEN: "en"}
 				_, err := b.CreateNotification(ctx, &n)
 				wantKind(t, "CreateNotification", err, errs.ErrInvalid)
@@ -313,11 +330,12 @@ func testNotifications(t *testing.T, open func(t *testing.T) Backend) {
 		b := open(t)
 		ctx := t.Context()
 		u := mustUnit(t, b, "u", 0)
+		s := mustSystem(t, b, u.ID, 0, "S1", system.Operating)
 		in1 := notify.ChannelConfig{Kind: notify.WebhookChannel, Name: "SOC webhook",
 			Config: `{"url":"https://hooks.example.vn/khiên?a=1&b=2","timeout_seconds":5}`, Secret: "s3cr3t-hmac-key ✓",
 			Enabled: true, MinSeverity: notify.Info, CreatedAt: t0, UpdatedAt: t0.Add(time.Second)}
 		in2 := notify.ChannelConfig{Kind: notify.TelegramChannel, Name: "Nhóm Telegram Sở", UnitID: u.ID,
-			Config: `{"chat_id":"-1001234567890"}`, Secret: "123456:ABCdefGhIJKlmnoPQRstuVWxyz_-0123",
+			SystemID: s.ID, RateLimit: 30, Config: `{"chat_id":"-1001234567890"}`, Secret: "123456:ABCdefGhIJKlmnoPQRstuVWxyz_-0123",
 			Enabled: false, MinSeverity: notify.Warning, CreatedAt: t0}
 		c1, c2 := in1, in2
 		ok(t, "create c1", b.CreateChannel(ctx, &c1))
@@ -348,10 +366,12 @@ func testNotifications(t *testing.T, open func(t *testing.T) Backend) {
 		bad := in1
 		bad.Name, bad.UnitID = "other", 999
 		wantKind(t, "CreateChannel(unknown unit)", b.CreateChannel(ctx, &bad), errs.ErrInvalid)
+		bad.UnitID, bad.SystemID = 0, 999
+		wantKind(t, "CreateChannel(unknown system)", b.CreateChannel(ctx, &bad), errs.ErrInvalid)
 
 		// UpdateChannel writes every field but CreatedAt.
 		upd := c1
-		upd.Kind, upd.Name, upd.UnitID = notify.EmailChannel, "Thư điện tử", u.ID
+		upd.Kind, upd.Name, upd.UnitID, upd.SystemID, upd.RateLimit = notify.EmailChannel, "Thư điện tử", u.ID, s.ID, 5
 		upd.Config, upd.Secret, upd.Enabled, upd.MinSeverity = `{"host":"smtp.example.vn"}`, "", false, notify.Critical
 		upd.CreatedAt, upd.UpdatedAt = t0.Add(-time.Hour), t0.Add(time.Hour)
 		ok(t, "update", b.UpdateChannel(ctx, &upd))
@@ -361,6 +381,19 @@ func testNotifications(t *testing.T, open func(t *testing.T) Backend) {
 		want.CreatedAt, want.UpdatedAt = stored(t0), stored(t0.Add(time.Hour))
 		if d := cmp.Diff(want, got); d != "" {
 			t.Errorf("after UpdateChannel (-want +got):\n%s", d)
+		}
+		unknown := upd
+		unknown.SystemID = 999
+		wantKind(t, "UpdateChannel(unknown system)", b.UpdateChannel(ctx, &unknown), errs.ErrInvalid)
+		// Clearing the system and the limit.
+		cleared := upd
+		cleared.SystemID, cleared.RateLimit, cleared.UpdatedAt = 0, 0, t0.Add(2*time.Hour)
+		ok(t, "update", b.UpdateChannel(ctx, &cleared))
+		got, err = b.GetChannel(ctx, c1.ID)
+		ok(t, "get", err)
+		want.SystemID, want.RateLimit, want.UpdatedAt = 0, 0, stored(t0.Add(2*time.Hour))
+		if d := cmp.Diff(want, got); d != "" {
+			t.Errorf("after clearing the system (-want +got):\n%s", d)
 		}
 		renamed := c2
 		renamed.Name = upd.Name
@@ -449,12 +482,21 @@ func testNotifications(t *testing.T, open func(t *testing.T) Backend) {
 		if now.At.Before(before) {
 			t.Errorf("a zero At became %v, want about now", now.At)
 		}
+		// A suppressed delivery keeps its flag.
+		sup := notify.Delivery{ChannelID: ch2.ID, NotificationID: n2.ID, Attempt: 2, Suppressed: true,
+			Error: "rate limit reached", At: t0.Add(time.Hour)}
+		ok(t, "record suppressed", b.RecordDelivery(ctx, &sup))
+		got, err := b.ListDeliveries(ctx, notify.DeliveryFilter{ChannelID: ch2.ID, NotificationID: n2.ID})
+		ok(t, "list", err)
+		if d := diff([]notify.Delivery{sup, now}, got); d != "" || !sup.Suppressed || sup.At != stored(t0.Add(time.Hour)) {
+			t.Errorf("suppressed delivery %+v listed as (-want +got):\n%s", sup, d)
+		}
 
 		// Deleting a channel deletes its log.
 		ok(t, "delete ch1", b.DeleteChannel(ctx, ch1.ID))
-		got, err := b.ListDeliveries(ctx, notify.DeliveryFilter{})
+		got, err = b.ListDeliveries(ctx, notify.DeliveryFilter{})
 		ok(t, "list", err)
-		if d := diff([]notify.Delivery{now, ds[2]}, got); d != "" {
+		if d := diff([]notify.Delivery{sup, now, ds[2]}, got); d != "" {
 			t.Errorf("deliveries after deleting ch1 (-want +got):\n%s", d)
 		}
 	})

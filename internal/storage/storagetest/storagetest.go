@@ -10,9 +10,9 @@
 //     argument, and a zero CreatedAt (and UpdatedAt) is set to now.
 //   - Unknown ids and hashes give errs.ErrNotFound; a duplicate username,
 //     unit code, system code, session hash or token hash gives
-//     errs.ErrConflict; a reference to a unit, user, system or dossier that
-//     does not exist, or a missing required value (a session without
-//     expiry), gives errs.ErrInvalid.
+//     errs.ErrConflict; a reference to a unit, user, system, dossier or
+//     alert that does not exist, or a missing required value (a session
+//     without expiry), gives errs.ErrInvalid.
 //   - Lists are ordered (units, users, tokens by id; audit entries, jobs and
 //     dossiers newest first; systems by code; focal points by unit, then
 //     name; assets by name; dossier events and attachments oldest first;
@@ -31,6 +31,12 @@
 //   - Notifications are idempotent on a non-empty dedupe key (of concurrent
 //     creates exactly one reports created) and listed newest first; read
 //     state is per user and ReadAt is set only for the listing user.
+//   - Alerts are listed newest (highest id) first; RecordAlert is atomic:
+//     of concurrent records of one group exactly one creates the alert and
+//     the others add to it, and a zero FirstSeen or LastSeen is
+//     errs.ErrInvalid. Alert comments and exceptions are listed oldest (by
+//     id) first, rule settings by unit, then rule id. An alert's tags, key
+//     and sample fields and an exception's conditions come back in order.
 package storagetest
 
 import (
@@ -42,6 +48,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 
+	"khien.vn/khien/internal/alert"
 	"khien.vn/khien/internal/asset"
 	"khien.vn/khien/internal/audit"
 	"khien.vn/khien/internal/compliance"
@@ -69,6 +76,7 @@ type Backend interface {
 	asset.Store
 	notify.Store
 	compliance.Store
+	alert.Store
 	Exec(ctx context.Context, sql string, args ...any) error
 }
 
@@ -87,6 +95,7 @@ func Run(t *testing.T, open func(t *testing.T) Backend) {
 	t.Run("asset", func(t *testing.T) { testAssets(t, open) })
 	t.Run("notify", func(t *testing.T) { testNotifications(t, open) })
 	t.Run("compliance", func(t *testing.T) { testCompliance(t, open) })
+	t.Run("alert", func(t *testing.T) { testAlerts(t, open) })
 }
 
 // t0 is a reference time with nanoseconds and a zone other than UTC, to

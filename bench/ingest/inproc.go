@@ -177,7 +177,7 @@ func productStages(ctx context.Context, cfg config.Config) ([]pipeline.Stage, er
 				}
 			}
 		},
-		det.Stage(),
+		det.Stage(nil),
 		func(_ context.Context, b []event.Event) { tracker.Observe(b) },
 	}, nil
 }

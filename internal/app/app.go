@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"khien.vn/khien/internal/alert"
 	"khien.vn/khien/internal/asset"
 	"khien.vn/khien/internal/audit"
 	"khien.vn/khien/internal/compliance"
@@ -41,6 +42,7 @@ type Backend interface {
 	asset.Store
 	compliance.Store
 	notify.Store
+	alert.Store
 	Ping(ctx context.Context) error
 	Migrate(ctx context.Context) error
 	SchemaVersion(ctx context.Context) (current, latest int, err error)
@@ -68,11 +70,14 @@ type Core struct {
 	// Compliance manages requirement sets, evidence, the calendar and engagements.
 	Compliance *compliance.Service
 	// Notify stores in-app notifications and sends them on outbound channels.
-	Notify  *notify.Service
+	Notify *notify.Service
+	// Alerts raises alerts from detections and runs their triage.
+	Alerts  *alert.Service
 	Packs   *regulation.Registry
 	Catalog *i18n.Catalog
 
-	detection detectionOnce
+	detection  detectionOnce
+	alertNotes *alertNotifier
 }
 
 // OpenBackend opens the configured database. With migrate false, an
@@ -158,6 +163,7 @@ func newCore(cfg config.Config, logger *slog.Logger, be Backend) (*Core, error) 
 		Systems: systems, Assets: asset.NewService(be, systems, log), Packs: packs, Catalog: cat}
 	c.Probes = newProbes(c)
 	c.Notify = notify.New(be, notify.Options{Logger: logger, Covers: c.unitCovers})
+	c.openAlerts()
 	if err := c.openCompliance(); err != nil {
 		return nil, err
 	}

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"khien.vn/khien/internal/alert"
 	"khien.vn/khien/internal/asset"
 	"khien.vn/khien/internal/authz"
 	"khien.vn/khien/internal/compliance"
@@ -41,6 +42,8 @@ type authzFixture struct {
 	items, evidence          map[bool]int64
 	engagements, reports     map[bool]int64
 	otherTokenID             func() int64
+	alertA, alertB           int64
+	analystA                 int64 // an analyst of unit A, a fit assignee of unit A's alerts
 }
 
 // routeCase documents who may call a route. The request targets an
@@ -287,6 +290,48 @@ var routeCases = map[string]routeCase{
 		leak: func(f *authzFixture) string { return "sender-b.example" }},
 	"GET /api/v1/sources/unknown": {perm: authz.PermEventRead, scope: "global", req: get("/api/v1/sources/unknown")},
 	"GET /api/v1/detection/rules": {perm: authz.PermEventRead, scope: "list", req: get("/api/v1/detection/rules")},
+	"GET /api/v1/detection/settings": {perm: authz.PermAlertRead, scope: "list", req: get("/api/v1/detection/settings"),
+		leak: func(f *authzFixture) string { return `"rule_id":"RULE-B"` }},
+	"POST /api/v1/detection/settings": {perm: authz.PermRuleManage, scope: "unit", req: func(f *authzFixture, _ authz.Role, in bool) (string, string, any) {
+		return "POST", "/api/v1/detection/settings", map[string]any{"unit_id": f.unitFor(in), "rule_id": fmt.Sprintf("rule-%d", f.next()), "enabled": false}
+	}},
+	"GET /api/v1/detection/exceptions": {perm: authz.PermAlertRead, scope: "list", req: get("/api/v1/detection/exceptions"),
+		leak: func(f *authzFixture) string { return `"reason":"EXCEPTION-B"` }},
+	"POST /api/v1/detection/exceptions": {perm: authz.PermRuleManage, scope: "unit", req: func(f *authzFixture, _ authz.Role, in bool) (string, string, any) {
+		return "POST", "/api/v1/detection/exceptions", map[string]any{"unit_id": f.unitFor(in), "rule_id": "test.rule",
+			"match":  []map[string]string{{"name": "host.name", "value": fmt.Sprintf("h%d", f.next())}},
+			"reason": "maintenance window", "expires_at": time.Now().Add(24 * time.Hour).Format(time.RFC3339)}
+	}},
+	"DELETE /api/v1/detection/exceptions/{id}": {perm: authz.PermRuleManage, scope: "unit", req: func(f *authzFixture, _ authz.Role, in bool) (string, string, any) {
+		return "DELETE", "/api/v1/detection/exceptions/" + id(f.freshException(in, "tmp")), nil
+	}},
+	"GET /api/v1/alerts": {perm: authz.PermAlertRead, scope: "list", req: get("/api/v1/alerts?limit=1000"),
+		leak: func(f *authzFixture) string { return `"rule_title":"ALERT-B"` }},
+	"GET /api/v1/alerts/{id}": {perm: authz.PermAlertRead, scope: "unit", req: func(f *authzFixture, _ authz.Role, in bool) (string, string, any) {
+		return "GET", "/api/v1/alerts/" + id(f.alertFor(in)), nil
+	}},
+	"GET /api/v1/alerts/{id}/events": {perm: authz.PermAlertRead, scope: "unit", req: func(f *authzFixture, _ authz.Role, in bool) (string, string, any) {
+		return "GET", "/api/v1/alerts/" + id(f.alertFor(in)) + "/events", nil
+	}},
+	"POST /api/v1/alerts/{id}/assign": {perm: authz.PermAlertTriage, scope: "unit", req: func(f *authzFixture, _ authz.Role, in bool) (string, string, any) {
+		return "POST", "/api/v1/alerts/" + id(f.freshAlert(in)) + "/assign", map[string]any{"assignee_id": f.analystA}
+	}},
+	"POST /api/v1/alerts/{id}/acknowledge": {perm: authz.PermAlertTriage, scope: "unit", req: func(f *authzFixture, _ authz.Role, in bool) (string, string, any) {
+		return "POST", "/api/v1/alerts/" + id(f.freshAlert(in)) + "/acknowledge", nil
+	}},
+	"POST /api/v1/alerts/{id}/close": {perm: authz.PermAlertTriage, scope: "unit", req: func(f *authzFixture, _ authz.Role, in bool) (string, string, any) {
+		return "POST", "/api/v1/alerts/" + id(f.freshAlert(in)) + "/close", map[string]any{"reason": "false_positive", "note": "test"}
+	}},
+	"POST /api/v1/alerts/{id}/reopen": {perm: authz.PermAlertTriage, scope: "unit", req: func(f *authzFixture, _ authz.Role, in bool) (string, string, any) {
+		al := f.freshAlert(in)
+		if _, err := f.app.core.Alerts.Close(context.Background(), authz.System(), al, alert.Benign, ""); err != nil {
+			panic(err)
+		}
+		return "POST", "/api/v1/alerts/" + id(al) + "/reopen", nil
+	}},
+	"POST /api/v1/alerts/{id}/comments": {perm: authz.PermAlertTriage, scope: "unit", req: func(f *authzFixture, _ authz.Role, in bool) (string, string, any) {
+		return "POST", "/api/v1/alerts/" + id(f.alertFor(in)) + "/comments", map[string]any{"body": fmt.Sprintf("note %d", f.next())}
+	}},
 	"POST /api/v1/events/import": {perm: authz.PermEventImport, scope: "unit", raw: emptyEVTX(), req: func(f *authzFixture, _ authz.Role, in bool) (string, string, any) {
 		return "POST", "/api/v1/events/import?name=Security.evtx&unit=" + id(f.unitFor(in)), nil
 	}},
@@ -467,6 +512,41 @@ func (f *authzFixture) reportFor(in bool) int64 {
 	return j.ID
 }
 
+func (f *authzFixture) alertFor(in bool) int64 {
+	if in {
+		return f.alertA
+	}
+	return f.alertB
+}
+
+// freshAlert records a new open alert in unit A (in) or B, titled ALERT-A
+// or ALERT-B, as the alert service writes a group of hits.
+func (f *authzFixture) freshAlert(in bool) int64 {
+	title := "ALERT-A"
+	if !in {
+		title = "ALERT-B"
+	}
+	now := time.Now().UTC()
+	key := []alert.Field{{Name: "host.name", Value: fmt.Sprintf("host-%d", f.next())}}
+	al := alert.Alert{UnitID: f.unitFor(in), RuleID: "test.rule", RuleTitle: title, RuleLevel: "high", Severity: alert.High,
+		GroupKey: alert.KeyString(key), Key: key, FirstSeen: now, LastSeen: now, Count: 1, Status: alert.Open}
+	if _, err := f.app.core.Backend.RecordAlert(context.Background(), &al, 0); err != nil {
+		panic(err)
+	}
+	return al.ID
+}
+
+// freshException adds an exception in unit A (in) or B, as the system.
+func (f *authzFixture) freshException(in bool, reason string) int64 {
+	e, err := f.app.core.Alerts.AddException(context.Background(), authz.System(), alert.Exception{UnitID: f.unitFor(in),
+		RuleID: "test.rule", Match: []alert.Field{{Name: "host.name", Value: fmt.Sprintf("x%d", f.next())}}, Reason: reason,
+		ExpiresAt: time.Now().Add(time.Hour)})
+	if err != nil {
+		panic(err)
+	}
+	return e.ID
+}
+
 func (f *authzFixture) jobFor(in bool) int64 {
 	if in {
 		return f.jobA
@@ -491,6 +571,9 @@ func TestAPIAuthorization(t *testing.T) {
 	f.userB = a.mkUser("target.b", authz.RoleViewer, f.b).ID
 	for _, role := range authz.Roles {
 		ua := a.mkUser("a."+string(role), role, f.a)
+		if role == authz.RoleAnalyst {
+			f.analystA = ua.ID
+		}
 		a.mkUser("root."+string(role), role, f.root)
 		f.tokenA[role] = a.token("a." + string(role))
 		f.tokenRoot[role] = a.token("root." + string(role))
@@ -541,6 +624,12 @@ func TestAPIAuthorization(t *testing.T) {
 		}
 	}
 	f.noteFor(false) // a notification the list must not show to unit A
+	// Alerts, a rule setting and an exception of both units: unit A's users must not see B's.
+	f.alertA, f.alertB = f.freshAlert(true), f.freshAlert(false)
+	f.freshException(false, "EXCEPTION-B")
+	if err := a.core.Alerts.SetRuleEnabled(ctx, authz.System(), f.b, "RULE-B", false); err != nil {
+		t.Fatal(err)
+	}
 	// Event sources of both units: unit A's users must not see B's.
 	now := time.Now()
 	a.srv.Ingest().Tracker.Observe([]event.Event{

@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"khien.vn/khien/internal/alert"
 	"khien.vn/khien/internal/config"
 	"khien.vn/khien/internal/detect"
 	"khien.vn/khien/internal/detect/sigma"
@@ -125,17 +126,21 @@ func (d *Detection) hit(r *sigma.Rule) {
 var levels = []string{"", "informational", "low", "medium", "high", "critical"}
 
 // Stage returns a pipeline stage matching every event against the rules
-// and correlations, in order: an event that matches gets the sigma.*
-// fields, and the hit counts grow. One stage has its own matcher and
-// correlation state; it runs on one goroutine.
-func (d *Detection) Stage() pipeline.Stage {
-	sc := &stageState{d: d}
+// and correlations, in order: an event that matches a rule switched on for
+// its unit gets the sigma.* fields, the hit counts grow, and the match is
+// given to alerts (nil: no alerts), which groups it into an alert unless
+// an exception covers it. One stage has its own matcher and correlation
+// state; it runs on one goroutine.
+func (d *Detection) Stage(alerts *alert.Service) pipeline.Stage {
+	sc := &stageState{d: d, alerts: alerts, rules: map[*sigma.Rule]*alert.Rule{}}
 	sc.scanner = d.Engine.NewScanner(sc.match, true)
 	return sc.run
 }
 
 type stageState struct {
 	d         *Detection
+	alerts    *alert.Service
+	rules     map[*sigma.Rule]*alert.Rule
 	scanner   *detect.Scanner
 	cur       *event.Event
 	lastFlush time.Time
@@ -156,16 +161,26 @@ func (s *stageState) run(_ context.Context, batch []event.Event) {
 	}
 }
 
-// match tags the current event with a rule it matched.
+// match tags the current event with a rule it matched and hands the
+// match to alerts.
 func (s *stageState) match(r *sigma.Rule, _ int) error {
-	s.d.hit(r)
 	ev := s.cur
 	if ev == nil {
+		s.d.hit(r)
 		return nil // a window closed at the end of the stream
 	}
-	id := r.ID
-	if id == "" {
-		id = r.Title
+	ar := s.rules[r]
+	if ar == nil {
+		ar = alertRule(r)
+		s.rules[r] = ar
+	}
+	id := ar.ID
+	if s.alerts != nil && !s.alerts.Policy().Enabled(ev.UnitID, id) {
+		return nil
+	}
+	s.d.hit(r)
+	if s.alerts != nil {
+		s.alerts.Add(alert.Hit{Rule: ar, UnitID: ev.UnitID, Time: ev.Time, Fields: ev.Fields, Message: ev.Message})
 	}
 	if old := ev.Fields[FieldSigmaRuleID]; old != "" {
 		if slices.Contains(strings.Split(old, ","), id) {

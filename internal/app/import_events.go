@@ -212,6 +212,14 @@ func (c *Core) ImportEVTXFiles(ctx context.Context, files []string, unitID int64
 	if err := store.Flush(ctx); err != nil {
 		return lines, err
 	}
+	n, err := c.Alerts.Flush(ctx)
+	c.WaitAlertNotifications()
+	if err != nil {
+		return lines, err
+	}
+	if n > 0 {
+		lines = append(lines, fmt.Sprintf("%d new alert(s) raised", n))
+	}
 	if refused.Dropped() > 0 {
 		lines = append(lines, fmt.Sprintf("WARNING: the event store refused %d events (too old %d, too new %d, invalid %d)",
 			refused.Dropped(), refused.TooOld, refused.TooNew, refused.Invalid))

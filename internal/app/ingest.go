@@ -17,6 +17,7 @@ import (
 	"sync"
 	"time"
 
+	"khien.vn/khien/internal/alert"
 	"khien.vn/khien/internal/asset"
 	"khien.vn/khien/internal/config"
 	"khien.vn/khien/internal/detect"
@@ -248,6 +249,7 @@ type processor struct {
 	normalizer  *normalize.Registry
 	defaultUnit int64
 	detection   *Detection
+	alerts      *alert.Service
 }
 
 func (c *Core) newProcessor(ctx context.Context) (*processor, error) {
@@ -259,6 +261,10 @@ func (c *Core) newProcessor(ctx context.Context) (*processor, error) {
 	if p.detection, err = c.Detection(); err != nil {
 		return nil, err
 	}
+	if err := c.Alerts.Reload(ctx); err != nil {
+		return nil, err
+	}
+	p.alerts = c.Alerts
 	if roots := tree.Children(0); len(roots) > 0 {
 		p.defaultUnit = roots[0]
 	}
@@ -284,7 +290,7 @@ func (p *processor) stages() []pipeline.Stage {
 				}
 			}
 		},
-		p.detection.Stage(),
+		p.detection.Stage(p.alerts),
 	}
 }
 

@@ -35,6 +35,18 @@ func registerIngestMetrics(reg *metrics.Registry, in *Ingest) {
 			emit(float64(n), r.ID, r.Level)
 		}
 	})
+	reg.CollectVec("khien_alert_hits_total", "Detection matches given to the alert service, by outcome: kept (grouped into an alert), excepted (suppressed by an exception) or dropped (too many groups pending).", "counter", []string{"outcome"}, func(emit func(float64, ...string)) {
+		st := in.core.Alerts.Stats()
+		emit(float64(st.Hits-st.Excepted-st.Dropped), "kept")
+		emit(float64(st.Excepted), "excepted")
+		emit(float64(st.Dropped), "dropped")
+	})
+	reg.CollectVec("khien_alerts_raised_total", "Alerts created since start.", "counter", nil, func(emit func(float64, ...string)) {
+		emit(float64(in.core.Alerts.Stats().Raised))
+	})
+	reg.CollectVec("khien_alert_write_failures_total", "Alert flushes that could not write to the database (their matches are kept and retried).", "counter", nil, func(emit func(float64, ...string)) {
+		emit(float64(in.core.Alerts.Stats().WriteFails))
+	})
 	reg.CollectVec("khien_ingest_connections", "Open connections of a stream listener.", "gauge", []string{"listener"}, func(emit func(float64, ...string)) {
 		for _, sl := range in.syslog {
 			open, _ := sl.Conns()

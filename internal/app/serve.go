@@ -81,7 +81,7 @@ func NewServer(ctx context.Context, core *Core, opts ServeOptions) (*Server, err
 	s.registerImportJob()
 	logins := opts.Metrics.NewCounterVec("khien_login_attempts_total", "Login attempts by result.", "result")
 	uiH, err := ui.New(ui.Deps{Units: core.Units, Users: core.Users, Audit: core.Audit, Jobs: core.Jobs, Systems: core.Systems, Assets: core.Assets, Checks: core.Checks,
-		Compliance: core.Compliance, Notify: core.Notify, Ingest: s.ingest,
+		Compliance: core.Compliance, Notify: core.Notify, Ingest: s.ingest, Alerts: core.Alerts,
 		Catalog: core.Catalog, Static: static, Logger: core.Logger, Version: version.Get().Version, Location: loc,
 		OnLogin: func(result string) { logins.Inc(result) }})
 	if err != nil {
@@ -90,7 +90,7 @@ func NewServer(ctx context.Context, core *Core, opts ServeOptions) (*Server, err
 	apiH := api.New(api.Deps{Units: core.Units, Users: core.Users, Audit: core.Audit, Jobs: core.Jobs, Systems: core.Systems, Assets: core.Assets,
 		Compliance: core.Compliance, ServeEvidence: ui.ServeEvidence, Notify: core.Notify,
 		Catalog: core.Catalog, Logger: core.Logger, AuthorizeJob: ui.AuthorizeJob, AuditFilter: ui.AuditFilter,
-		JobFilter: ui.JobFilter, AuditVerifyKind: JobAuditVerify, Ingest: s.ingest})
+		JobFilter: ui.JobFilter, AuditVerifyKind: JobAuditVerify, Ingest: s.ingest, Alerts: core.Alerts})
 	h, err := web.New(web.Deps{UI: uiH, API: apiH, Users: core.Users, Static: static, Catalog: core.Catalog,
 		Metrics: opts.Metrics, Logger: core.Logger, Ready: core.Backend.Ping})
 	if err != nil {
@@ -197,6 +197,14 @@ func (s *Server) Run(ctx context.Context) error {
 	wg.Go(func() { s.housekeeping(runCtx) })
 	wg.Go(func() { s.schedule(runCtx) })
 	wg.Go(func() { _ = s.core.Notify.Run(runCtx, 0) })
+	// Alerts outlive the ingest pipeline, so that its last batches' matches are written.
+	alertCtx, stopAlerts := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopAlerts()
+	alertsDone := make(chan struct{})
+	go func() {
+		defer close(alertsDone)
+		_ = s.core.Alerts.Run(alertCtx)
+	}()
 	wg.Go(func() {
 		if err := s.ingest.Run(runCtx); err != nil {
 			errc <- fmt.Errorf("ingest: %w", err)
@@ -226,6 +234,9 @@ func (s *Server) Run(ctx context.Context) error {
 	}
 	cancel(nil)
 	wg.Wait()
+	stopAlerts()
+	<-alertsDone
+	s.core.WaitAlertNotifications()
 	if cerr := s.ingest.Close(); cerr != nil {
 		err = errors.Join(err, fmt.Errorf("close event store and spool: %w", cerr))
 	}

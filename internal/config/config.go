@@ -48,6 +48,8 @@ type Detect struct {
 	BuiltinRules bool `yaml:"builtin_rules" doc:"match ingested events against Khiên's built-in ransomware rule pack"`
 	// RulesDirs are more rule directories.
 	RulesDirs string `yaml:"rules_dirs" doc:"directories of Sigma rules (*.yml, searched recursively) matched against ingested events as well, separated by commas (check them with khien rules validate DIR)"`
+	// AlertWindow groups matches into alerts.
+	AlertWindow Duration `yaml:"alert_window" doc:"a match joins the open alert of its rule and key fields (host, user, source address) when that alert's last event is at most this old; otherwise it raises a new alert"`
 }
 
 // Ingest configures the telemetry listeners (each off while its address is
@@ -234,7 +236,7 @@ func Default() Config {
 			MemoryMB:      512,
 			QueryTimeout:  Duration(30 * time.Second),
 		},
-		Detect: Detect{BuiltinRules: true},
+		Detect: Detect{BuiltinRules: true, AlertWindow: Duration(time.Hour)},
 	}
 }
 

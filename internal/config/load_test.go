@@ -207,7 +207,7 @@ func TestLoad_goodFiles(t *testing.T) {
 					SpoolMaxMB: 2048, FlushInterval: config.Duration(time.Second), SilentAfter: config.Duration(time.Hour)},
 				Events: config.Events{Store: "remote", URL: "https://vlogs.internal:9428", Username: "khien", Password: "s3cret-remote",
 					RetentionDays: 365, MaxDiskMB: 500000, MemoryMB: 1024, QueryTimeout: config.Duration(time.Minute)},
-				Detect: config.Detect{BuiltinRules: false, RulesDirs: "/etc/khien/rules, /srv/sigma/rules"},
+				Detect: config.Detect{BuiltinRules: false, RulesDirs: "/etc/khien/rules, /srv/sigma/rules", AlertWindow: config.Duration(2 * time.Hour)},
 			}
 		},
 	}

@@ -165,6 +165,9 @@ func (c Config) validate() []fieldError {
 	if c.Ingest.FlushInterval < Duration(100*time.Millisecond) || c.Ingest.FlushInterval > Duration(10*time.Minute) {
 		add("ingest.flush_interval", "must be between 100ms and 10m, got %s", c.Ingest.FlushInterval)
 	}
+	if c.Detect.AlertWindow < Duration(time.Minute) || c.Detect.AlertWindow > Duration(30*24*time.Hour) {
+		add("detect.alert_window", "must be between 1m and 720h, got %s", c.Detect.AlertWindow)
+	}
 	if c.Ingest.SilentAfter < Duration(time.Minute) {
 		add("ingest.silent_after", "must be at least 1m, got %s", c.Ingest.SilentAfter)
 	}

@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"strconv"
 
+	"khien.vn/khien/internal/alert"
 	"khien.vn/khien/internal/asset"
 	"khien.vn/khien/internal/audit"
 	"khien.vn/khien/internal/authz"
@@ -51,6 +52,8 @@ type Deps struct {
 	AuditVerifyKind string
 	// Ingest is the running telemetry path (sources, imports).
 	Ingest Ingest
+	// Alerts holds the alerts, their triage, rule settings and exceptions.
+	Alerts *alert.Service
 }
 
 // Handler serves the API.

@@ -7,9 +7,11 @@ import (
 	"net/http"
 	"strconv"
 
+	"khien.vn/khien/internal/alert"
 	"khien.vn/khien/internal/authz"
 	"khien.vn/khien/internal/detect"
 	"khien.vn/khien/internal/errs"
+	"khien.vn/khien/internal/event"
 	"khien.vn/khien/internal/ingest"
 	"khien.vn/khien/internal/ingest/attribute"
 	"khien.vn/khien/internal/ingest/sources"
@@ -26,6 +28,9 @@ type Ingest interface {
 	DefaultUnit() int64
 	SubmitEVTXImport(ctx context.Context, p *authz.Principal, name string, unitID int64, body io.Reader) (job.Job, error)
 	DetectionRules() []detect.RuleStatus
+	// AlertEvents returns up to limit of an alert's events, oldest first,
+	// and the LogsQL query that finds them.
+	AlertEvents(ctx context.Context, a alert.Alert, limit int) ([]event.Event, string, error)
 }
 
 // SourcesView is the answer of GET /api/v1/sources.

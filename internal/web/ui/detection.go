@@ -14,12 +14,19 @@ type detectionRulesPage struct {
 	Base
 	Rules          []detect.RuleStatus
 	Running, Total int
+	ruleManagement
+	// Off maps rule ids to the names of the units they are switched off for.
+	Off map[string][]string
 }
 
 // DetectionRules lists the Sigma rules ingested events are matched
 // against: their logsource, whether they run (or why not) and how many
 // events each matched since start.
 func (h *Handler) DetectionRules(w http.ResponseWriter, r *http.Request) error {
+	return h.rulesPage(w, r, http.StatusOK, nil)
+}
+
+func (h *Handler) rulesPage(w http.ResponseWriter, r *http.Request, status int, flash *Flash) error {
 	p := respond.Principal(r)
 	if !p.Can(authz.PermEventRead) {
 		return p.Authorize(authz.PermEventRead, 0)
@@ -27,12 +34,25 @@ func (h *Handler) DetectionRules(w http.ResponseWriter, r *http.Request) error {
 	if h.Ingest == nil {
 		return fmt.Errorf("ingest is not running: %w", errs.ErrUnavailable)
 	}
-	v := detectionRulesPage{Base: h.base(w, r, "rules.title", "rules"), Rules: h.Ingest.DetectionRules()}
+	m, err := h.ruleManagement(r)
+	if err != nil {
+		return err
+	}
+	v := detectionRulesPage{Base: h.base(w, r, "rules.title", "rules"), Rules: h.Ingest.DetectionRules(), ruleManagement: m,
+		Off: map[string][]string{}}
+	if flash != nil {
+		v.Flash = flash
+	}
+	for _, s := range m.Settings {
+		if !s.Enabled {
+			v.Off[s.RuleID] = append(v.Off[s.RuleID], s.UnitName)
+		}
+	}
 	v.Total = len(v.Rules)
 	for _, s := range v.Rules {
 		if s.Loaded && s.Reason == "" {
 			v.Running++
 		}
 	}
-	return h.render(w, r, http.StatusOK, "detection_rules", v)
+	return h.render(w, r, status, "detection_rules", v)
 }

@@ -4,6 +4,9 @@ import (
 	"net/http"
 	"strconv"
 
+	"khien.vn/khien/internal/system"
+	"khien.vn/khien/internal/unit"
+
 	"khien.vn/khien/internal/notify"
 	"khien.vn/khien/internal/web/respond"
 )
@@ -59,9 +62,16 @@ func (h *Handler) ReadAllNotifications(w http.ResponseWriter, r *http.Request) e
 
 type channelsPage struct {
 	Base
-	Channels   []notify.ChannelConfig
+	Channels   []channelRow
 	Kinds      []notify.ChannelKind
 	Severities []notify.Severity
+	Units      []unit.Node
+	Systems    []system.System
+}
+
+type channelRow struct {
+	notify.ChannelConfig
+	UnitName, SystemName string
 }
 
 // Channels lists and configures the outbound notification channels.
@@ -74,8 +84,19 @@ func (h *Handler) channelsPage(w http.ResponseWriter, r *http.Request, status in
 	if err != nil {
 		return err
 	}
-	v := channelsPage{Base: h.base(w, r, "notif.channels", "notifications"), Channels: list, Kinds: notify.ChannelKinds,
+	p := respond.Principal(r)
+	v := channelsPage{Base: h.base(w, r, "notif.channels", "notifications"), Kinds: notify.ChannelKinds,
 		Severities: notify.Severities}
+	if v.Units, err = h.Units.List(r.Context(), p); err != nil {
+		return err
+	}
+	if v.Systems, err = h.Systems.List(r.Context(), p, system.Filter{}); err != nil {
+		return err
+	}
+	unitName, systemName := h.names(r)
+	for _, c := range list {
+		v.Channels = append(v.Channels, channelRow{ChannelConfig: c, UnitName: unitName(c.UnitID), SystemName: systemName(c.SystemID)})
+	}
 	if flash != nil {
 		v.Flash = flash
 	}
@@ -87,7 +108,15 @@ func (h *Handler) SaveChannel(w http.ResponseWriter, r *http.Request) error {
 	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
 	c := notify.ChannelConfig{Kind: notify.ChannelKind(r.PostFormValue("kind")), Name: r.PostFormValue("name"),
 		UnitID: max(parseID(r.PostFormValue("unit_id")), 0), Config: r.PostFormValue("config"), Secret: r.PostFormValue("secret"),
-		Enabled: r.PostFormValue("enabled") == "on", MinSeverity: notify.Severity(r.PostFormValue("min_severity"))}
+		Enabled: r.PostFormValue("enabled") == "on", MinSeverity: notify.Severity(r.PostFormValue("min_severity")),
+		SystemID: max(parseID(r.PostFormValue("system_id")), 0)}
+	if v := r.PostFormValue("rate_limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			n = -1 // refused by Validate
+		}
+		c.RateLimit = n
+	}
 	if _, err := h.Notify.SaveChannel(r.Context(), respond.Principal(r), c); err != nil {
 		if flash, status, ok := formErr(h, r, err); ok {
 			return h.channelsPage(w, r, status, flash)

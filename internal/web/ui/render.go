@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"khien.vn/khien/internal/alert"
 	"khien.vn/khien/internal/asset"
 	"khien.vn/khien/internal/audit"
 	"khien.vn/khien/internal/authz"
@@ -60,6 +61,8 @@ type Deps struct {
 	OnLogin func(result string)
 	// Ingest is the running telemetry path (sources pages); nil hides them.
 	Ingest Ingest
+	// Alerts holds the alerts, their triage, rule settings and exceptions.
+	Alerts *alert.Service
 }
 
 // Handler serves the pages.
@@ -73,7 +76,8 @@ var pageNames = []string{"login", "login_mfa", "password", "home", "units", "uni
 	"secret", "audit", "jobs", "job", "profile", "mfa_setup", "error",
 	"systems", "system", "system_form", "dossier", "readiness", "systems_import", "focal_points", "assets",
 	"requirements", "requirement_item", "calendar", "compliance", "reports", "engagements", "engagement",
-	"frameworks", "framework", "notifications", "channels", "sources", "unknown_sources", "detection_rules"}
+	"frameworks", "framework", "notifications", "channels", "sources", "unknown_sources", "detection_rules",
+	"alerts", "alert"}
 
 // partials are shared templates some pages include.
 var partials = map[string][]string{"home": {"audit_table"}, "audit": {"audit_table"}}
@@ -229,6 +233,7 @@ func (h *Handler) base(w http.ResponseWriter, r *http.Request, titleKey, nav str
 		b.Can["notify_manage"] = p.Can(authz.PermNotifyManage)
 		b.Can["event_read"] = p.Can(authz.PermEventRead) && h.Ingest != nil
 		b.Can["event_import"] = p.Can(authz.PermEventImport) && h.Ingest != nil
+		b.Can["alert_read"] = p.Can(authz.PermAlertRead) && h.Deps.Alerts != nil
 		if h.Notify != nil {
 			b.Unread, _ = h.Notify.Unread(r.Context(), p)
 		}

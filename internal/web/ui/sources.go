@@ -11,10 +11,12 @@ import (
 	"strings"
 	"time"
 
+	"khien.vn/khien/internal/alert"
 	"khien.vn/khien/internal/asset"
 	"khien.vn/khien/internal/authz"
 	"khien.vn/khien/internal/detect"
 	"khien.vn/khien/internal/errs"
+	"khien.vn/khien/internal/event"
 	"khien.vn/khien/internal/ingest"
 	"khien.vn/khien/internal/ingest/attribute"
 	"khien.vn/khien/internal/ingest/sources"
@@ -33,6 +35,9 @@ type Ingest interface {
 	SubmitEVTXImport(ctx context.Context, p *authz.Principal, name string, unitID int64, body io.Reader) (job.Job, error)
 	CreateSourceAsset(ctx context.Context, p *authz.Principal, key string, unitID int64, name string, kind asset.Kind) (asset.Asset, error)
 	DetectionRules() []detect.RuleStatus
+	// AlertEvents returns up to limit of an alert's events, oldest first,
+	// and the LogsQL query that finds them.
+	AlertEvents(ctx context.Context, a alert.Alert, limit int) ([]event.Event, string, error)
 }
 
 // visibleSources returns the sources in p's scope.

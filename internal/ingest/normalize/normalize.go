@@ -63,6 +63,7 @@ func Builtin() []Parser {
 		Auditd{},
 		BIND{},
 		WindowsDNS{},
+		Squid{},
 		AccessLog{},
 	}
 }

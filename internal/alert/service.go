@@ -2,6 +2,7 @@ package alert
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -101,7 +102,7 @@ type Options struct {
 type Stats struct {
 	Hits       uint64 // hits given to Add
 	Excepted   uint64 // of them, suppressed by an exception
-	Dropped    uint64 // dropped because MaxPending groups were waiting
+	Dropped    uint64 // dropped: MaxPending groups were waiting, the event had no unit, or the database refused the alert
 	Raised     uint64 // alerts created
 	WriteFails uint64 // flushes that could not write (the hits are kept for the next)
 }
@@ -204,6 +205,13 @@ func (s *Service) Stats() Stats {
 // kept (false: excepted or dropped).
 func (s *Service) Add(h Hit) bool {
 	s.hits.Add(1)
+	if h.UnitID <= 0 {
+		s.dropped.Add(1) // an event no unit owns cannot be shown to anyone
+		return false
+	}
+	if h.Time.IsZero() {
+		h.Time = s.o.Now()
+	}
 	pol := s.policy.Load()
 	if pol.Exception(h.UnitID, h.Rule.ID, h.Fields, s.o.Now()) != nil {
 		s.excepted.Add(1)
@@ -320,6 +328,19 @@ func (s *Service) Flush(ctx context.Context) (int, error) {
 	for i, id := range ids {
 		a := batch[id]
 		isNew, err := s.store.RecordAlert(ctx, a, s.o.Window)
+		if errors.Is(err, errs.ErrInvalid) && a.SystemID != 0 {
+			// The system was deleted since attribution: keep the alert without it.
+			a.SystemID, a.SystemLevel = 0, 0
+			isNew, err = s.store.RecordAlert(ctx, a, s.o.Window)
+		}
+		if errors.Is(err, errs.ErrInvalid) {
+			// Refused for good (its unit was deleted meanwhile): retrying
+			// would block every later group.
+			s.dropped.Add(uint64(a.Count))
+			s.o.Logger.Error("alert refused by the database; dropped", "rule_id", a.RuleID, "unit_id", a.UnitID,
+				"system_id", a.SystemID, "count", a.Count, "err", err)
+			continue
+		}
 		if err != nil {
 			s.writeFails.Add(1)
 			s.requeue(batch, ids[i:])

@@ -348,3 +348,29 @@ func TestService_flushFailureKeepsHits(t *testing.T) {
 		t.Errorf("stats %+v", st)
 	}
 }
+
+// A group whose system is gone is kept without it; one the database
+// refuses for good (no unit) is dropped and counted; neither holds up the
+// others.
+func TestService_refusedGroupDropped(t *testing.T) {
+	f := newFixture(t)
+	ghost := strconv.FormatInt(f.sys4.ID+1000, 10) // no such system
+	f.svc.Add(hit(f.unit.ID, t0, "host.name", "fs01", "khien.system.ids", ghost))
+	f.svc.Add(hit(f.unit.ID, t0.Add(time.Second), "host.name", "fs02"))
+	f.svc.Add(hit(0, t0, "host.name", "nobody")) // no unit
+	if n, err := f.svc.Flush(t.Context()); err != nil || n != 2 {
+		t.Fatalf("Flush = %d, %v; want both groups with a unit written", n, err)
+	}
+	list, _ := f.svc.List(t.Context(), f.lead, alert.Filter{})
+	for _, a := range list {
+		if a.SystemID != 0 {
+			t.Errorf("alert %d keeps the deleted system %d", a.ID, a.SystemID)
+		}
+	}
+	if n, err := f.svc.Flush(t.Context()); err != nil || n != 0 {
+		t.Errorf("second Flush = %d, %v: the refused group came back", n, err)
+	}
+	if st := f.svc.Stats(); st.Dropped != 1 || st.WriteFails != 0 {
+		t.Errorf("stats %+v", st)
+	}
+}

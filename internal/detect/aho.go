@@ -33,6 +33,9 @@ type automaton struct {
 	outStart []int32
 	outs     []int32
 	lens     []int32 // needle lengths
+	// report[s]: a needle ends at s or on its dictionary chain, so a scan
+	// reaching s has something to report (one load per byte otherwise).
+	report []bool
 }
 
 // buildAutomaton compiles needles (non-empty; duplicates allowed, each
@@ -146,6 +149,11 @@ func buildAutomaton(needles []string) *automaton {
 		}
 	}
 
+	a.report = make([]bool, ns)
+	for st := range ns {
+		a.report[st] = st != 0 && (a.outStart[st] != a.outStart[st+1] || a.dict[st] != 0)
+	}
+
 	// Dense rows for the busiest states; a small automaton is made a
 	// complete table (one lookup per byte).
 	minChildren := int32(denseChildren)
@@ -199,7 +207,7 @@ func (a *automaton) states() int { return len(a.outStart) - 1 }
 
 // bytes is the approximate memory the automaton holds.
 func (a *automaton) bytes() int {
-	return 4*(len(a.root)+len(a.dense)+len(a.rows)+len(a.edgeStart)+len(a.edgeNext)+len(a.fail)+len(a.dict)+len(a.outStart)+len(a.outs)+len(a.lens)) + len(a.edgeByte)
+	return 4*(len(a.root)+len(a.dense)+len(a.rows)+len(a.edgeStart)+len(a.edgeNext)+len(a.fail)+len(a.dict)+len(a.outStart)+len(a.outs)+len(a.lens)) + len(a.edgeByte) + len(a.report)
 }
 
 // scan calls hit for every occurrence of a needle in s, with the needle's

@@ -360,7 +360,20 @@ func (m *Matcher) scanRange(a *automaton, uses [][]needleUse, v string, from, to
 	st := int32(0)
 	n := len(v)
 	for i := from; i < to; i++ {
+		if st == 0 {
+			// Skip the bytes that start no needle: from the root they
+			// lead back to the root.
+			for i < to && a.root[v[i]] == 0 {
+				i++
+			}
+			if i == to {
+				break
+			}
+		}
 		st = a.step(st, v[i])
+		if !a.report[st] {
+			continue
+		}
 		for x := st; x != 0; x = a.dict[x] {
 			for _, nd := range a.outs[a.outStart[x]:a.outStart[x+1]] {
 				end := i + 1

@@ -25,6 +25,8 @@ func (s *Store) Append(ctx context.Context, events []event.Event) (res eventstor
 	if len(events) == 0 {
 		return res, nil
 	}
+	s.appendMu.RLock()
+	defer s.appendMu.RUnlock()
 	defer s.recoverEngine("append events", true, &err)
 	if s.st.IsReadOnly() {
 		return res, eventstore.ErrReadOnly

@@ -2,6 +2,7 @@ package vlstore_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io/fs"
 	"os"
@@ -140,13 +141,22 @@ func reportCPUPerOp(b *testing.B, cpu time.Duration) {
 	}
 }
 
+// dirSize returns the size of the files under dir. Background merges
+// remove parts while it walks: a file or directory gone meanwhile is
+// skipped.
 func dirSize(b *testing.B, dir string) int64 {
 	var n int64
 	err := filepath.WalkDir(dir, func(_ string, d fs.DirEntry, err error) error {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil
+		}
 		if err != nil || d.IsDir() {
 			return err
 		}
 		info, err := d.Info()
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil
+		}
 		if err != nil {
 			return err
 		}

@@ -132,8 +132,12 @@ type Store struct {
 	st        *logstorage.Storage
 
 	// mu is held for reading by every call and for writing by Close.
-	mu     sync.RWMutex
-	closed bool
+	mu sync.RWMutex
+	// appendMu is held for reading by Append and for writing by Flush:
+	// Flush waits until the library has written every row it holds, which
+	// it could not tell with rows arriving (see Flush).
+	appendMu sync.RWMutex
+	closed   bool
 	// done is cancelled when Close starts, to stop running queries.
 	done     context.Context
 	stopAll  context.CancelFunc

@@ -234,3 +234,45 @@ func BenchmarkSigmaWindowsGenerated(b *testing.B) {
 	}
 	b.ReportMetric(float64(matches)/float64(n), "matches/event")
 }
+
+// BenchmarkSigmaWindowsGeneratedJSONL is BenchmarkSigmaWindowsGenerated
+// from JSON lines in to matches out: the generated events written as flat
+// JSON objects (their stored fields and message), read by ScanJSONLines.
+func BenchmarkSigmaWindowsGeneratedJSONL(b *testing.B) {
+	eng, _, err := detect.Compile(windowsRules(b), detect.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	gen := eventstoretest.NewGenerator(1, time.Now().Add(-time.Hour), time.Millisecond)
+	var input bytes.Buffer
+	for _, e := range gen.Batch(nil, 20_000) {
+		obj := make(map[string]string, len(e.Fields)+1)
+		for k, v := range e.Fields {
+			obj[k] = v
+		}
+		obj["message"] = e.Message
+		line, err := json.Marshal(obj)
+		if err != nil {
+			b.Fatal(err)
+		}
+		input.Write(line)
+		input.WriteByte('\n')
+	}
+	data := input.Bytes()
+	ctx := context.Background()
+	matches, events := 0, 0
+	b.ReportAllocs()
+	start, cpu0 := time.Now(), cpuTime()
+	for b.Loop() {
+		st, err := eng.ScanJSONLines(ctx, bytes.NewReader(data), func(*sigma.Rule, int) error { matches++; return nil }, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		events += st.Events
+	}
+	b.ReportMetric(float64(events)/time.Since(start).Seconds(), "events/s")
+	if cpu := cpuTime() - cpu0; cpu > 0 {
+		b.ReportMetric(float64(events)/cpu.Seconds(), "events/cpu-s")
+	}
+	b.ReportMetric(float64(matches)/float64(events), "matches/event")
+}

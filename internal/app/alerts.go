@@ -35,6 +35,19 @@ func (c *Core) openAlerts() {
 	})
 }
 
+// allUnits lists every unit id (hunts of a principal that sees all).
+func (c *Core) allUnits(ctx context.Context) ([]int64, error) {
+	tree, err := c.Units.Tree(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []int64
+	for _, n := range tree.Walk(nil) {
+		out = append(out, n.ID)
+	}
+	return out, nil
+}
+
 // unitParents maps every unit to its parent, for the alert policy.
 func (c *Core) unitParents(ctx context.Context) (map[int64]int64, error) {
 	tree, err := c.Units.Tree(ctx)

@@ -290,6 +290,10 @@ var routeCases = map[string]routeCase{
 		leak: func(f *authzFixture) string { return "sender-b.example" }},
 	"GET /api/v1/sources/unknown": {perm: authz.PermEventRead, scope: "global", req: get("/api/v1/sources/unknown")},
 	"GET /api/v1/detection/rules": {perm: authz.PermEventRead, scope: "list", req: get("/api/v1/detection/rules")},
+	"GET /api/v1/hunt": {perm: authz.PermEventRead, scope: "list", req: get("/api/v1/hunt?q=*&limit=1000"),
+		leak: func(f *authzFixture) string { return "hunt-b.example" }},
+	"GET /api/v1/hunt/export": {perm: authz.PermEventRead, scope: "list", req: get("/api/v1/hunt/export?format=jsonl&q=*"),
+		leak: func(f *authzFixture) string { return "hunt-b.example" }},
 	"GET /api/v1/detection/settings": {perm: authz.PermAlertRead, scope: "list", req: get("/api/v1/detection/settings"),
 		leak: func(f *authzFixture) string { return `"rule_id":"RULE-B"` }},
 	"POST /api/v1/detection/settings": {perm: authz.PermRuleManage, scope: "unit", req: func(f *authzFixture, _ authz.Role, in bool) (string, string, any) {
@@ -624,6 +628,20 @@ func TestAPIAuthorization(t *testing.T) {
 		}
 	}
 	f.noteFor(false) // a notification the list must not show to unit A
+	// Stored events of both units: hunts of unit A's users must not return B's.
+	{
+		st := a.srv.Ingest().Store
+		evs := []event.Event{
+			{Time: time.Now().Add(-time.Minute), Received: time.Now(), UnitID: f.a, Message: "hunt event a", Fields: map[string]string{event.FieldHostName: "hunt-a.example"}},
+			{Time: time.Now().Add(-time.Minute), Received: time.Now(), UnitID: f.b, Message: "hunt event b", Fields: map[string]string{event.FieldHostName: "hunt-b.example"}},
+		}
+		if _, err := st.Append(ctx, evs); err != nil {
+			t.Fatal(err)
+		}
+		if err := st.Flush(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
 	// Alerts, a rule setting and an exception of both units: unit A's users must not see B's.
 	f.alertA, f.alertB = f.freshAlert(true), f.freshAlert(false)
 	f.freshException(false, "EXCEPTION-B")

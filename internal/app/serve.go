@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"khien.vn/khien/internal/authz"
+	"khien.vn/khien/internal/hunt"
 	"khien.vn/khien/internal/job"
 	"khien.vn/khien/internal/metrics"
 	"khien.vn/khien/internal/tlscert"
@@ -78,10 +79,11 @@ func NewServer(ctx context.Context, core *Core, opts ServeOptions) (*Server, err
 		}
 	}()
 	registerIngestMetrics(opts.Metrics, s.ingest)
+	hunts := hunt.New(s.ingest.Store, hunt.Options{Units: core.allUnits, Timeout: time.Duration(cfg.Events.QueryTimeout)})
 	s.registerImportJob()
 	logins := opts.Metrics.NewCounterVec("khien_login_attempts_total", "Login attempts by result.", "result")
 	uiH, err := ui.New(ui.Deps{Units: core.Units, Users: core.Users, Audit: core.Audit, Jobs: core.Jobs, Systems: core.Systems, Assets: core.Assets, Checks: core.Checks,
-		Compliance: core.Compliance, Notify: core.Notify, Ingest: s.ingest, Alerts: core.Alerts,
+		Compliance: core.Compliance, Notify: core.Notify, Ingest: s.ingest, Alerts: core.Alerts, Hunt: hunts,
 		Catalog: core.Catalog, Static: static, Logger: core.Logger, Version: version.Get().Version, Location: loc,
 		OnLogin: func(result string) { logins.Inc(result) }})
 	if err != nil {
@@ -90,7 +92,7 @@ func NewServer(ctx context.Context, core *Core, opts ServeOptions) (*Server, err
 	apiH := api.New(api.Deps{Units: core.Units, Users: core.Users, Audit: core.Audit, Jobs: core.Jobs, Systems: core.Systems, Assets: core.Assets,
 		Compliance: core.Compliance, ServeEvidence: ui.ServeEvidence, Notify: core.Notify,
 		Catalog: core.Catalog, Logger: core.Logger, AuthorizeJob: ui.AuthorizeJob, AuditFilter: ui.AuditFilter,
-		JobFilter: ui.JobFilter, AuditVerifyKind: JobAuditVerify, Ingest: s.ingest, Alerts: core.Alerts})
+		JobFilter: ui.JobFilter, AuditVerifyKind: JobAuditVerify, Ingest: s.ingest, Alerts: core.Alerts, Hunt: hunts})
 	h, err := web.New(web.Deps{UI: uiH, API: apiH, Users: core.Users, Static: static, Catalog: core.Catalog,
 		Metrics: opts.Metrics, Logger: core.Logger, Ready: core.Backend.Ping})
 	if err != nil {

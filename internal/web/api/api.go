@@ -18,6 +18,7 @@ import (
 	"khien.vn/khien/internal/authz"
 	"khien.vn/khien/internal/compliance"
 	"khien.vn/khien/internal/errs"
+	"khien.vn/khien/internal/hunt"
 	"khien.vn/khien/internal/i18n"
 	"khien.vn/khien/internal/job"
 	"khien.vn/khien/internal/notify"
@@ -54,6 +55,8 @@ type Deps struct {
 	Ingest Ingest
 	// Alerts holds the alerts, their triage, rule settings and exceptions.
 	Alerts *alert.Service
+	// Hunt runs hunt queries over the stored events (nil without ingest).
+	Hunt *hunt.Service
 }
 
 // Handler serves the API.

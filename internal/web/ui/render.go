@@ -18,6 +18,7 @@ import (
 	"khien.vn/khien/internal/audit"
 	"khien.vn/khien/internal/authz"
 	"khien.vn/khien/internal/compliance"
+	"khien.vn/khien/internal/hunt"
 	"khien.vn/khien/internal/i18n"
 	"khien.vn/khien/internal/job"
 	"khien.vn/khien/internal/notify"
@@ -63,6 +64,8 @@ type Deps struct {
 	Ingest Ingest
 	// Alerts holds the alerts, their triage, rule settings and exceptions.
 	Alerts *alert.Service
+	// Hunt runs hunt queries over the stored events (nil without ingest).
+	Hunt *hunt.Service
 }
 
 // Handler serves the pages.
@@ -77,7 +80,7 @@ var pageNames = []string{"login", "login_mfa", "password", "home", "units", "uni
 	"systems", "system", "system_form", "dossier", "readiness", "systems_import", "focal_points", "assets",
 	"requirements", "requirement_item", "calendar", "compliance", "reports", "engagements", "engagement",
 	"frameworks", "framework", "notifications", "channels", "sources", "unknown_sources", "detection_rules",
-	"alerts", "alert"}
+	"alerts", "alert", "hunt"}
 
 // partials are shared templates some pages include.
 var partials = map[string][]string{"home": {"audit_table"}, "audit": {"audit_table"}}

@@ -1,0 +1,184 @@
+package hunt_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"khien.vn/khien/internal/authz"
+	"khien.vn/khien/internal/errs"
+	"khien.vn/khien/internal/event"
+	"khien.vn/khien/internal/eventstore/vlstore"
+	"khien.vn/khien/internal/hunt"
+)
+
+var now = time.Now().UTC().Truncate(time.Second)
+
+// newHunt stores events of units 1 and 2 in a real embedded store.
+func newHunt(t *testing.T) *hunt.Service {
+	t.Helper()
+	st, err := vlstore.Open(t.Context(), t.TempDir(), vlstore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	var evs []event.Event
+	for i := range 30 {
+		unit := int64(1 + i%2)
+		host := []string{"ws01", "ws02", "dc01"}[i%3]
+		cmd := "notepad.exe report.txt"
+		if i == 7 {
+			cmd = "vssadmin.exe Delete Shadows /All /Quiet"
+		}
+		if i == 8 {
+			cmd = "=HYPERLINK(\"http://evil\")" // a spreadsheet formula in the data
+		}
+		evs = append(evs, event.Event{Time: now.Add(-time.Duration(30-i) * time.Minute), Received: now, UnitID: unit,
+			Source: event.Source{Kind: event.KindSyslog, Name: "syslog-tcp"}, Message: "event " + host + " " + cmd,
+			Fields: map[string]string{"host.name": host, "process.command_line": cmd, "user.name": "u" + string(rune('a'+i%4))}})
+	}
+	if _, err := st.Append(t.Context(), evs); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Flush(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	return hunt.New(st, hunt.Options{Units: func(context.Context) ([]int64, error) { return []int64{1, 2}, nil }})
+}
+
+var (
+	analyst1 = &authz.Principal{UserID: 1, Username: "a1", Role: authz.RoleAnalyst, Units: map[int64]bool{1: true}}
+	viewer   = &authz.Principal{UserID: 2, Username: "v", Role: authz.RoleViewer, Units: map[int64]bool{1: true, 2: true}}
+)
+
+// No query reaches another unit's events, whatever its expression says.
+func TestSearch_unitScope(t *testing.T) {
+	h := newHunt(t)
+	ctx := t.Context()
+	for _, expr := range []string{"*", "", `host.name:ws01`, `* | stats count() hits`, `{khien.unit=2} OR *`,
+		`_tenant:2 OR *`, `options(ignore_global_time_filter=false) *`} {
+		res, err := h.Search(ctx, analyst1, hunt.Query{Expr: expr, From: now.Add(-2 * time.Hour), To: now.Add(time.Minute)})
+		if err != nil {
+			var se *hunt.SyntaxError
+			if errors.As(err, &se) {
+				continue // refused is fine too
+			}
+			t.Fatalf("%q: %v", expr, err)
+		}
+		for _, e := range res.Events {
+			if e.UnitID != 1 && e.UnitID != 0 {
+				t.Errorf("%q returned an event of unit %d", expr, e.UnitID)
+			}
+		}
+		if expr == `* | stats count() hits` && (len(res.Events) != 1 || res.Events[0].Fields["hits"] != "15") {
+			t.Errorf("stats over the analyst's unit: %+v", res.Events)
+		}
+	}
+	if _, err := h.Search(ctx, analyst1, hunt.Query{Units: []int64{2}}); !errors.Is(err, errs.ErrForbidden) {
+		t.Errorf("asking for another unit: %v", err)
+	}
+	if _, err := h.Search(ctx, viewer, hunt.Query{}); !errors.Is(err, errs.ErrForbidden) {
+		t.Errorf("a viewer hunts: %v", err)
+	}
+	res, err := h.Search(ctx, authz.System(), hunt.Query{From: now.Add(-2 * time.Hour), To: now.Add(time.Minute), Limit: 100})
+	if err != nil || len(res.Events) != 30 {
+		t.Errorf("the system sees %d events, %v", len(res.Events), err)
+	}
+}
+
+func TestSearch_pageHistogramFields(t *testing.T) {
+	h := newHunt(t)
+	res, err := h.Search(t.Context(), authz.System(), hunt.Query{Expr: `process.command_line:*notepad*`,
+		From: now.Add(-time.Hour), To: now.Add(time.Minute), Limit: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Events) != 10 || !res.More || res.Events[0].Time.Before(res.Events[9].Time) {
+		t.Errorf("page: %d events, more %v (newest first)", len(res.Events), res.More)
+	}
+	total := 0
+	for _, s := range res.Histogram.Series {
+		for _, c := range s.Counts {
+			total += int(c)
+		}
+	}
+	if total != 28 {
+		t.Errorf("histogram counts %d events, want all 28 matching", total)
+	}
+	var host *hunt.FieldSummary
+	for i := range res.Fields {
+		if res.Fields[i].Name == "host.name" {
+			host = &res.Fields[i]
+		}
+	}
+	if host == nil || host.Events != 10 || len(host.Top) != 3 {
+		t.Errorf("host.name summary %+v", host)
+	}
+}
+
+func TestSearch_errors(t *testing.T) {
+	h := newHunt(t)
+	ctx := t.Context()
+	_, err := h.Search(ctx, authz.System(), hunt.Query{Expr: `host.name:="ws01" and (`})
+	var se *hunt.SyntaxError
+	if !errors.As(err, &se) || se.Pos != len(`host.name:="ws01" and (`) || !strings.Contains(se.Msg, "expecting a filter") {
+		t.Errorf("syntax error: %#v", err)
+	}
+	if pe := se.Public(); !errors.Is(pe, errs.ErrInvalid) {
+		t.Errorf("public form %v", pe)
+	}
+	for name, q := range map[string]hunt.Query{
+		"empty range":    {From: now, To: now},
+		"range too long": {From: now.Add(-500 * 24 * time.Hour), To: now},
+		"too long":       {Expr: strings.Repeat("a", hunt.MaxQueryLen+1)},
+	} {
+		if _, err := h.Search(ctx, authz.System(), q); !errors.Is(err, errs.ErrInvalid) {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+}
+
+func TestExport(t *testing.T) {
+	h := newHunt(t)
+	q := hunt.Query{Expr: `*`, From: now.Add(-time.Hour), To: now.Add(time.Minute)}
+	var b bytes.Buffer
+	n, err := h.Export(t.Context(), analyst1, q, hunt.CSV, []string{"host.name", "process.command_line"}, &b)
+	if err != nil || n != 15 {
+		t.Fatalf("CSV export: %d rows, %v", n, err)
+	}
+	rows, err := csv.NewReader(&b).ReadAll()
+	if err != nil || len(rows) != 16 || strings.Join(rows[0], ",") != "time,unit_id,host.name,process.command_line,message" {
+		t.Fatalf("CSV %v %v", rows[:1], err)
+	}
+	for _, r := range rows[1:] {
+		if strings.HasPrefix(r[3], "=") || r[1] != "1" {
+			t.Errorf("row %v: a formula left as is, or another unit", r)
+		}
+	}
+	b.Reset()
+	n, err = h.Export(t.Context(), authz.System(), q, hunt.JSONL, nil, &b)
+	if err != nil || n != 30 || bytes.Count(b.Bytes(), []byte("\n")) != 30 || !strings.Contains(b.String(), `"unit_id":1`) {
+		t.Errorf("JSONL export: %d, %v", n, err)
+	}
+	if _, err := h.Export(t.Context(), authz.System(), q, "xml", nil, &b); !errors.Is(err, errs.ErrInvalid) {
+		t.Errorf("unknown format: %v", err)
+	}
+}
+
+func TestAddFilter(t *testing.T) {
+	for _, tc := range []struct{ expr, field, value, want string }{
+		{"", "host.name", "ws01", `host.name:="ws01"`},
+		{"*", "host.name", "ws01", `host.name:="ws01"`},
+		{"error", "host.name", `a"b`, `(error) host.name:="a\"b"`},
+		{`x:"a|b" | stats count()`, "user.name", "u", `(x:"a|b") user.name:="u" | stats count()`},
+		{`a OR b`, "weird field", "v", `(a OR b) "weird field":="v"`},
+	} {
+		if got := hunt.AddFilter(tc.expr, tc.field, tc.value); got != tc.want {
+			t.Errorf("AddFilter(%q, %q, %q) = %q, want %q", tc.expr, tc.field, tc.value, got, tc.want)
+		}
+	}
+}

@@ -65,6 +65,7 @@ const (
 	PermAlertRead   Permission = "alert.read"   // see alerts, their comments, rule settings and exceptions
 	PermAlertTriage Permission = "alert.triage" // assign, acknowledge, comment on, close and reopen alerts
 	PermRuleManage  Permission = "rule.manage"  // switch detection rules on or off per unit, add and remove exceptions
+	PermHuntWrite   Permission = "hunt.write"   // open, run and close hunts; import and manage indicators
 )
 
 // Permissions lists every permission.
@@ -72,7 +73,7 @@ var Permissions = []Permission{PermSelf, PermUnitRead, PermUnitWrite, PermUserRe
 	PermAuditRead, PermAuditVerify, PermJobRead, PermJobManage,
 	PermSystemRead, PermSystemWrite, PermDossierSubmit, PermDossierAppraise, PermDossierDecide, PermDossierRecord,
 	PermComplianceWrite, PermAssessmentWrite, PermReportGenerate, PermNotifyManage,
-	PermEventRead, PermEventImport, PermAlertRead, PermAlertTriage, PermRuleManage}
+	PermEventRead, PermEventImport, PermAlertRead, PermAlertTriage, PermRuleManage, PermHuntWrite}
 
 // rolePermissions is the one table that grants permissions to roles.
 var rolePermissions = map[Role][]Permission{
@@ -80,9 +81,9 @@ var rolePermissions = map[Role][]Permission{
 	RoleSecurityLead: {PermSelf, PermUnitRead, PermUserRead, PermAuditRead, PermAuditVerify, PermJobRead, PermJobManage,
 		PermSystemRead, PermSystemWrite, PermDossierSubmit, PermDossierAppraise, PermDossierDecide,
 		PermComplianceWrite, PermAssessmentWrite, PermReportGenerate, PermEventRead, PermEventImport,
-		PermAlertRead, PermAlertTriage, PermRuleManage},
+		PermAlertRead, PermAlertTriage, PermRuleManage, PermHuntWrite},
 	RoleAnalyst: {PermSelf, PermUnitRead, PermJobRead, PermSystemRead, PermEventRead, PermEventImport,
-		PermAlertRead, PermAlertTriage},
+		PermAlertRead, PermAlertTriage, PermHuntWrite},
 	RoleSystemOwner: {PermSelf, PermUnitRead, PermJobRead, PermSystemRead, PermSystemWrite, PermDossierSubmit,
 		PermComplianceWrite, PermReportGenerate, PermEventRead, PermAlertRead},
 	RoleAssessor: {PermSelf, PermUnitRead, PermUserRead, PermAuditRead, PermAuditVerify, PermJobRead, PermSystemRead,

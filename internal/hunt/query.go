@@ -191,8 +191,8 @@ func syntax(expr string, err error) error {
 	return &SyntaxError{Pos: pos, Msg: msg}
 }
 
-// Result is one page of a hunt.
-type Result struct {
+// Page is one page of a hunt.
+type Page struct {
 	// Query is the store query that ran (units, range, expression).
 	Query  eventstore.Query `json:"query"`
 	Events []event.Event    `json:"events"`
@@ -221,22 +221,22 @@ type ValueCount struct {
 }
 
 // Search runs one page of a hunt with its histogram.
-func (s *Service) Search(ctx context.Context, p *authz.Principal, q Query) (Result, error) {
+func (s *Service) Search(ctx context.Context, p *authz.Principal, q Query) (Page, error) {
 	sq, err := s.prepare(ctx, p, q)
 	if err != nil {
-		return Result{}, err
+		return Page{}, err
 	}
 	if sq.Limit <= 0 {
 		sq.Limit = DefaultPage
 	}
 	start := s.o.Now()
-	res := Result{Query: sq}
+	res := Page{Query: sq}
 	err = s.store.Query(ctx, sq, func(e event.Event) error {
 		res.Events = append(res.Events, e)
 		return nil
 	})
 	if err != nil {
-		return Result{}, syntax(sq.Expr, err)
+		return Page{}, syntax(sq.Expr, err)
 	}
 	res.More = len(res.Events) >= sq.Limit
 	res.Fields = summarise(res.Events)

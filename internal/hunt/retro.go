@@ -42,16 +42,43 @@ type RetroStats struct {
 // range done. It needs event.read on the units.
 func (s *Service) RetroHunt(ctx context.Context, p *authz.Principal, eng *detect.Engine, q Query,
 	match func(RetroMatch) error, progress func(done float64)) (RetroStats, error) {
+	var cur *event.Event
+	matches := 0
+	sc := eng.NewScanner(func(r *sigma.Rule, _ int) error {
+		matches++
+		return match(RetroMatch{Rule: r, Event: cur})
+	}, false)
+	n := 0
+	st, err := s.each(ctx, p, q, func(e *event.Event) error {
+		cur = e
+		n++
+		return sc.Event(e, n-1)
+	}, func(to time.Time) error {
+		cur = nil
+		return sc.Flush(to)
+	}, progress)
+	if err == nil {
+		if _, err = sc.End(); errors.Is(err, context.Canceled) {
+			err = nil
+		}
+	}
+	st.Matches = matches
+	return st, err
+}
+
+// Each calls fn for every event q matches, oldest first, reading the range
+// window by window (an IOC sweep), and progress with the fraction done.
+func (s *Service) Each(ctx context.Context, p *authz.Principal, q Query, fn func(*event.Event) error, progress func(done float64)) (RetroStats, error) {
+	return s.each(ctx, p, q, fn, nil, progress)
+}
+
+func (s *Service) each(ctx context.Context, p *authz.Principal, q Query, fn func(*event.Event) error,
+	windowEnd func(time.Time) error, progress func(done float64)) (RetroStats, error) {
 	sq, err := s.prepare(ctx, p, q)
 	if err != nil {
 		return RetroStats{}, err
 	}
 	var st RetroStats
-	var cur *event.Event
-	sc := eng.NewScanner(func(r *sigma.Rule, _ int) error {
-		st.Matches++
-		return match(RetroMatch{Rule: r, Event: cur})
-	}, false)
 	total := sq.To.Sub(sq.From)
 	window := RetroWindow
 	for from := sq.From; from.Before(sq.To); {
@@ -80,15 +107,15 @@ func (s *Service) RetroHunt(ctx context.Context, p *authz.Principal, eng *detect
 			st.Truncated = true
 		}
 		for i := range batch {
-			cur = &batch[i]
 			st.Events++
-			if err := sc.Event(cur, st.Events-1); err != nil {
+			if err := fn(&batch[i]); err != nil {
 				return st, err
 			}
 		}
-		cur = nil
-		if err := sc.Flush(to); err != nil {
-			return st, err
+		if windowEnd != nil {
+			if err := windowEnd(to); err != nil {
+				return st, err
+			}
 		}
 		if progress != nil {
 			progress(float64(to.Sub(sq.From)) / float64(total))
@@ -97,9 +124,6 @@ func (s *Service) RetroHunt(ctx context.Context, p *authz.Principal, eng *detect
 		if len(batch) < retroPage/4 {
 			window = min(window*2, 24*time.Hour)
 		}
-	}
-	if _, err := sc.End(); err != nil && !errors.Is(err, context.Canceled) {
-		return st, err
 	}
 	return st, nil
 }

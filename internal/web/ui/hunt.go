@@ -31,7 +31,7 @@ type huntPage struct {
 	Ranges             []string
 	Ran                bool
 	Error              string
-	Result             hunt.Result
+	Result             hunt.Page
 	Rows               []huntRow
 	Fields             []huntField
 	Histogram          template.HTML

@@ -16,6 +16,12 @@ import (
 // MaxValue is the longest indicator value, in bytes.
 const MaxValue = 2048
 
+// The broadest networks accepted as indicators.
+const (
+	MinIPv4Prefix = 8
+	MinIPv6Prefix = 16
+)
+
 // Normalize checks v as a value of type t and returns its canonical form:
 // IPs as netip prints them (IPv4-mapped IPv6 unmapped), networks masked
 // ("10.0.0.0/8"), domains lower case without a trailing dot and in
@@ -50,6 +56,11 @@ func Normalize(t Type, v string) (string, error) {
 				return "", fmt.Errorf("%q is not a network", v)
 			}
 		}
+		// A network that broad would match much of the internet: an error
+		// in the source, not an indicator.
+		if p.Addr().Is4() && p.Bits() < MinIPv4Prefix || p.Addr().Is6() && p.Bits() < MinIPv6Prefix {
+			return "", fmt.Errorf("%q is too broad to be an indicator (at least /%d for IPv4, /%d for IPv6)", v, MinIPv4Prefix, MinIPv6Prefix)
+		}
 		return p.Masked().String(), nil
 	case Domain:
 		d := strings.TrimSuffix(strings.ToLower(v), ".")
@@ -81,7 +92,9 @@ func Normalize(t Type, v string) (string, error) {
 		return v, nil
 	case Email:
 		a, err := mail.ParseAddress(v)
-		if err != nil || a.Name != "" {
+		// Quoted local parts ("a b"@x) come back unquoted and would not
+		// parse again: refused, so that a value normalises to itself.
+		if err != nil || a.Name != "" || strings.ContainsAny(a.Address, " \"\\") {
 			return "", fmt.Errorf("%q is not an e-mail address", v)
 		}
 		return strings.ToLower(a.Address), nil

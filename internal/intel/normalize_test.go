@@ -35,7 +35,8 @@ func TestNormalize(t *testing.T) {
 		{intel.IP, "203.0.113"}, {intel.IP, "fe80::1%eth0"}, {intel.CIDR, "10.0.0.0/33"}, {intel.Domain, "localhost"},
 		{intel.Domain, "bad domain.vn"}, {intel.MD5, "abc"}, {intel.SHA256, "zz" + string(make([]byte, 62))},
 		{intel.URL, "/relative"}, {intel.FileName, `C:\x.exe`}, {intel.Email, "Bob <b@x.vn>"}, {intel.IP, "1.2.\n3.4"},
-		{"hostname", "x"},
+		{"hostname", "x"}, {intel.CIDR, "0.0.0.0/0"}, {intel.CIDR, "10.0.0.0/7"}, {intel.CIDR, "2001::/12"},
+		{intel.Email, `"a b"@x.example`},
 	} {
 		if got, err := intel.Normalize(tc.t, tc.in); err == nil {
 			t.Errorf("Normalize(%s, %q) = %q, want an error", tc.t, tc.in, got)

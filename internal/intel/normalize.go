@@ -65,7 +65,9 @@ func Normalize(t Type, v string) (string, error) {
 	case Domain:
 		d := strings.TrimSuffix(strings.ToLower(v), ".")
 		a, err := idna.Lookup.ToASCII(d)
-		if err != nil || !strings.Contains(a, ".") {
+		// A name whose last label is all digits is no host name (and in
+		// plain lists, a version number or a date).
+		if err != nil || !strings.Contains(a, ".") || isDigits(a[strings.LastIndexByte(a, '.')+1:]) {
 			return "", fmt.Errorf("%q is not a domain name", v)
 		}
 		return a, nil
@@ -144,6 +146,15 @@ func DetectType(v string) (Type, string, error) {
 		return t, n, nil
 	}
 	return "", "", fmt.Errorf("cannot tell what %q is", v)
+}
+
+func isDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return s != ""
 }
 
 func isHex(s string) bool {

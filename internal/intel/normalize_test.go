@@ -64,7 +64,7 @@ func TestDetectType(t *testing.T) {
 			t.Errorf("DetectType(%q) = %s %q %v; want %s %q", tc.in, typ, v, err, tc.typ, tc.value)
 		}
 	}
-	for _, in := range []string{"", "hello world", "not/a/thing", "localhost"} {
+	for _, in := range []string{"", "hello world", "not/a/thing", "localhost", "1.2.3.4.5", "12.5", "2026.03.10"} {
 		if typ, v, err := intel.DetectType(in); err == nil {
 			t.Errorf("DetectType(%q) = %s %q, want an error", in, typ, v)
 		}

@@ -20,6 +20,7 @@ import (
 	"khien.vn/khien/internal/compliance"
 	"khien.vn/khien/internal/config"
 	"khien.vn/khien/internal/i18n"
+	"khien.vn/khien/internal/intel"
 	"khien.vn/khien/internal/job"
 	"khien.vn/khien/internal/notify"
 	"khien.vn/khien/internal/regulation"
@@ -43,6 +44,7 @@ type Backend interface {
 	compliance.Store
 	notify.Store
 	alert.Store
+	intel.Store
 	Ping(ctx context.Context) error
 	Migrate(ctx context.Context) error
 	SchemaVersion(ctx context.Context) (current, latest int, err error)

@@ -37,6 +37,20 @@
 //     errs.ErrInvalid. Alert comments and exceptions are listed oldest (by
 //     id) first, rule settings by unit, then rule id. An alert's tags, key
 //     and sample fields and an exception's conditions come back in order.
+//   - Indicators are listed newest (highest id) first; UpsertIndicators is
+//     all or nothing, gives new indicators ids in the order of its list,
+//     lets later items of its list see earlier ones (a key given twice is
+//     inserted, then updated), writes the stored form back only on
+//     success, and refuses with errs.ErrInvalid an unknown unit, type or
+//     TLP, an empty value or pattern, an empty conjunction, a comparison
+//     without a known type and a value, values over intel.MaxValue bytes
+//     and a source or external id over 255. An indicator_values row exists
+//     for every distinct comparison of each pattern. Filter.ActiveAt
+//     agrees with Indicator.Active; an indicator without TLP (rank 0)
+//     passes every MaxTLP. Sightings are listed by last seen, then id,
+//     newest first; RecordSighting is atomic (concurrent records of one
+//     sighting all add up) and refuses zero times, a negative count, a
+//     value over intel.MaxValue and a host or field over 255 bytes.
 package storagetest
 
 import (
@@ -52,6 +66,7 @@ import (
 	"khien.vn/khien/internal/asset"
 	"khien.vn/khien/internal/audit"
 	"khien.vn/khien/internal/compliance"
+	"khien.vn/khien/internal/intel"
 	"khien.vn/khien/internal/job"
 	"khien.vn/khien/internal/notify"
 	"khien.vn/khien/internal/system"
@@ -64,8 +79,10 @@ import (
 // (placeholders $1, $2, …) so that the suite can tamper with stored audit
 // rows and write stored JSON in a fixed format. The suite relies on the
 // table audit_log having the columns seq, time_us, actor_id, actor,
-// unit_id, action, target, detail, ip, prev_hash and hash, and on the table
-// systems having the columns id, profile, owner and layers.
+// unit_id, action, target, detail, ip, prev_hash and hash, on the table
+// systems having the columns id, profile, owner and layers, on the table
+// units having a NOT NULL column name, and on the tables indicator_values
+// (indicator_id, type, value) and sightings, which it counts.
 type Backend interface {
 	unit.Store
 	user.Store
@@ -77,6 +94,7 @@ type Backend interface {
 	notify.Store
 	compliance.Store
 	alert.Store
+	intel.Store
 	Exec(ctx context.Context, sql string, args ...any) error
 }
 
@@ -96,6 +114,7 @@ func Run(t *testing.T, open func(t *testing.T) Backend) {
 	t.Run("notify", func(t *testing.T) { testNotifications(t, open) })
 	t.Run("compliance", func(t *testing.T) { testCompliance(t, open) })
 	t.Run("alert", func(t *testing.T) { testAlerts(t, open) })
+	t.Run("intel", func(t *testing.T) { testIntel(t, open) })
 }
 
 // t0 is a reference time with nanoseconds and a zone other than UTC, to

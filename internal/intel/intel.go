@@ -140,7 +140,7 @@ type Filter struct {
 // UpsertIndicators stores each indicator: one with the same UnitID,
 // Source and non-empty ExternalID as a stored one — or, without
 // ExternalID, the same UnitID, Type and Value and no ExternalID — replaces
-// its fields (CreatedAt kept, UpdatedAt now), otherwise it is inserted.
+// its fields (CreatedAt kept, a zero UpdatedAt now), otherwise it is inserted.
 // The stored form is written back (IDs); it returns how many were
 // inserted and updated. All or nothing.
 //

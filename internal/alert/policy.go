@@ -132,3 +132,17 @@ func (p *Policy) SystemLevel(id int64) int {
 	}
 	return p.levels[id]
 }
+
+// Covers reports whether owner is unit or one of its ancestors (an
+// indicator or setting of owner applies to unit's events).
+func (p *Policy) Covers(owner, unit int64) bool {
+	if p == nil {
+		return owner == unit
+	}
+	in := false
+	p.ancestry(unit, func(u int64) bool {
+		in = u == owner
+		return in
+	})
+	return in
+}

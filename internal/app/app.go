@@ -74,7 +74,9 @@ type Core struct {
 	// Notify stores in-app notifications and sends them on outbound channels.
 	Notify *notify.Service
 	// Alerts raises alerts from detections and runs their triage.
-	Alerts  *alert.Service
+	Alerts *alert.Service
+	// Intel holds the indicators of compromise.
+	Intel   *intel.Service
 	Packs   *regulation.Registry
 	Catalog *i18n.Catalog
 
@@ -166,6 +168,7 @@ func newCore(cfg config.Config, logger *slog.Logger, be Backend) (*Core, error) 
 	c.Probes = newProbes(c)
 	c.Notify = notify.New(be, notify.Options{Logger: logger, Covers: c.unitCovers})
 	c.openAlerts()
+	c.Intel = intel.NewService(be, log)
 	if err := c.openCompliance(); err != nil {
 		return nil, err
 	}

@@ -251,6 +251,7 @@ type processor struct {
 	defaultUnit int64
 	detection   *Detection
 	alerts      *alert.Service
+	intel       pipeline.Stage
 }
 
 func (c *Core) newProcessor(ctx context.Context) (*processor, error) {
@@ -266,6 +267,7 @@ func (c *Core) newProcessor(ctx context.Context) (*processor, error) {
 		return nil, err
 	}
 	p.alerts = c.Alerts
+	p.intel = c.intelStage()
 	if roots := tree.Children(0); len(roots) > 0 {
 		p.defaultUnit = roots[0]
 	}
@@ -295,6 +297,7 @@ func (p *processor) stages() []pipeline.Stage {
 			}
 		},
 		p.detection.Stage(p.alerts),
+		p.intel,
 	}
 }
 

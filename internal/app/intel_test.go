@@ -1,0 +1,83 @@
+package app_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"khien.vn/khien/internal/alert"
+	"khien.vn/khien/internal/app"
+	"khien.vn/khien/internal/authz"
+	"khien.vn/khien/internal/event"
+	"khien.vn/khien/internal/eventstore"
+	"khien.vn/khien/internal/intel"
+)
+
+const testBundle = `{"type":"bundle","id":"bundle--5d0092c5-5f74-4287-9642-33f4c354e56d","objects":[
+{"type":"indicator","spec_version":"2.1","id":"indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f","created":"2026-11-01T00:00:00Z","modified":"2026-11-01T00:00:00Z",
+ "name":"Brute-force source","pattern":"[ipv4-addr:value = '198.51.100.7']","pattern_type":"stix","valid_from":"2026-11-01T00:00:00Z","confidence":80,
+ "object_marking_refs":["marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb"]},
+{"type":"indicator","spec_version":"2.1","id":"indicator--0f4b1c1e-2d6a-4a3e-9d7a-3c1e2b4d5f60","created":"2026-11-01T00:00:00Z","modified":"2026-11-01T00:00:00Z",
+ "pattern":"[domain-name:value = 'c2.bad.example']","pattern_type":"stix","valid_from":"2026-11-01T00:00:00Z"}]}`
+
+// Indicators imported from a STIX bundle are matched live against every
+// ingested event of their unit: the event is tagged, an alert is raised and
+// a sighting kept.
+func TestLiveIOCMatching(t *testing.T) {
+	a := startIngestApp(t)
+	ctx := context.Background()
+	in := a.srv.Ingest()
+	root := in.DefaultUnit()
+	res, err := a.core.Intel.Import(ctx, authz.System(), intel.FormatAuto, strings.NewReader(testBundle),
+		intel.ImportOptions{UnitID: root, Source: "VNCERT feed"})
+	if err != nil || res.Format != intel.FormatSTIX || res.Inserted != 2 {
+		t.Fatalf("import: %+v %v", res, err)
+	}
+	// Importing again merges.
+	if res, err := a.core.Intel.Import(ctx, authz.System(), intel.FormatAuto, strings.NewReader(testBundle),
+		intel.ImportOptions{UnitID: root, Source: "VNCERT feed"}); err != nil || res.Inserted != 0 || res.Updated != 2 {
+		t.Fatalf("second import: %+v %v", res, err)
+	}
+	sendSyslog(t, a, "bastion.example.vn",
+		"Failed password for root from 198.51.100.7 port 50000 ssh2",
+		"Accepted password for lan.nguyen from 10.0.0.7 port 40022 ssh2")
+	var ioc []alert.Alert
+	waitUntil(t, "the IOC alert", func() bool {
+		list, err := a.core.Alerts.List(ctx, authz.System(), alert.Filter{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ioc = ioc[:0]
+		for _, al := range list {
+			if strings.HasPrefix(al.RuleID, "ioc-") {
+				ioc = append(ioc, al)
+			}
+		}
+		return len(ioc) == 1
+	})
+	if al := ioc[0]; al.RuleTitle != "IOC: ip 198.51.100.7 (Brute-force source)" || al.Severity != alert.High || al.Count != 1 {
+		t.Errorf("IOC alert %+v", al)
+	}
+	waitUntil(t, "the events stored", func() bool { return in.Status().Stored == 2 && in.Status().BacklogBytes == 0 })
+	n := 0
+	err = in.Store.Query(ctx, eventstore.Query{Units: []int64{root}, From: time.Now().Add(-time.Hour), To: time.Now().Add(time.Minute),
+		Expr: app.FieldIOC + `:~"."`}, func(e event.Event) error {
+		n++
+		if !strings.Contains(e.Message, "198.51.100.7") {
+			t.Errorf("tagged event %q", e.Message)
+		}
+		return nil
+	})
+	if err != nil || n != 1 {
+		t.Errorf("tagged events: %d, %v", n, err)
+	}
+	inds, err := a.core.Intel.List(ctx, authz.System(), intel.Filter{Type: intel.IP})
+	if err != nil || len(inds) != 1 {
+		t.Fatalf("indicators %v %v", inds, err)
+	}
+	sg, err := a.core.Backend.ListSightings(ctx, inds[0].ID, 10)
+	if err != nil || len(sg) != 1 || sg[0].Count != 1 || sg[0].Field != "source.ip" || sg[0].Host != "bastion.example.vn" {
+		t.Errorf("sightings %+v %v", sg, err)
+	}
+}

@@ -1,7 +1,11 @@
 package app_test
 
 import (
+	"bytes"
 	"context"
+	"mime/multipart"
+	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -79,5 +83,58 @@ func TestLiveIOCMatching(t *testing.T) {
 	sg, err := a.core.Backend.ListSightings(ctx, inds[0].ID, 10)
 	if err != nil || len(sg) != 1 || sg[0].Count != 1 || sg[0].Field != "source.ip" || sg[0].Host != "bastion.example.vn" {
 		t.Errorf("sightings %+v %v", sg, err)
+	}
+}
+
+// The indicators page: an analyst imports a plain list from the form, sees
+// the indicators and deletes one; a system owner may see but not import.
+func TestIntelPage(t *testing.T) {
+	a := startIngestApp(t)
+	root := a.srv.Ingest().DefaultUnit()
+	a.mkUser("intel.analyst", authz.RoleAnalyst, root)
+	a.mkUser("intel.owner", authz.RoleSystemOwner, root)
+	upload := func(b *browser, content string) apiResponse {
+		var body bytes.Buffer
+		mw := multipart.NewWriter(&body)
+		fw, _ := mw.CreateFormFile("file", "iocs.txt")
+		fw.Write([]byte(content))
+		for k, v := range map[string]string{"format": "auto", "unit_id": strconv.FormatInt(root, 10), "source": "Cảnh báo 123/CSO", "tlp": "green", "confidence": "70"} {
+			mw.WriteField(k, v)
+		}
+		mw.Close()
+		req, _ := http.NewRequest("POST", a.url+"/intel/import", &body)
+		req.Header.Set("Content-Type", mw.FormDataContentType())
+		req.Header.Set("Sec-Fetch-Site", "same-origin")
+		req.Header.Set("Origin", a.url)
+		req.Header.Set("Accept-Language", "en")
+		return b.do(req)
+	}
+	an := a.browser()
+	an.login("intel.analyst", testPassword)
+	r := upload(an, "# from the warning\n203.0.113.99\nc2[.]bad[.]example\nnot a value at all\n")
+	if r.status != http.StatusOK || !strings.Contains(string(r.body), "Imported (csv): 2 new, 0 updated, 1 skipped.") ||
+		!strings.Contains(string(r.body), "203.0.113.99") || !strings.Contains(string(r.body), "TLP:green") {
+		t.Fatalf("import: %d\n%s", r.status, r.body)
+	}
+	ow := a.browser()
+	ow.login("intel.owner", testPassword)
+	if r := ow.get("/intel"); r.status != http.StatusOK || !strings.Contains(string(r.body), "c2.bad.example") || strings.Contains(string(r.body), `id="intel-form"`) {
+		t.Errorf("owner's view: %d", r.status)
+	}
+	if r := upload(ow, "198.51.100.1\n"); r.status != http.StatusForbidden {
+		t.Errorf("owner imports: %d", r.status)
+	}
+	inds, _ := a.core.Intel.List(context.Background(), authz.System(), intel.Filter{Type: intel.IP})
+	if len(inds) != 1 {
+		t.Fatalf("indicators %v", inds)
+	}
+	if r := ow.post("/intel/"+strconv.FormatInt(inds[0].ID, 10)+"/delete", nil); r.status != http.StatusForbidden {
+		t.Errorf("owner deletes: %d", r.status)
+	}
+	if r := an.post("/intel/"+strconv.FormatInt(inds[0].ID, 10)+"/delete", nil); r.status != http.StatusSeeOther {
+		t.Errorf("analyst deletes: %d", r.status)
+	}
+	if n, _ := a.core.Intel.Count(context.Background(), authz.System(), intel.Filter{}); n != 1 {
+		t.Errorf("%d indicators left, want 1", n)
 	}
 }

@@ -83,7 +83,7 @@ func NewServer(ctx context.Context, core *Core, opts ServeOptions) (*Server, err
 	s.registerImportJob()
 	logins := opts.Metrics.NewCounterVec("khien_login_attempts_total", "Login attempts by result.", "result")
 	uiH, err := ui.New(ui.Deps{Units: core.Units, Users: core.Users, Audit: core.Audit, Jobs: core.Jobs, Systems: core.Systems, Assets: core.Assets, Checks: core.Checks,
-		Compliance: core.Compliance, Notify: core.Notify, Ingest: s.ingest, Alerts: core.Alerts, Hunt: hunts,
+		Compliance: core.Compliance, Notify: core.Notify, Ingest: s.ingest, Alerts: core.Alerts, Hunt: hunts, Intel: core.Intel,
 		Catalog: core.Catalog, Static: static, Logger: core.Logger, Version: version.Get().Version, Location: loc,
 		OnLogin: func(result string) { logins.Inc(result) }})
 	if err != nil {

@@ -20,6 +20,7 @@ import (
 	"khien.vn/khien/internal/compliance"
 	"khien.vn/khien/internal/hunt"
 	"khien.vn/khien/internal/i18n"
+	"khien.vn/khien/internal/intel"
 	"khien.vn/khien/internal/job"
 	"khien.vn/khien/internal/notify"
 	"khien.vn/khien/internal/regulation"
@@ -66,6 +67,8 @@ type Deps struct {
 	Alerts *alert.Service
 	// Hunt runs hunt queries over the stored events (nil without ingest).
 	Hunt *hunt.Service
+	// Intel holds the indicators of compromise.
+	Intel *intel.Service
 }
 
 // Handler serves the pages.
@@ -80,7 +83,7 @@ var pageNames = []string{"login", "login_mfa", "password", "home", "units", "uni
 	"systems", "system", "system_form", "dossier", "readiness", "systems_import", "focal_points", "assets",
 	"requirements", "requirement_item", "calendar", "compliance", "reports", "engagements", "engagement",
 	"frameworks", "framework", "notifications", "channels", "sources", "unknown_sources", "detection_rules",
-	"alerts", "alert", "hunt"}
+	"alerts", "alert", "hunt", "intel"}
 
 // partials are shared templates some pages include.
 var partials = map[string][]string{"home": {"audit_table"}, "audit": {"audit_table"}}

@@ -15,6 +15,7 @@ import (
 	"khien.vn/khien/internal/authz"
 	"khien.vn/khien/internal/compliance"
 	"khien.vn/khien/internal/event"
+	"khien.vn/khien/internal/intel"
 	"khien.vn/khien/internal/job"
 	"khien.vn/khien/internal/notify"
 	"khien.vn/khien/internal/regulation"
@@ -290,6 +291,16 @@ var routeCases = map[string]routeCase{
 		leak: func(f *authzFixture) string { return "sender-b.example" }},
 	"GET /api/v1/sources/unknown": {perm: authz.PermEventRead, scope: "global", req: get("/api/v1/sources/unknown")},
 	"GET /api/v1/detection/rules": {perm: authz.PermEventRead, scope: "list", req: get("/api/v1/detection/rules")},
+	"GET /api/v1/indicators": {perm: authz.PermEventRead, scope: "list", req: get("/api/v1/indicators?limit=1000"),
+		leak: func(f *authzFixture) string { return "198.51.100.250" }},
+	"GET /api/v1/indicators/export": {perm: authz.PermHuntWrite, scope: "list", req: get("/api/v1/indicators/export?format=stix&max_tlp=red"),
+		leak: func(f *authzFixture) string { return "198.51.100.250" }},
+	"POST /api/v1/indicators/import": {perm: authz.PermHuntWrite, scope: "unit", raw: []byte("203.0.113.77\n"), req: func(f *authzFixture, _ authz.Role, in bool) (string, string, any) {
+		return "POST", "/api/v1/indicators/import?format=csv&source=authz&unit=" + id(f.unitFor(in)), nil
+	}},
+	"DELETE /api/v1/indicators/{id}": {perm: authz.PermHuntWrite, scope: "unit", req: func(f *authzFixture, _ authz.Role, in bool) (string, string, any) {
+		return "DELETE", "/api/v1/indicators/" + id(f.indicatorFor(in)), nil
+	}},
 	"GET /api/v1/hunt": {perm: authz.PermEventRead, scope: "list", req: get("/api/v1/hunt?q=*&limit=1000"),
 		leak: func(f *authzFixture) string { return "hunt-b.example" }},
 	"GET /api/v1/hunt/export": {perm: authz.PermEventRead, scope: "list", req: get("/api/v1/hunt/export?format=jsonl&q=*"),
@@ -367,6 +378,17 @@ func emptyEVTX() []byte {
 
 func get(path string) func(*authzFixture, authz.Role, bool) (string, string, any) {
 	return func(*authzFixture, authz.Role, bool) (string, string, any) { return "GET", path, nil }
+}
+
+// indicatorFor creates a fresh indicator in unit A (in) or B.
+func (f *authzFixture) indicatorFor(in bool) int64 {
+	v := fmt.Sprintf("192.0.2.%d", f.next()%250+1)
+	list := []intel.Indicator{{UnitID: f.unitFor(in), Type: intel.IP, Value: v, Pattern: [][]intel.Comparison{{{Type: intel.IP, Value: v}}},
+		Source: fmt.Sprintf("authz-%d", f.next()), TLP: intel.TLPGreen}}
+	if _, _, err := f.app.core.Backend.UpsertIndicators(context.Background(), list); err != nil {
+		f.app.t.Fatal(err)
+	}
+	return list[0].ID
 }
 
 func (f *authzFixture) userFor(in bool) int64 {
@@ -628,6 +650,14 @@ func TestAPIAuthorization(t *testing.T) {
 		}
 	}
 	f.noteFor(false) // a notification the list must not show to unit A
+	// An indicator of unit B that unit A's users must not list or export.
+	{
+		list := []intel.Indicator{{UnitID: f.b, Type: intel.IP, Value: "198.51.100.250",
+			Pattern: [][]intel.Comparison{{{Type: intel.IP, Value: "198.51.100.250"}}}, Source: "authz-b", TLP: intel.TLPGreen}}
+		if _, _, err := a.core.Backend.UpsertIndicators(ctx, list); err != nil {
+			t.Fatal(err)
+		}
+	}
 	// Stored events of both units: hunts of unit A's users must not return B's.
 	{
 		st := a.srv.Ingest().Store

@@ -20,6 +20,7 @@ import (
 	"khien.vn/khien/internal/errs"
 	"khien.vn/khien/internal/hunt"
 	"khien.vn/khien/internal/i18n"
+	"khien.vn/khien/internal/intel"
 	"khien.vn/khien/internal/job"
 	"khien.vn/khien/internal/notify"
 	"khien.vn/khien/internal/system"
@@ -57,6 +58,8 @@ type Deps struct {
 	Alerts *alert.Service
 	// Hunt runs hunt queries over the stored events (nil without ingest).
 	Hunt *hunt.Service
+	// Intel holds the indicators of compromise.
+	Intel *intel.Service
 }
 
 // Handler serves the API.

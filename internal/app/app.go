@@ -19,6 +19,7 @@ import (
 	"khien.vn/khien/internal/audit"
 	"khien.vn/khien/internal/compliance"
 	"khien.vn/khien/internal/config"
+	"khien.vn/khien/internal/hunt"
 	"khien.vn/khien/internal/i18n"
 	"khien.vn/khien/internal/intel"
 	"khien.vn/khien/internal/job"
@@ -45,6 +46,7 @@ type Backend interface {
 	notify.Store
 	alert.Store
 	intel.Store
+	hunt.Store
 	Ping(ctx context.Context) error
 	Migrate(ctx context.Context) error
 	SchemaVersion(ctx context.Context) (current, latest int, err error)

@@ -80,10 +80,14 @@ func NewServer(ctx context.Context, core *Core, opts ServeOptions) (*Server, err
 	}()
 	registerIngestMetrics(opts.Metrics, s.ingest)
 	hunts := hunt.New(s.ingest.Store, hunt.Options{Units: core.allUnits, Timeout: time.Duration(cfg.Events.QueryTimeout)})
+	records := s.openHunts(hunts)
+	huntRecords := &ui.HuntRecords{Records: records, Start: func(ctx context.Context, p *authz.Principal, id int64) (hunt.Hunt, error) {
+		return StartHunt(ctx, core.Jobs, records, p, id)
+	}}
 	s.registerImportJob()
 	logins := opts.Metrics.NewCounterVec("khien_login_attempts_total", "Login attempts by result.", "result")
 	uiH, err := ui.New(ui.Deps{Units: core.Units, Users: core.Users, Audit: core.Audit, Jobs: core.Jobs, Systems: core.Systems, Assets: core.Assets, Checks: core.Checks,
-		Compliance: core.Compliance, Notify: core.Notify, Ingest: s.ingest, Alerts: core.Alerts, Hunt: hunts, Intel: core.Intel,
+		Compliance: core.Compliance, Notify: core.Notify, Ingest: s.ingest, Alerts: core.Alerts, Hunt: hunts, Intel: core.Intel, HuntRecords: huntRecords,
 		Catalog: core.Catalog, Static: static, Logger: core.Logger, Version: version.Get().Version, Location: loc,
 		OnLogin: func(result string) { logins.Inc(result) }})
 	if err != nil {

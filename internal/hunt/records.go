@@ -32,11 +32,13 @@ type RecordOptions struct {
 	// Sigma compiles the rules of a Sigma hunt: the given ids among the
 	// configured rules, or all of them when ids is empty.
 	Sigma func(ids []string) (*detect.Engine, error)
-	// SweepQuery returns the LogsQL filter matching the active indicators
-	// of unit (of source, when not empty) and a function naming the
-	// indicator an event matched; nil until intel is wired.
-	SweepQuery func(ctx context.Context, unit int64, source string) (query string, which func(event.Event) (key, label string), err error)
-	Now        func() time.Time
+	// SweepQuery returns the LogsQL filter selecting the candidates of the
+	// active indicators of unit (of source, when not empty) and a function
+	// naming the indicator an event really matches (ok false: none).
+	SweepQuery func(ctx context.Context, unit int64, source string) (query string, which func(event.Event) (key, label string, ok bool), err error)
+	// OnClose is called after a hunt is closed (to record the obligation).
+	OnClose func(ctx context.Context, h Hunt)
+	Now     func() time.Time
 }
 
 // NewRecords returns Records over store, running queries with hunts.
@@ -280,8 +282,9 @@ func (r *Records) runSweep(ctx context.Context, p *authz.Principal, h Hunt, q Qu
 	}
 	q.Expr = filter
 	_, err = r.hunts.Each(ctx, p, q, func(e *event.Event) error {
-		key, label := which(*e)
-		keep(key, label, e)
+		if key, label, ok := which(*e); ok {
+			keep(key, label, e)
+		}
 		return nil
 	}, report)
 	return err
@@ -312,6 +315,9 @@ func (r *Records) Close(ctx context.Context, p *authz.Principal, id int64, outco
 	})
 	if err != nil {
 		return Hunt{}, err
+	}
+	if r.o.OnClose != nil {
+		r.o.OnClose(ctx, h)
 	}
 	return h, r.record(ctx, p, "hunt.close", h, string(outcome))
 }

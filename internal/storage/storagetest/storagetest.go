@@ -51,6 +51,21 @@
 //     newest first; RecordSighting is atomic (concurrent records of one
 //     sighting all add up) and refuses zero times, a negative count, a
 //     value over intel.MaxValue and a host or field over 255 bytes.
+//   - Hunts are listed newest (highest id) first; Filter.SystemID selects
+//     the hunts covering that system. CreateHunt turns an empty Status into
+//     planned; SystemIDs come back sorted without duplicates and empty
+//     RuleIDs and SystemIDs nil. An unknown unit or system, a Progress that
+//     is not finite and a Status over 255 bytes are errs.ErrInvalid, in
+//     CreateHunt and UpdateHunt alike, and nothing is written. UpdateHunt is
+//     atomic (concurrent read-modify-writes all land), writes every field
+//     but ID, UnitID and CreatedAt, and writes nothing when update fails.
+//     ReplaceResults is all or nothing and atomic (of concurrent
+//     replacements one is left whole): results are stored under the hunt's
+//     id whatever their HuntID, a Seq given twice is errs.ErrConflict and an
+//     unknown hunt errs.ErrInvalid, even with no results; the event comes
+//     back byte for byte. ListResults orders by Seq; a negative offset is 0.
+//     LastClosed considers closed hunts with a ClosedAt only and breaks ties
+//     by the highest id.
 package storagetest
 
 import (
@@ -66,6 +81,7 @@ import (
 	"khien.vn/khien/internal/asset"
 	"khien.vn/khien/internal/audit"
 	"khien.vn/khien/internal/compliance"
+	"khien.vn/khien/internal/hunt"
 	"khien.vn/khien/internal/intel"
 	"khien.vn/khien/internal/job"
 	"khien.vn/khien/internal/notify"
@@ -82,7 +98,8 @@ import (
 // unit_id, action, target, detail, ip, prev_hash and hash, on the table
 // systems having the columns id, profile, owner and layers, on the table
 // units having a NOT NULL column name, and on the tables indicator_values
-// (indicator_id, type, value) and sightings, which it counts.
+// (indicator_id, type, value), sightings, hunt_systems and hunt_results
+// (hunt_id), which it counts.
 type Backend interface {
 	unit.Store
 	user.Store
@@ -95,6 +112,7 @@ type Backend interface {
 	compliance.Store
 	alert.Store
 	intel.Store
+	hunt.Store
 	Exec(ctx context.Context, sql string, args ...any) error
 }
 
@@ -115,6 +133,7 @@ func Run(t *testing.T, open func(t *testing.T) Backend) {
 	t.Run("compliance", func(t *testing.T) { testCompliance(t, open) })
 	t.Run("alert", func(t *testing.T) { testAlerts(t, open) })
 	t.Run("intel", func(t *testing.T) { testIntel(t, open) })
+	t.Run("hunt", func(t *testing.T) { testHunts(t, open) })
 }
 
 // t0 is a reference time with nanoseconds and a zone other than UTC, to

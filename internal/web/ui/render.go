@@ -69,6 +69,8 @@ type Deps struct {
 	Hunt *hunt.Service
 	// Intel holds the indicators of compromise.
 	Intel *intel.Service
+	// HuntRecords holds the hunts as records (nil without the event store).
+	HuntRecords *HuntRecords
 }
 
 // Handler serves the pages.
@@ -83,7 +85,7 @@ var pageNames = []string{"login", "login_mfa", "password", "home", "units", "uni
 	"systems", "system", "system_form", "dossier", "readiness", "systems_import", "focal_points", "assets",
 	"requirements", "requirement_item", "calendar", "compliance", "reports", "engagements", "engagement",
 	"frameworks", "framework", "notifications", "channels", "sources", "unknown_sources", "detection_rules",
-	"alerts", "alert", "hunt", "intel"}
+	"alerts", "alert", "hunt", "intel", "hunts", "hunt_record"}
 
 // partials are shared templates some pages include.
 var partials = map[string][]string{"home": {"audit_table"}, "audit": {"audit_table"}}
@@ -167,6 +169,7 @@ func (h *Handler) funcs(lang string) template.FuncMap {
 		},
 		"list": func(v ...string) []string { return v },
 		"neg":  func(n int) int { return -n },
+		"mul100": func(f float64) float64 { return f * 100 },
 		"seq": func(n int) []int {
 			out := make([]int, n)
 			for i := range out {

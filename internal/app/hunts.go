@@ -1,0 +1,120 @@
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strconv"
+
+	"khien.vn/khien/internal/authz"
+	"khien.vn/khien/internal/detect"
+	"khien.vn/khien/internal/detect/sigma"
+	"khien.vn/khien/internal/event"
+	"khien.vn/khien/internal/hunt"
+	"khien.vn/khien/internal/job"
+)
+
+// JobHunt is the job kind that runs a hunt.
+const JobHunt = "hunt.run"
+
+// ObligationThreatHunt is the calendar obligation a closed hunt fulfils
+// for each system it covers (regulation pack decree85-2016).
+const ObligationThreatHunt = "threat_hunt"
+
+type huntJobParams struct {
+	HuntID int64 `json:"hunt_id"`
+}
+
+// openHunts builds the hunt records over the running event store and
+// registers the job that runs them.
+func (s *Server) openHunts(q *hunt.Service) *hunt.Records {
+	c := s.core
+	rec := hunt.NewRecords(c.Backend, q, hunt.RecordOptions{
+		Audit:   c.Audit,
+		Sigma:   c.sigmaEngine,
+		OnClose: c.huntClosed,
+		SweepQuery: func(ctx context.Context, unit int64, source string) (string, func(event.Event) (string, string, bool), error) {
+			pol := c.Alerts.Policy()
+			m, err := c.Intel.ActiveFor(ctx, unit, source, pol.Covers)
+			if err != nil {
+				return "", nil, err
+			}
+			return m.SweepQuery(), func(e event.Event) (string, string, bool) {
+				hits := m.Match(&e)
+				if len(hits) == 0 {
+					return "", "", false
+				}
+				ind := m.Indicator(hits[0].IndicatorID)
+				return "ioc:" + strconv.FormatInt(ind.ID, 10), string(ind.Type) + " " + ind.Value, true
+			}, nil
+		},
+	})
+	c.Jobs.Register(JobHunt, func(ctx context.Context, p *job.Progress) error {
+		var params huntJobParams
+		if err := json.Unmarshal([]byte(p.Job().Params), &params); err != nil {
+			return fmt.Errorf("job parameters: %w", err)
+		}
+		// Access was checked when the hunt was started; the job reads the
+		// hunt's own unit only.
+		err := rec.Execute(ctx, authz.System(), params.HuntID, func(f float64) { p.Set(int64(f*1000), 1000) })
+		if h, gerr := c.Backend.GetHunt(context.WithoutCancel(ctx), params.HuntID); gerr == nil {
+			p.SetResult(fmt.Sprintf("%d matching events", h.Matches))
+		}
+		return err
+	})
+	return rec
+}
+
+// StartHunt submits the job that runs hunt id and marks it running.
+func StartHunt(ctx context.Context, jobs *job.Runner, rec *hunt.Records, p *authz.Principal, id int64) (hunt.Hunt, error) {
+	h, err := rec.CanStart(ctx, p, id)
+	if err != nil {
+		return hunt.Hunt{}, err
+	}
+	params, _ := json.Marshal(huntJobParams{HuntID: id})
+	j, err := jobs.Submit(ctx, job.Spec{Kind: JobHunt, UnitID: h.UnitID, CreatedBy: p.UserID, Params: string(params)})
+	if err != nil {
+		return hunt.Hunt{}, err
+	}
+	return rec.Start(ctx, p, id, j.ID)
+}
+
+// sigmaEngine compiles the configured detection rules with the given ids
+// (all of them when ids is empty) for a retro-hunt.
+func (c *Core) sigmaEngine(ids []string) (*detect.Engine, error) {
+	d, err := c.Detection()
+	if err != nil {
+		return nil, err
+	}
+	rules := d.Engine.Rules()
+	if len(ids) > 0 {
+		var pick []*sigma.Rule
+		for _, r := range rules {
+			id := r.ID
+			if id == "" {
+				id = r.Title
+			}
+			if slices.Contains(ids, id) {
+				pick = append(pick, r)
+			}
+		}
+		if len(pick) == 0 {
+			return nil, fmt.Errorf("none of the rules %v is configured", ids)
+		}
+		rules = pick
+	}
+	eng, _, err := detect.Compile(rules, detect.Options{})
+	return eng, err
+}
+
+// huntClosed records the threat-hunt obligation as done for every system
+// a closed hunt covers.
+func (c *Core) huntClosed(ctx context.Context, h hunt.Hunt) {
+	for _, sys := range h.SystemIDs {
+		note := fmt.Sprintf("Hunt #%d “%s”: %s", h.ID, h.Title, h.Outcome)
+		if _, err := c.Compliance.RecordCompletion(ctx, authz.System(), sys, ObligationThreatHunt, h.ClosedAt, note); err != nil {
+			c.Logger.Warn("cannot record the threat-hunt obligation", "hunt_id", h.ID, "system_id", sys, "err", err)
+		}
+	}
+}

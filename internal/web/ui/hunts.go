@@ -1,0 +1,186 @@
+package ui
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"khien.vn/khien/internal/authz"
+	"khien.vn/khien/internal/errs"
+	"khien.vn/khien/internal/hunt"
+	"khien.vn/khien/internal/system"
+	"khien.vn/khien/internal/unit"
+	"khien.vn/khien/internal/web/respond"
+)
+
+// HuntRecords is what the hunt pages need of the app: the records and a
+// way to start one (which submits its job).
+type HuntRecords struct {
+	Records *hunt.Records
+	Start   func(ctx context.Context, p *authz.Principal, id int64) (hunt.Hunt, error)
+}
+
+type huntsPage struct {
+	Base
+	Hunts    []hunt.Hunt
+	Units    []unit.Node
+	Systems  []system.System
+	Kinds    []hunt.Kind
+	CanWrite bool
+	From, To string
+	NewTitle string
+}
+
+func (h *Handler) records() (*HuntRecords, error) {
+	if h.Deps.HuntRecords == nil || h.Deps.HuntRecords.Records == nil {
+		return nil, fmt.Errorf("hunts need the event store: %w", errs.ErrUnavailable)
+	}
+	return h.Deps.HuntRecords, nil
+}
+
+// Hunts lists the hunts of the user's units, with the form to open one.
+func (h *Handler) Hunts(w http.ResponseWriter, r *http.Request) error {
+	return h.huntsPage(w, r, http.StatusOK, nil)
+}
+
+func (h *Handler) huntsPage(w http.ResponseWriter, r *http.Request, status int, flash *Flash) error {
+	hr, err := h.records()
+	if err != nil {
+		return err
+	}
+	p := respond.Principal(r)
+	list, err := hr.Records.List(r.Context(), p, hunt.Filter{Limit: 200})
+	if err != nil {
+		return err
+	}
+	now := time.Now().In(h.Location)
+	v := huntsPage{Base: h.base(w, r, "hunts.title", "hunt"), Hunts: list, Kinds: hunt.Kinds, CanWrite: p.Can(authz.PermHuntWrite),
+		From: now.AddDate(0, -6, 0).Format("2006-01-02T15:04"), To: now.Format("2006-01-02T15:04")}
+	if v.CanWrite {
+		if v.Units, err = h.Units.List(r.Context(), p); err != nil {
+			return err
+		}
+		if v.Systems, err = h.Systems.List(r.Context(), p, system.Filter{}); err != nil {
+			return err
+		}
+	}
+	if flash != nil {
+		v.Flash = flash
+	}
+	return h.render(w, r, status, "hunts", v)
+}
+
+// OpenHunt opens a hunt from the form.
+func (h *Handler) OpenHunt(w http.ResponseWriter, r *http.Request) error {
+	hr, err := h.records()
+	if err != nil {
+		return err
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, 256<<10)
+	if err := r.ParseForm(); err != nil {
+		return errs.Invalid("form", "err.invalid")
+	}
+	nh := hunt.Hunt{UnitID: parseID(r.PostFormValue("unit_id")), Title: r.PostFormValue("title"), Hypothesis: r.PostFormValue("hypothesis"),
+		Kind: hunt.Kind(r.PostFormValue("kind")), Query: r.PostFormValue("query"), IndicatorSource: strings.TrimSpace(r.PostFormValue("indicator_source"))}
+	for _, id := range strings.FieldsFunc(r.PostFormValue("rule_ids"), func(c rune) bool { return c == ',' || c == '\n' || c == ' ' }) {
+		nh.RuleIDs = append(nh.RuleIDs, id)
+	}
+	for _, s := range r.PostForm["system_id"] {
+		if id := parseID(s); id > 0 {
+			nh.SystemIDs = append(nh.SystemIDs, id)
+		}
+	}
+	for name, dst := range map[string]*time.Time{"from": &nh.From, "to": &nh.To} {
+		if t, err := time.ParseInLocation("2006-01-02T15:04", r.PostFormValue(name), h.Location); err == nil {
+			*dst = t
+		}
+	}
+	created, err := hr.Records.Open(r.Context(), respond.Principal(r), nh)
+	if err != nil {
+		if flash, status, ok := formErr(h, r, err); ok {
+			return h.huntsPage(w, r, status, flash)
+		}
+		return err
+	}
+	if r.PostFormValue("run") == "1" {
+		if _, err := hr.Start(r.Context(), respond.Principal(r), created.ID); err != nil {
+			return err
+		}
+	}
+	return h.redirect(w, r, "/hunts/"+strconv.FormatInt(created.ID, 10), "ok", "hunts.opened")
+}
+
+type huntRecordPage struct {
+	Base
+	H        hunt.Hunt
+	Results  []hunt.Result
+	Outcomes []hunt.Outcome
+	CanWrite bool
+	Running  bool
+}
+
+// HuntRecord shows a hunt: what it looks for, its run, results and conclusion.
+func (h *Handler) HuntRecord(w http.ResponseWriter, r *http.Request) error {
+	return h.huntRecordPage(w, r, http.StatusOK, nil)
+}
+
+func (h *Handler) huntRecordPage(w http.ResponseWriter, r *http.Request, status int, flash *Flash) error {
+	hr, err := h.records()
+	if err != nil {
+		return err
+	}
+	p := respond.Principal(r)
+	id := parseID(r.PathValue("id"))
+	hu, err := hr.Records.Get(r.Context(), p, id)
+	if err != nil {
+		return err
+	}
+	results, err := hr.Records.Results(r.Context(), p, id, 0, 200)
+	if err != nil {
+		return err
+	}
+	v := huntRecordPage{Base: h.base(w, r, "hunts.one", "hunt"), H: hu, Results: results, Outcomes: hunt.Outcomes,
+		CanWrite: p.Authorize(authz.PermHuntWrite, hu.UnitID) == nil, Running: hu.Status == hunt.Running}
+	v.Title = hu.Title
+	if flash != nil {
+		v.Flash = flash
+	}
+	return h.render(w, r, status, "hunt_record", v)
+}
+
+// RunHunt starts (or reruns) a hunt.
+func (h *Handler) RunHunt(w http.ResponseWriter, r *http.Request) error {
+	hr, err := h.records()
+	if err != nil {
+		return err
+	}
+	id := parseID(r.PathValue("id"))
+	if _, err := hr.Start(r.Context(), respond.Principal(r), id); err != nil {
+		if flash, status, ok := formErr(h, r, err); ok {
+			return h.huntRecordPage(w, r, status, flash)
+		}
+		return err
+	}
+	return h.redirect(w, r, "/hunts/"+strconv.FormatInt(id, 10), "ok", "hunts.started")
+}
+
+// CloseHunt closes a done hunt with its outcome and conclusion.
+func (h *Handler) CloseHunt(w http.ResponseWriter, r *http.Request) error {
+	hr, err := h.records()
+	if err != nil {
+		return err
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
+	id := parseID(r.PathValue("id"))
+	_, err = hr.Records.Close(r.Context(), respond.Principal(r), id, hunt.Outcome(r.PostFormValue("outcome")), r.PostFormValue("conclusion"))
+	if err != nil {
+		if flash, status, ok := formErr(h, r, err); ok {
+			return h.huntRecordPage(w, r, status, flash)
+		}
+		return err
+	}
+	return h.redirect(w, r, "/hunts/"+strconv.FormatInt(id, 10), "ok", "hunts.closed")
+}

@@ -167,8 +167,8 @@ func (h *Handler) funcs(lang string) template.FuncMap {
 			}
 			return t.In(h.Location).Format(time.DateOnly)
 		},
-		"list": func(v ...string) []string { return v },
-		"neg":  func(n int) int { return -n },
+		"list":   func(v ...string) []string { return v },
+		"neg":    func(n int) int { return -n },
 		"mul100": func(f float64) float64 { return f * 100 },
 		"seq": func(n int) []int {
 			out := make([]int, n)

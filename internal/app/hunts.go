@@ -67,17 +67,20 @@ func (s *Server) openHunts(q *hunt.Service) *hunt.Records {
 }
 
 // StartHunt submits the job that runs hunt id and marks it running.
+// The hunt is marked running before the job is submitted, so that a job
+// finishing at once is not overwritten.
 func StartHunt(ctx context.Context, jobs *job.Runner, rec *hunt.Records, p *authz.Principal, id int64) (hunt.Hunt, error) {
-	h, err := rec.CanStart(ctx, p, id)
+	h, err := rec.Start(ctx, p, id, 0)
 	if err != nil {
 		return hunt.Hunt{}, err
 	}
 	params, _ := json.Marshal(huntJobParams{HuntID: id})
 	j, err := jobs.Submit(ctx, job.Spec{Kind: JobHunt, UnitID: h.UnitID, CreatedBy: p.UserID, Params: string(params)})
 	if err != nil {
+		rec.Abort(context.WithoutCancel(ctx), id, err)
 		return hunt.Hunt{}, err
 	}
-	return rec.Start(ctx, p, id, j.ID)
+	return rec.SetJob(ctx, id, j.ID)
 }
 
 // sigmaEngine compiles the configured detection rules with the given ids

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"khien.vn/khien/internal/authz"
+	"khien.vn/khien/internal/compliance"
 	"khien.vn/khien/internal/hunt"
 	"khien.vn/khien/internal/intel"
 	"khien.vn/khien/internal/regulation"
@@ -104,6 +105,17 @@ func TestHuntRecords(t *testing.T) {
 	done2, err := a.core.Backend.ListCompletions(ctx, sys.ID)
 	if err != nil || len(done2) != 1 || done2[0].ObligationID != "threat_hunt" {
 		t.Errorf("completions %+v %v", done2, err)
+	}
+	// The threat-hunt probe of the system turns met.
+	sys, _ = a.core.Systems.Get(ctx, authz.System(), sys.ID)
+	met := false
+	for _, o := range a.core.Checks(ctx, sys) {
+		if o.ProbeID == compliance.HuntIntervalProbeID {
+			met = o.Result.Status == compliance.StatusMet && strings.Contains(o.Result.Proof, "Sweep for warning 42")
+		}
+	}
+	if !met {
+		t.Errorf("the threat-hunt probe is not met: %+v", a.core.Checks(ctx, sys))
 	}
 	last, found, err := a.core.Backend.LastClosed(ctx, sys.ID)
 	if err != nil || !found || last.ID != sweep || last.Outcome != hunt.CompromiseFound {

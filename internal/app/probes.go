@@ -69,6 +69,15 @@ func (f probeFacts) LastAssessment(ctx context.Context, systemID int64) (time.Ti
 	return at, by, nil
 }
 
+// LastHunt returns the hunt closed most recently among those covering the system.
+func (f probeFacts) LastHunt(ctx context.Context, systemID int64) (time.Time, int64, string, string, error) {
+	h, found, err := f.c.Backend.LastClosed(ctx, systemID)
+	if err != nil || !found {
+		return time.Time{}, 0, "", "", err
+	}
+	return h.ClosedAt, h.ID, h.Title, string(h.Outcome), nil
+}
+
 // newProbes registers the probes that work on data Khiên holds today;
 // later capabilities (telemetry, scans, hunts, backups) register theirs too.
 func newProbes(c *Core) *compliance.Registry {
@@ -79,6 +88,9 @@ func newProbes(c *Core) *compliance.Registry {
 	// Periodic independent inspection (Decree 85 Art 20.2(c)); 24 months is the
 	// longest interval quoted (level 3) and is unconfirmed — see the calendar.
 	r.Register(compliance.NewAssessmentIntervalProbe(facts, "mgmt.risk_plan", 24*30*24*time.Hour, time.Now))
+	// Threat hunting at least every 6 months (Directive 18/CT-TTg; the pack's
+	// threat_hunt obligation names monitoring as its evidence).
+	r.Register(compliance.NewHuntIntervalProbe(facts, "mgmt.ops.monitoring", 183*24*time.Hour, time.Now))
 	return r
 }
 

@@ -130,6 +130,24 @@ func (r *Records) Start(ctx context.Context, p *authz.Principal, id int64, jobID
 	return h, r.record(ctx, p, "hunt.run", h, "")
 }
 
+// SetJob records the job running hunt id.
+func (r *Records) SetJob(ctx context.Context, id, jobID int64) (Hunt, error) {
+	return r.store.UpdateHunt(ctx, id, func(h *Hunt) error {
+		h.JobID = jobID
+		return nil
+	})
+}
+
+// Abort marks a hunt whose job could not be submitted as failed.
+func (r *Records) Abort(ctx context.Context, id int64, cause error) {
+	_, _ = r.store.UpdateHunt(ctx, id, func(h *Hunt) error {
+		if h.Status == Running {
+			h.Status, h.Error, h.FinishedAt = Failed, truncate(cause.Error(), 2000), r.o.Now()
+		}
+		return nil
+	})
+}
+
 // CanStart checks, before a job is submitted, that p may run hunt id.
 func (r *Records) CanStart(ctx context.Context, p *authz.Principal, id int64) (Hunt, error) {
 	h, err := r.store.GetHunt(ctx, id)

@@ -58,7 +58,7 @@ func (h *Handler) huntsPage(w http.ResponseWriter, r *http.Request, status int, 
 	}
 	now := time.Now().In(h.Location)
 	v := huntsPage{Base: h.base(w, r, "hunts.title", "hunt"), Hunts: list, Kinds: hunt.Kinds, CanWrite: p.Can(authz.PermHuntWrite),
-		From: now.AddDate(0, -6, 0).Format("2006-01-02T15:04"), To: now.Format("2006-01-02T15:04")}
+		From: now.AddDate(0, -6, 0).Format("2006-01-02T15:04"), To: now.Add(time.Minute).Format("2006-01-02T15:04")}
 	if v.CanWrite {
 		if v.Units, err = h.Units.List(r.Context(), p); err != nil {
 			return err

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"time"
 
 	"khien.vn/khien/internal/authz"
 	"khien.vn/khien/internal/detect"
@@ -13,6 +14,7 @@ import (
 	"khien.vn/khien/internal/event"
 	"khien.vn/khien/internal/hunt"
 	"khien.vn/khien/internal/job"
+	"khien.vn/khien/internal/system"
 )
 
 // JobHunt is the job kind that runs a hunt.
@@ -63,6 +65,8 @@ func (s *Server) openHunts(q *hunt.Service) *hunt.Records {
 		}
 		return err
 	})
+	s.huntRecords = rec
+	s.registerHuntSchedule(rec)
 	return rec
 }
 
@@ -120,4 +124,94 @@ func (c *Core) huntClosed(ctx context.Context, h hunt.Hunt) {
 			c.Logger.Warn("cannot record the threat-hunt obligation", "hunt_id", h.ID, "system_id", sys, "err", err)
 		}
 	}
+}
+
+// JobHuntSchedule is the job kind that opens the periodic hunts.
+const JobHuntSchedule = "hunt.schedule"
+
+// HuntEvery is how often each operating system is hunted (Directive
+// 18/CT-TTg); a planned hunt is opened two weeks before it falls due.
+const (
+	HuntEvery   = 183 * 24 * time.Hour
+	huntNotice  = 14 * 24 * time.Hour
+	huntHistory = 183 * 24 * time.Hour
+)
+
+// registerHuntSchedule registers the job that opens, for every operating
+// system whose last closed hunt is older than HuntEvery less two weeks and
+// that has no hunt under way, a planned Sigma retro-hunt over its recent
+// history, for an analyst to review and run.
+func (s *Server) registerHuntSchedule(rec *hunt.Records) {
+	c := s.core
+	c.Jobs.Register(JobHuntSchedule, func(ctx context.Context, p *job.Progress) error {
+		n, err := s.openDueHunts(ctx, rec, time.Now())
+		p.SetResult(fmt.Sprintf("%d periodic hunts opened", n))
+		return err
+	})
+}
+
+func (s *Server) openDueHunts(ctx context.Context, rec *hunt.Records, now time.Time) (int, error) {
+	c := s.core
+	systems, err := c.Backend.ListSystems(ctx, system.Filter{Status: system.Operating})
+	if err != nil {
+		return 0, err
+	}
+	opened := 0
+	for _, sys := range systems {
+		last, found, err := c.Backend.LastClosed(ctx, sys.ID)
+		if err != nil {
+			return opened, err
+		}
+		if found && now.Sub(last.ClosedAt) < HuntEvery-huntNotice {
+			continue
+		}
+		open, err := c.Backend.ListHunts(ctx, hunt.Filter{SystemID: sys.ID, Statuses: []hunt.Status{hunt.Planned, hunt.Running, hunt.Done, hunt.Failed}, Limit: 1})
+		if err != nil {
+			return opened, err
+		}
+		if len(open) > 0 {
+			continue
+		}
+		from := now.Add(-huntHistory)
+		if oldest := now.AddDate(0, 0, -c.Config.Events.RetentionDays); from.Before(oldest) {
+			from = oldest
+		}
+		_, err = rec.Open(ctx, authz.System(), hunt.Hunt{UnitID: sys.UnitID, SystemIDs: []int64{sys.ID}, Kind: hunt.KindSigma,
+			Title:      fmt.Sprintf("Săn lùng mối nguy hại định kỳ / Periodic threat hunt: %s", sys.Code),
+			Hypothesis: "Định kỳ 6 tháng (Chỉ thị 18/CT-TTg): tìm dấu hiệu xâm nhập bằng toàn bộ luật phát hiện trên dữ liệu đã lưu. / Every 6 months (Directive 18/CT-TTg): look for signs of intrusion with every detection rule over the stored events.",
+			From:       from, To: now, Trigger: hunt.TriggerSchedule, TriggerRef: "6 months"})
+		if err != nil {
+			return opened, fmt.Errorf("open the periodic hunt of system %d: %w", sys.ID, err)
+		}
+		opened++
+	}
+	return opened, nil
+}
+
+// OpenVulnerabilityHunt opens and starts the retro-hunt the vulnerability
+// module asks for when a serious vulnerability of a system is fixed: every
+// detection rule over the events since the system was exposed (at most the
+// retention), so that an intrusion before the fix is found.
+func (s *Server) OpenVulnerabilityHunt(ctx context.Context, systemID int64, ref string, exposedSince time.Time) (hunt.Hunt, error) {
+	if s.huntRecords == nil {
+		return hunt.Hunt{}, fmt.Errorf("hunts need the event store")
+	}
+	c := s.core
+	sys, err := c.Backend.GetSystem(ctx, systemID)
+	if err != nil {
+		return hunt.Hunt{}, err
+	}
+	now := time.Now()
+	from := exposedSince
+	if oldest := now.AddDate(0, 0, -c.Config.Events.RetentionDays); from.IsZero() || from.Before(oldest) {
+		from = oldest
+	}
+	h, err := s.huntRecords.Open(ctx, authz.System(), hunt.Hunt{UnitID: sys.UnitID, SystemIDs: []int64{sys.ID}, Kind: hunt.KindSigma,
+		Title:      fmt.Sprintf("Săn lại sau khi vá / Retro-hunt after fixing %s on %s", ref, sys.Code),
+		Hypothesis: fmt.Sprintf("%s đã được khắc phục; tìm dấu hiệu khai thác trước khi vá. / %s was fixed; look for exploitation before the fix.", ref, ref),
+		From:       from, To: now, Trigger: hunt.TriggerVuln, TriggerRef: ref})
+	if err != nil {
+		return hunt.Hunt{}, err
+	}
+	return StartHunt(ctx, c.Jobs, s.huntRecords, authz.System(), h.ID)
 }

@@ -9,10 +9,12 @@ import (
 	"testing"
 	"time"
 
+	"khien.vn/khien/internal/app"
 	"khien.vn/khien/internal/authz"
 	"khien.vn/khien/internal/compliance"
 	"khien.vn/khien/internal/hunt"
 	"khien.vn/khien/internal/intel"
+	"khien.vn/khien/internal/job"
 	"khien.vn/khien/internal/regulation"
 	"khien.vn/khien/internal/system"
 )
@@ -128,4 +130,46 @@ func TestHuntRecords(t *testing.T) {
 	if r := v.get("/hunts"); r.status != http.StatusForbidden {
 		t.Errorf("viewer /hunts: %d", r.status)
 	}
+}
+
+// Every operating system gets a planned periodic hunt when none was closed
+// in the last six months (once), and the vulnerability module's hook opens
+// and runs a retro-hunt for a system.
+func TestScheduledAndVulnerabilityHunts(t *testing.T) {
+	a := startIngestApp(t)
+	ctx := context.Background()
+	root := a.srv.Ingest().DefaultUnit()
+	sys, err := a.core.Systems.Create(ctx, authz.System(), system.System{UnitID: root, Code: "MAIL", Name: "Thư điện tử",
+		Status: system.Operating, Hosting: system.OnPremises, Profile: regulation.Profile{SystemType: "internal", InfoTypes: []string{"public"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	schedule := func() {
+		t.Helper()
+		j, err := a.core.Jobs.Submit(ctx, job.Spec{Kind: app.JobHuntSchedule})
+		if err != nil {
+			t.Fatal(err)
+		}
+		waitUntil(t, "the schedule job", func() bool {
+			j, _ = a.core.Jobs.Get(ctx, j.ID)
+			return j.Status.Final()
+		})
+		if j.Status != job.Succeeded {
+			t.Fatalf("schedule job %+v", j)
+		}
+	}
+	schedule()
+	schedule() // idempotent
+	list, err := a.core.Backend.ListHunts(ctx, hunt.Filter{SystemID: sys.ID})
+	if err != nil || len(list) != 1 || list[0].Trigger != hunt.TriggerSchedule || list[0].Status != hunt.Planned || list[0].Kind != hunt.KindSigma {
+		t.Fatalf("periodic hunts %+v %v", list, err)
+	}
+	h, err := a.srv.OpenVulnerabilityHunt(ctx, sys.ID, "CVE-2026-12345", time.Now().Add(-48*time.Hour))
+	if err != nil || h.Trigger != hunt.TriggerVuln || h.TriggerRef != "CVE-2026-12345" || h.Status != hunt.Running {
+		t.Fatalf("vulnerability hunt %+v %v", h, err)
+	}
+	waitUntil(t, "the retro-hunt to finish", func() bool {
+		h, _ = a.core.Backend.GetHunt(ctx, h.ID)
+		return h.Status == hunt.Done
+	})
 }

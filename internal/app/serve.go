@@ -47,6 +47,8 @@ type Server struct {
 	ln      net.Listener
 	scheme  string
 	ingest  *Ingest
+	// huntRecords are the hunts as records (set by openHunts).
+	huntRecords *hunt.Records
 }
 
 // NewServer builds the HTTP surface over core and opens the listener, so
@@ -305,6 +307,9 @@ func (s *Server) schedule(ctx context.Context) {
 		submit(JobProbes)
 	}
 	submit(JobReminders)
+	if s.huntRecords != nil {
+		submit(JobHuntSchedule)
+	}
 	probes := make(<-chan time.Time)
 	if probeEvery > 0 {
 		t := time.NewTicker(probeEvery)
@@ -321,6 +326,9 @@ func (s *Server) schedule(ctx context.Context) {
 			submit(JobProbes)
 		case <-hourly.C:
 			submit(JobReminders)
+			if s.huntRecords != nil {
+				submit(JobHuntSchedule)
+			}
 		}
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"khien.vn/khien/internal/authz"
 	"khien.vn/khien/internal/compliance"
 	"khien.vn/khien/internal/event"
+	"khien.vn/khien/internal/hunt"
 	"khien.vn/khien/internal/intel"
 	"khien.vn/khien/internal/job"
 	"khien.vn/khien/internal/notify"
@@ -291,6 +292,21 @@ var routeCases = map[string]routeCase{
 		leak: func(f *authzFixture) string { return "sender-b.example" }},
 	"GET /api/v1/sources/unknown": {perm: authz.PermEventRead, scope: "global", req: get("/api/v1/sources/unknown")},
 	"GET /api/v1/detection/rules": {perm: authz.PermEventRead, scope: "list", req: get("/api/v1/detection/rules")},
+	"GET /api/v1/hunts": {perm: authz.PermEventRead, scope: "list", req: get("/api/v1/hunts?limit=1000"),
+		leak: func(f *authzFixture) string { return "HUNT-OF-B" }},
+	"POST /api/v1/hunts": {perm: authz.PermHuntWrite, scope: "unit", req: func(f *authzFixture, _ authz.Role, in bool) (string, string, any) {
+		return "POST", "/api/v1/hunts", map[string]any{"unit_id": f.unitFor(in), "title": fmt.Sprintf("H%d", f.next()), "kind": "query",
+			"query": "*", "from": time.Now().Add(-time.Hour).UTC().Format(time.RFC3339), "to": time.Now().UTC().Format(time.RFC3339)}
+	}},
+	"GET /api/v1/hunts/{id}": {perm: authz.PermEventRead, scope: "unit", req: func(f *authzFixture, _ authz.Role, in bool) (string, string, any) {
+		return "GET", "/api/v1/hunts/" + id(f.huntFor(in, hunt.Planned)), nil
+	}},
+	"POST /api/v1/hunts/{id}/run": {perm: authz.PermHuntWrite, scope: "unit", req: func(f *authzFixture, _ authz.Role, in bool) (string, string, any) {
+		return "POST", "/api/v1/hunts/" + id(f.huntFor(in, hunt.Planned)) + "/run", nil
+	}},
+	"POST /api/v1/hunts/{id}/close": {perm: authz.PermHuntWrite, scope: "unit", req: func(f *authzFixture, _ authz.Role, in bool) (string, string, any) {
+		return "POST", "/api/v1/hunts/" + id(f.huntFor(in, hunt.Done)) + "/close", map[string]any{"outcome": "no_compromise", "conclusion": "Nothing found."}
+	}},
 	"GET /api/v1/indicators": {perm: authz.PermEventRead, scope: "list", req: get("/api/v1/indicators?limit=1000"),
 		leak: func(f *authzFixture) string { return "198.51.100.250" }},
 	"GET /api/v1/indicators/export": {perm: authz.PermHuntWrite, scope: "list", req: get("/api/v1/indicators/export?format=stix&max_tlp=red"),
@@ -378,6 +394,20 @@ func emptyEVTX() []byte {
 
 func get(path string) func(*authzFixture, authz.Role, bool) (string, string, any) {
 	return func(*authzFixture, authz.Role, bool) (string, string, any) { return "GET", path, nil }
+}
+
+// huntFor creates a fresh hunt in unit A (in) or B, in the given status.
+func (f *authzFixture) huntFor(in bool, status hunt.Status) int64 {
+	title := fmt.Sprintf("hunt %d", f.next())
+	if !in {
+		title = "HUNT-OF-B " + title
+	}
+	h := hunt.Hunt{UnitID: f.unitFor(in), Title: title, Kind: hunt.KindQuery, Query: "*", From: time.Now().Add(-time.Hour), To: time.Now(),
+		Status: status, Trigger: hunt.TriggerManual}
+	if err := f.app.core.Backend.CreateHunt(context.Background(), &h); err != nil {
+		f.app.t.Fatal(err)
+	}
+	return h.ID
 }
 
 // indicatorFor creates a fresh indicator in unit A (in) or B.
@@ -650,6 +680,7 @@ func TestAPIAuthorization(t *testing.T) {
 		}
 	}
 	f.noteFor(false) // a notification the list must not show to unit A
+	f.huntFor(false, hunt.Planned) // a hunt unit A's users must not list
 	// An indicator of unit B that unit A's users must not list or export.
 	{
 		list := []intel.Indicator{{UnitID: f.b, Type: intel.IP, Value: "198.51.100.250",

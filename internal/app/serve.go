@@ -98,7 +98,8 @@ func NewServer(ctx context.Context, core *Core, opts ServeOptions) (*Server, err
 	apiH := api.New(api.Deps{Units: core.Units, Users: core.Users, Audit: core.Audit, Jobs: core.Jobs, Systems: core.Systems, Assets: core.Assets,
 		Compliance: core.Compliance, ServeEvidence: ui.ServeEvidence, Notify: core.Notify,
 		Catalog: core.Catalog, Logger: core.Logger, AuthorizeJob: ui.AuthorizeJob, AuditFilter: ui.AuditFilter,
-		JobFilter: ui.JobFilter, AuditVerifyKind: JobAuditVerify, Ingest: s.ingest, Alerts: core.Alerts, Hunt: hunts, Intel: core.Intel})
+		JobFilter: ui.JobFilter, AuditVerifyKind: JobAuditVerify, Ingest: s.ingest, Alerts: core.Alerts, Hunt: hunts, Intel: core.Intel,
+		HuntRecords: huntRecords})
 	h, err := web.New(web.Deps{UI: uiH, API: apiH, Users: core.Users, Static: static, Catalog: core.Catalog,
 		Metrics: opts.Metrics, Logger: core.Logger, Ready: core.Backend.Ping})
 	if err != nil {

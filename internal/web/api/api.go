@@ -60,6 +60,8 @@ type Deps struct {
 	Hunt *hunt.Service
 	// Intel holds the indicators of compromise.
 	Intel *intel.Service
+	// HuntRecords holds the hunts as records (nil without the event store).
+	HuntRecords *HuntRecords
 }
 
 // Handler serves the API.

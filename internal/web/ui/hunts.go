@@ -1,7 +1,6 @@
 package ui
 
 import (
-	"context"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -13,15 +12,12 @@ import (
 	"khien.vn/khien/internal/hunt"
 	"khien.vn/khien/internal/system"
 	"khien.vn/khien/internal/unit"
+	"khien.vn/khien/internal/web/api"
 	"khien.vn/khien/internal/web/respond"
 )
 
-// HuntRecords is what the hunt pages need of the app: the records and a
-// way to start one (which submits its job).
-type HuntRecords struct {
-	Records *hunt.Records
-	Start   func(ctx context.Context, p *authz.Principal, id int64) (hunt.Hunt, error)
-}
+// HuntRecords is what the hunt pages need of the app (shared with the API).
+type HuntRecords = api.HuntRecords
 
 type huntsPage struct {
 	Base

@@ -679,7 +679,7 @@ func TestAPIAuthorization(t *testing.T) {
 			f.sysB, f.dossierB, f.attachmentB, f.focalB = s.ID, d.ID, att.ID, fp.ID
 		}
 	}
-	f.noteFor(false) // a notification the list must not show to unit A
+	f.noteFor(false)               // a notification the list must not show to unit A
 	f.huntFor(false, hunt.Planned) // a hunt unit A's users must not list
 	// An indicator of unit B that unit A's users must not list or export.
 	{

@@ -123,6 +123,14 @@ func TestHuntRecords(t *testing.T) {
 	if err != nil || !found || last.ID != sweep || last.Outcome != hunt.CompromiseFound {
 		t.Errorf("last closed hunt %+v %v %v", last, found, err)
 	}
+	// The report, as evidence: a PDF whose text names the system and the conclusion.
+	r = b.get("/hunts/" + strconv.FormatInt(sweep, 10) + "/report/pdf")
+	if r.status != http.StatusOK || r.header.Get("Content-Type") != "application/pdf" || !strings.HasPrefix(string(r.body), "%PDF") {
+		t.Errorf("hunt report: %d %s", r.status, r.header.Get("Content-Type"))
+	}
+	if r := b.get("/hunts/" + strconv.FormatInt(sweep, 10) + "/report/docx"); r.status != http.StatusOK {
+		t.Errorf("hunt report docx: %d", r.status)
+	}
 	// A viewer cannot open hunts.
 	a.mkUser("hunt.viewer", authz.RoleViewer, root)
 	v := a.browser()

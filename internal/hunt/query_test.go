@@ -16,6 +16,7 @@ import (
 	"khien.vn/khien/internal/event"
 	"khien.vn/khien/internal/eventstore/vlstore"
 	"khien.vn/khien/internal/hunt"
+	"khien.vn/khien/internal/report"
 )
 
 var now = time.Now().UTC().Truncate(time.Second)
@@ -265,5 +266,39 @@ func TestRetroHunt_windowHalving(t *testing.T) {
 		}, nil)
 	if err != nil || st.Events != 30 || len(seen) != 30 || st.Truncated {
 		t.Errorf("read %d events (%d distinct), %+v, %v", st.Events, len(seen), st, err)
+	}
+}
+
+func TestReport(t *testing.T) {
+	h := hunt.Hunt{ID: 4, UnitID: 1, Title: "Sweep for warning 42", Hypothesis: "The warned address reached us.", Kind: hunt.KindIOC,
+		From: now.Add(-time.Hour), To: now, Status: hunt.Closed, Matches: 2, Outcome: hunt.CompromiseFound,
+		Conclusion: "Two failed logins; blocked.", Trigger: hunt.TriggerWarning, TriggerRef: "42/CSO", Analyst: "lan.nguyen",
+		StartedAt: now, FinishedAt: now, ClosedAt: now}
+	doc := hunt.Report(h, hunt.ReportInput{Organisation: "Sở A", UnitName: "Sở A", Systems: []string{"PORTAL — Cổng"}, Now: now,
+		Results: []hunt.Result{{Time: now, Host: "portal", Label: "ip 198.51.100.7"}, {Time: now, Host: "portal", Label: "ip 198.51.100.7"}}})
+	for _, format := range []string{"pdf", "docx"} {
+		b, _, err := report.Render(format, doc)
+		if err != nil || len(b) < 1000 {
+			t.Errorf("%s: %d bytes, %v", format, len(b), err)
+		}
+	}
+	var text []string
+	for _, b := range doc.Blocks {
+		switch v := b.(type) {
+		case report.KeyValue:
+			for _, p := range v.Pairs {
+				text = append(text, p[0]+": "+p[1])
+			}
+		case report.Table:
+			for _, r := range v.Rows {
+				text = append(text, strings.Join(r, " | "))
+			}
+		}
+	}
+	all := strings.Join(text, "\n")
+	for _, want := range []string{"Hệ thống thông tin: PORTAL — Cổng", "Kết luận: Phát hiện dấu hiệu xâm nhập", "ip 198.51.100.7 | 2", "Lý do thực hiện: Theo cảnh báo của cơ quan chức năng — 42/CSO"} {
+		if !strings.Contains(all, want) {
+			t.Errorf("report lacks %q:\n%s", want, all)
+		}
 	}
 }

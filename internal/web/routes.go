@@ -143,6 +143,7 @@ func (s *Server) routeTable() []Route {
 		auth("GET", "/hunts/{id}", u.HuntRecord),
 		auth("POST", "/hunts/{id}/run", u.RunHunt),
 		auth("POST", "/hunts/{id}/close", u.CloseHunt),
+		auth("GET", "/hunts/{id}/report/{format}", u.HuntReport),
 		auth("POST", "/intel/import", u.ImportIntel),
 		auth("POST", "/intel/{id}/delete", u.DeleteIndicator),
 		auth("GET", "/hunt/export", u.HuntDownload),

@@ -10,6 +10,7 @@ import (
 	"khien.vn/khien/internal/authz"
 	"khien.vn/khien/internal/errs"
 	"khien.vn/khien/internal/hunt"
+	"khien.vn/khien/internal/report"
 	"khien.vn/khien/internal/system"
 	"khien.vn/khien/internal/unit"
 	"khien.vn/khien/internal/web/api"
@@ -179,4 +180,48 @@ func (h *Handler) CloseHunt(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	return h.redirect(w, r, "/hunts/"+strconv.FormatInt(id, 10), "ok", "hunts.closed")
+}
+
+// HuntReport downloads the report of a hunt as PDF or DOCX (evidence of
+// the threat hunt for the systems it covers).
+func (h *Handler) HuntReport(w http.ResponseWriter, r *http.Request) error {
+	hr, err := h.records()
+	if err != nil {
+		return err
+	}
+	p := respond.Principal(r)
+	hu, err := hr.Records.Get(r.Context(), p, parseID(r.PathValue("id")))
+	if err != nil {
+		return err
+	}
+	results, err := hr.Records.Results(r.Context(), p, hu.ID, 0, 0)
+	if err != nil {
+		return err
+	}
+	in := hunt.ReportInput{Results: results, Location: h.Location, Now: time.Now()}
+	if tree, err := h.Units.Tree(r.Context()); err == nil {
+		if u, ok := tree.Get(hu.UnitID); ok {
+			in.UnitName = u.Name
+		}
+		if roots := tree.Children(0); len(roots) > 0 {
+			if u, ok := tree.Get(roots[0]); ok {
+				in.Organisation = u.Name
+			}
+		}
+	}
+	_, systemName := h.names(r)
+	for _, id := range hu.SystemIDs {
+		if n := systemName(id); n != "" {
+			in.Systems = append(in.Systems, n)
+		}
+	}
+	format := r.PathValue("format")
+	b, ctype, err := report.Render(format, hunt.Report(hu, in))
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", ctype)
+	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="hunt-%d.%s"`, hu.ID, format))
+	_, err = w.Write(b)
+	return err
 }

@@ -87,7 +87,9 @@ func Report(h Hunt, in ReportInput) report.Document {
 		for k := range counts {
 			keys = append(keys, k)
 		}
-		sort.Slice(keys, func(i, j int) bool { return counts[keys[i]] > counts[keys[j]] || counts[keys[i]] == counts[keys[j]] && keys[i] < keys[j] })
+		sort.Slice(keys, func(i, j int) bool {
+			return counts[keys[i]] > counts[keys[j]] || counts[keys[i]] == counts[keys[j]] && keys[i] < keys[j]
+		})
 		var rows [][]string
 		for _, k := range keys {
 			rows = append(rows, []string{k, strconv.Itoa(counts[k])})

@@ -3,7 +3,6 @@ package app
 import (
 	"context"
 	"fmt"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -12,6 +11,7 @@ import (
 	"khien.vn/khien/internal/detect/sigma"
 	"khien.vn/khien/internal/event"
 	"khien.vn/khien/internal/eventstore"
+	"khien.vn/khien/internal/hunt"
 	"khien.vn/khien/internal/notify"
 	"khien.vn/khien/internal/system"
 )
@@ -158,26 +158,11 @@ func alertRule(r *sigma.Rule) *alert.Rule {
 // range is the alert's first to last event).
 func AlertQuery(a alert.Alert) string {
 	var b strings.Builder
-	b.WriteString(FieldSigmaRuleID + `:` + logsqlQuote(a.RuleID))
+	b.WriteString(FieldSigmaRuleID + `:` + hunt.Quote(a.RuleID))
 	for _, f := range a.Key {
-		b.WriteString(" " + logsqlQuoteField(f.Name) + `:=` + logsqlQuote(f.Value))
+		b.WriteString(" " + hunt.QuoteField(f.Name) + `:=` + hunt.Quote(f.Value))
 	}
 	return b.String()
-}
-
-// logsqlQuote quotes a value for LogsQL: a double-quoted string with
-// backslash escapes (LogsQL reads Go-style quoted strings).
-func logsqlQuote(s string) string { return strconv.Quote(s) }
-
-// logsqlQuoteField quotes a field name when it holds anything beyond
-// letters, digits, dots and underscores.
-func logsqlQuoteField(name string) string {
-	for _, r := range name {
-		if !(r == '.' || r == '_' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9') {
-			return strconv.Quote(name)
-		}
-	}
-	return name
 }
 
 // AlertEvents returns up to limit of the events an alert stands for,

@@ -63,6 +63,8 @@ type options struct {
 	iocSize       int
 	iocKnown      int
 	only          []string
+	suite         string
+	jsonl         string
 	dir           string
 	keep          bool
 	budgetMiB     int64
@@ -95,6 +97,8 @@ func run(args []string) int {
 	fs.IntVar(&o.limit, "limit", 100, "results per hunt (the hunts page's page size)")
 	fs.IntVar(&o.iocSize, "ioc", 10_000, "IP addresses in the IOC sweep's list")
 	fs.IntVar(&o.iocKnown, "ioc-known", 100, "of them, addresses taken from the generator's internal address space (they occur in the data)")
+	fs.StringVar(&o.suite, "suite", "design", "what to measure after the fill: design (the DESIGN.md §9 hunts) or issue7 (issue #7: hunt service vs a plain scan of the events as JSON lines)")
+	fs.StringVar(&o.jsonl, "jsonl", "", "-suite issue7: the JSON lines copy of the events (written from the marker's generator when missing); default: events.jsonl next to the store")
 	fs.StringVar(&only, "hunts", "", "comma-separated hunt ids to run (e.g. 1,3,5); empty runs all")
 	fs.StringVar(&o.dir, "dir", "", "directory of the store: reused if it holds a filled store ("+markerName+"), else filled and kept; empty: a temporary khien-bench-hunt-* directory")
 	fs.BoolVar(&o.keep, "keep", false, "keep the temporary directory at exit (reuse it with -dir)")
@@ -126,6 +130,10 @@ func run(args []string) int {
 		o.limit < 1 || o.limit > 100_000 || o.iocSize < 1 || o.iocSize > 1_000_000 || o.iocKnown < 0 || o.iocKnown > 20_000 ||
 		o.budgetMiB < 16 || o.retentionDays < 1 || o.progress < time.Second || o.span <= 0 {
 		fmt.Fprintln(os.Stderr, "hunt: a setting is out of range (see -h)")
+		return 2
+	}
+	if o.suite != "design" && o.suite != "issue7" {
+		fmt.Fprintln(os.Stderr, "hunt: -suite is design or issue7")
 		return 2
 	}
 	if o.span > time.Duration(o.retentionDays)*24*time.Hour-time.Hour {
@@ -255,6 +263,17 @@ func (h *harness) main(ctx context.Context, out io.Writer) error {
 	memSettled, _ := memStatus()
 	fmt.Fprintf(os.Stderr, "settled after %s (own background %.2f cores)\n", waited.Round(time.Second), last)
 
+	if o.suite == "issue7" {
+		if err := h.issue7(ctx, out, s, m, dir); err != nil {
+			return err
+		}
+		memHunts, _ := memStatus()
+		fmt.Fprintf(out, "Memory after the suite: VmRSS %s (RssFile %s), VmHWM %s. Load average at end: %s.\n\n", mib(memHunts.rss), mib(memHunts.file), mib(memHunts.hwm), sysinfo.LoadAvg())
+		for _, n := range h.notes {
+			fmt.Fprintf(out, "- NOTE: %s\n", n)
+		}
+		return nil
+	}
 	var results []huntResult
 	for _, x := range h.hunts(m) {
 		if ctx.Err() != nil {

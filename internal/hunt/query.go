@@ -15,6 +15,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -30,6 +31,10 @@ const (
 	DefaultMaxRange  = 400 * 24 * time.Hour
 	DefaultMaxExport = 100_000
 	MaxQueryLen      = 64 << 10 // bytes of LogsQL (long in(…) lists fit)
+	// MaxSweepLen bounds the LogsQL of Each, whose filter Khiên builds
+	// from the active indicators (intel.Matcher.SweepQuery): 10,000 IP
+	// indicators make about 1.6 MB (one in(…) list per IP field).
+	MaxSweepLen      = 32 << 20
 	histogramBuckets = 60
 	summaryFields    = 40 // fields summarised per page
 	topValues        = 5
@@ -52,6 +57,10 @@ type Options struct {
 type Service struct {
 	store eventstore.Store
 	o     Options
+
+	mu      sync.Mutex
+	fields  map[string]bool // FieldNames' list
+	fieldAt time.Time
 }
 
 // New returns a Service over store.
@@ -104,8 +113,9 @@ func (e *SyntaxError) Public() error {
 	return errs.Invalid("q", "err.query_syntax", max(e.Pos, 0), e.Msg)
 }
 
-// prepare checks p's permission and q's bounds and returns the store query.
-func (s *Service) prepare(ctx context.Context, p *authz.Principal, q Query) (eventstore.Query, error) {
+// prepare checks p's permission and q's bounds (a query of at most maxLen
+// bytes) and returns the store query.
+func (s *Service) prepare(ctx context.Context, p *authz.Principal, q Query, maxLen int) (eventstore.Query, error) {
 	if err := p.Authorize(authz.PermEventRead, 0); err != nil {
 		return eventstore.Query{}, err
 	}
@@ -113,8 +123,8 @@ func (s *Service) prepare(ctx context.Context, p *authz.Principal, q Query) (eve
 	if expr == "" {
 		expr = "*"
 	}
-	if len(expr) > MaxQueryLen || !utf8.ValidString(expr) {
-		return eventstore.Query{}, errs.Invalid("q", "err.query_too_long", MaxQueryLen)
+	if len(expr) > maxLen || !utf8.ValidString(expr) {
+		return eventstore.Query{}, errs.Invalid("q", "err.query_too_long", maxLen)
 	}
 	to, from := q.To, q.From
 	if to.IsZero() {
@@ -222,7 +232,7 @@ type ValueCount struct {
 
 // Search runs one page of a hunt with its histogram.
 func (s *Service) Search(ctx context.Context, p *authz.Principal, q Query) (Page, error) {
-	sq, err := s.prepare(ctx, p, q)
+	sq, err := s.prepare(ctx, p, q, MaxQueryLen)
 	if err != nil {
 		return Page{}, err
 	}
@@ -305,7 +315,7 @@ var DefaultCSVFields = []string{"host.name", "user.name", "source.ip", "destinat
 // event whole) or CSV (time, unit, the given fields or DefaultCSVFields,
 // message). It returns how many it wrote.
 func (s *Service) Export(ctx context.Context, p *authz.Principal, q Query, format string, fields []string, w io.Writer) (int, error) {
-	sq, err := s.prepare(ctx, p, q)
+	sq, err := s.prepare(ctx, p, q, MaxQueryLen)
 	if err != nil {
 		return 0, err
 	}
@@ -416,4 +426,40 @@ func splitPipes(expr string) (filters, pipes string) {
 		}
 	}
 	return expr, ""
+}
+
+// fieldNamesTTL is how long FieldNames reuses its list.
+const fieldNamesTTL = 5 * time.Minute
+
+// FieldNames reports which fields the stored events of any unit carry (at
+// most MaxRange back), for IOC sweeps to leave out the fields no event
+// has: each field repeats an indicator list that may hold thousands of
+// values. The list is reused for fieldNamesTTL — a field first seen
+// meanwhile is left out of sweeps until then (live matching sees it). It
+// returns nil (every field may be present) when the list is unknown.
+func (s *Service) FieldNames(ctx context.Context) func(string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.o.Now()
+	if s.fields == nil || now.Sub(s.fieldAt) > fieldNamesTTL {
+		if s.o.Units == nil {
+			return nil
+		}
+		units, err := s.o.Units(ctx)
+		if err != nil || len(units) == 0 {
+			return nil
+		}
+		names := map[string]bool{}
+		q := eventstore.Query{Units: units, From: now.Add(-s.o.MaxRange), To: now.Add(time.Minute), Expr: "* | field_names",
+			Limit: 100_000, Order: eventstore.Unordered, Timeout: s.o.Timeout}
+		if err := s.store.Query(ctx, q, func(e event.Event) error {
+			names[e.Fields["name"]] = true
+			return nil
+		}); err != nil || len(names) == 0 {
+			return nil
+		}
+		s.fields, s.fieldAt = names, now
+	}
+	fields := s.fields
+	return func(f string) bool { return fields[f] }
 }

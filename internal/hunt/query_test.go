@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/csv"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -300,5 +301,98 @@ func TestReport(t *testing.T) {
 		if !strings.Contains(all, want) {
 			t.Errorf("report lacks %q:\n%s", want, all)
 		}
+	}
+}
+
+// An IOC sweep's filter, built from the indicators, may be far longer than
+// a typed query: Each takes up to MaxSweepLen, Search refuses it.
+func TestEach_longSweep(t *testing.T) {
+	h := newHunt(t)
+	var b strings.Builder
+	b.WriteString(`user.name:in("ua"`)
+	for i := 0; b.Len() <= hunt.MaxQueryLen; i++ {
+		fmt.Fprintf(&b, `,"nobody-%06d"`, i)
+	}
+	b.WriteString(")")
+	q := hunt.Query{Expr: b.String(), From: now.Add(-2 * time.Hour), To: now.Add(time.Minute)}
+	n, steps := 0, []float64(nil)
+	st, err := h.Each(t.Context(), authz.System(), q, func(e *event.Event) error {
+		if e.Fields["user.name"] != "ua" {
+			t.Errorf("event of user %q", e.Fields["user.name"])
+		}
+		n++
+		return nil
+	}, func(done float64) { steps = append(steps, done) })
+	if err != nil || n != 8 || st.Events != 8 {
+		t.Errorf("sweep of %d bytes: %d events (%+v), %v", b.Len(), n, st, err)
+	}
+	// Few matches: the whole range is read at once (one query per window
+	// would parse the long lists again each time).
+	if len(steps) != 1 || steps[0] != 1 {
+		t.Errorf("progress %v, want one window", steps)
+	}
+	if _, err := h.Search(t.Context(), authz.System(), q); !errors.Is(err, errs.ErrInvalid) {
+		t.Errorf("search of %d bytes: %v, want invalid", b.Len(), err)
+	}
+}
+
+// Sweep counts every match from the fields it reads and keeps the oldest
+// matches whole; the windowed path (more candidates than a page) agrees.
+func TestSweep(t *testing.T) {
+	h := newHunt(t)
+	q := hunt.Query{Expr: `host.name:in("ws01","ws02")`, From: now.Add(-2 * time.Hour), To: now.Add(time.Minute)}
+	match := func(e *event.Event) bool { return e.Fields["host.name"] == "ws01" && e.Fields["user.name"] != "ud" }
+	for _, page := range []int{50_000, 4} {
+		old := hunt.SetRetroPage(page)
+		var kept []event.Event
+		st, err := h.Sweep(t.Context(), authz.System(), q, hunt.SweepSpec{Fields: []string{"host.name", "user.name"}, Match: match, Keep: 3,
+			Found: func(e *event.Event) error {
+				kept = append(kept, *e)
+				return nil
+			}}, nil)
+		hunt.SetRetroPage(old)
+		// ws01 is i%3==0 (10 events), ud is i%4==3: i in {3, 15, 27} → 7 match; ws02 adds 10 candidates.
+		if err != nil || st.Selected != 20 || st.Matched != 7 || st.Kept != 3 || len(kept) != 3 {
+			t.Fatalf("page %d: %+v, %d kept, %v", page, st, len(kept), err)
+		}
+		for i, e := range kept {
+			if e.Message == "" || e.Fields["process.command_line"] == "" || (i > 0 && e.Time.Before(kept[i-1].Time)) {
+				t.Errorf("page %d: kept event %d not whole or out of order: %+v", page, i, e)
+			}
+		}
+		if kept[0].Time != now.Add(-30*time.Minute) {
+			t.Errorf("page %d: oldest kept %v, want the oldest match %v", page, kept[0].Time, now.Add(-30*time.Minute))
+		}
+	}
+}
+
+// An exact sweep counts its candidates per interval and reads whole only
+// those up to its oldest kept matches.
+func TestSweep_exact(t *testing.T) {
+	h := newHunt(t)
+	q := hunt.Query{Expr: `host.name:="ws01"`, From: now.Add(-2 * time.Hour), To: now.Add(time.Minute)}
+	var kept []event.Event
+	st, err := h.Sweep(t.Context(), authz.System(), q, hunt.SweepSpec{Exact: true, Keep: 4,
+		Match: func(e *event.Event) bool { return e.Fields["host.name"] == "ws01" },
+		Found: func(e *event.Event) error { kept = append(kept, *e); return nil }}, nil)
+	if err != nil || st.Selected != 10 || st.Matched != 10 || st.Kept != 4 || len(kept) != 4 {
+		t.Fatalf("%+v, %d kept, %v", st, len(kept), err)
+	}
+	for i, e := range kept {
+		// ws01 is every third event from 30 minutes ago: the oldest four.
+		if want := now.Add(-time.Duration(30-3*i) * time.Minute); !e.Time.Equal(want) || e.Message == "" {
+			t.Errorf("kept %d: %v %q, want %v whole", i, e.Time, e.Message, want)
+		}
+	}
+}
+
+func TestFieldNames(t *testing.T) {
+	h := newHunt(t)
+	present := h.FieldNames(t.Context())
+	if present == nil || !present("process.command_line") || !present("host.name") || present("source.ip") {
+		t.Errorf("field names wrong")
+	}
+	if hunt.New(nil, hunt.Options{}).FieldNames(t.Context()) != nil {
+		t.Errorf("without a unit list the names are not unknown")
 	}
 }

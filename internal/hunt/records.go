@@ -35,10 +35,25 @@ type RecordOptions struct {
 	// SweepQuery returns the LogsQL filter selecting the candidates of the
 	// active indicators of unit (of source, when not empty) and a function
 	// naming the indicator an event really matches (ok false: none).
-	SweepQuery func(ctx context.Context, unit int64, source string) (query string, which func(event.Event) (key, label string, ok bool), err error)
+	SweepQuery func(ctx context.Context, unit int64, source string) (SweepSource, error)
 	// OnClose is called after a hunt is closed (to record the obligation).
 	OnClose func(ctx context.Context, h Hunt)
 	Now     func() time.Time
+}
+
+// SweepSource is what an IOC sweep needs of the active indicators.
+type SweepSource struct {
+	// Query is the LogsQL filter selecting the candidates ("" when there is
+	// no indicator).
+	Query string
+	// Fields are the event fields Which needs (those the indicators are
+	// compared with): all a sweep reads of each candidate (Service.Sweep);
+	// nil reads the candidates whole (slow).
+	Fields []string
+	// Exact says every candidate matches (see SweepSpec.Exact).
+	Exact bool
+	// Which names the indicator an event really matches (ok false: none).
+	Which func(event.Event) (key, label string, ok bool)
 }
 
 // NewRecords returns Records over store, running queries with hunts.
@@ -199,7 +214,7 @@ func (r *Records) Execute(ctx context.Context, p *authz.Principal, id int64, pro
 	case KindSigma:
 		err = r.runSigma(ctx, p, h, q, keep, report)
 	case KindIOC:
-		err = r.runSweep(ctx, p, h, q, keep, report)
+		err = r.runSweep(ctx, p, h, q, keep, func(n int64) { matches += n }, report)
 	default:
 		err = fmt.Errorf("hunt %d: unknown kind %q", id, h.Kind)
 	}
@@ -283,28 +298,45 @@ func (r *Records) runSigma(ctx context.Context, p *authz.Principal, h Hunt, q Qu
 	return err
 }
 
-func (r *Records) runSweep(ctx context.Context, p *authz.Principal, h Hunt, q Query, keep func(string, string, *event.Event), report func(float64)) error {
+func (r *Records) runSweep(ctx context.Context, p *authz.Principal, h Hunt, q Query, keep func(string, string, *event.Event),
+	add func(int64), report func(float64)) error {
 	if r.o.SweepQuery == nil {
 		return errors.New("IOC sweeps are not available")
 	}
-	filter, which, err := r.o.SweepQuery(ctx, h.UnitID, h.IndicatorSource)
+	src, err := r.o.SweepQuery(ctx, h.UnitID, h.IndicatorSource)
 	if err != nil {
 		return err
 	}
-	if filter == "" {
+	if src.Query == "" {
 		report(1)
 		return nil // no active indicator: nothing can match
 	}
+	q.Expr = src.Query
 	if strings.TrimSpace(h.Query) != "" {
-		filter = "(" + filter + ") (" + h.Query + ")"
+		q.Expr = "(" + src.Query + ") (" + h.Query + ")"
 	}
-	q.Expr = filter
-	_, err = r.hunts.Each(ctx, p, q, func(e *event.Event) error {
-		if key, label, ok := which(*e); ok {
+	if src.Fields == nil {
+		_, err = r.hunts.Each(ctx, p, q, func(e *event.Event) error {
+			if key, label, ok := src.Which(*e); ok {
+				keep(key, label, e)
+			}
+			return nil
+		}, report)
+		return err
+	}
+	st, err := r.hunts.Sweep(ctx, p, q, SweepSpec{Fields: src.Fields, Exact: src.Exact, Keep: MaxResults,
+		Match: func(e *event.Event) bool {
+			_, _, ok := src.Which(*e)
+			return ok
+		},
+		Found: func(e *event.Event) error {
+			key, label, _ := src.Which(*e)
 			keep(key, label, e)
-		}
-		return nil
-	}, report)
+			return nil
+		}}, report)
+	if err == nil {
+		add(int64(st.Matched - st.Kept)) // keep counted the kept ones
+	}
 	return err
 }
 

@@ -31,6 +31,45 @@ var Fields = map[Type][]string{
 // hashes are also looked for.
 const sysmonHashes = "winlog.event_data.Hashes"
 
+// Exact reports whether every event SweepQuery selects matches: each
+// indicator is one comparison, or an OR of single comparisons, of a type
+// the query compares exactly (not a network, whose ranges the query
+// widens, nor a hash, also looked for in Sysmon's Hashes text).
+func (m *Matcher) Exact() bool {
+	for _, ind := range m.inds {
+		for _, conj := range ind.Pattern {
+			if len(conj) != 1 {
+				return false
+			}
+			switch conj[0].Type {
+			case CIDR, MD5, SHA1, SHA256, SHA512:
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// SweepFields lists the event fields the indicators are compared with:
+// all an IOC sweep needs to read of each candidate of SweepQuery.
+func (m *Matcher) SweepFields() []string {
+	var out []string
+	for _, t := range m.types {
+		for _, f := range Fields[t] {
+			if !slices.Contains(out, f) {
+				out = append(out, f)
+			}
+		}
+		switch t {
+		case MD5, SHA1, SHA256, SHA512:
+			if !slices.Contains(out, sysmonHashes) {
+				out = append(out, sysmonHashes)
+			}
+		}
+	}
+	return out
+}
+
 // Hit is one indicator an event matched.
 type Hit struct {
 	IndicatorID int64
@@ -199,7 +238,13 @@ func (m *Matcher) Indicator(id int64) *Indicator { return m.inds[id] }
 // in(…) lists per field for exact values, ipv4_range/ipv6_range per
 // network, a case-insensitive regular expression over Sysmon's Hashes.
 // It is "" when there is nothing to look for.
-func (m *Matcher) SweepQuery() string {
+func (m *Matcher) SweepQuery() string { return m.SweepQueryFor(nil) }
+
+// SweepQueryFor is SweepQuery leaving out the fields present reports
+// absent from the stored events (nil: none): an IOC sweep's lists are long,
+// and each field repeats them.
+func (m *Matcher) SweepQueryFor(present func(field string) bool) string {
+	has := func(f string) bool { return present == nil || present(f) }
 	byType := map[Type][]string{}
 	for c := range m.exact {
 		byType[c.Type] = append(byType[c.Type], c.Value)
@@ -215,6 +260,9 @@ func (m *Matcher) SweepQuery() string {
 					fn = "ipv6_range"
 				}
 				for _, f := range Fields[CIDR] {
+					if !has(f) {
+						continue
+					}
 					terms = append(terms, f+":"+fn+"("+strconv.Quote(n.prefix.String())+")")
 				}
 			}
@@ -229,15 +277,21 @@ func (m *Matcher) SweepQuery() string {
 		}
 		list := strings.Join(quoted, ",")
 		for _, f := range Fields[t] {
-			terms = append(terms, f+":in("+list+")")
+			if has(f) {
+				terms = append(terms, f+":in("+list+")")
+			}
 		}
 		switch t {
 		case MD5, SHA1, SHA256, SHA512:
-			terms = append(terms, sysmonHashes+`:~"(?i)(`+strings.Join(vals, "|")+`)"`)
+			if has(sysmonHashes) {
+				terms = append(terms, sysmonHashes+`:~"(?i)(`+strings.Join(vals, "|")+`)"`)
+			}
 		case Domain:
 			// Hosts and DNS logs may write names in any case.
 			for _, f := range Fields[t] {
-				terms = append(terms, f+":in("+upperList(vals)+")")
+				if has(f) {
+					terms = append(terms, f+":in("+upperList(vals)+")")
+				}
 			}
 		}
 	}

@@ -2,6 +2,7 @@ package intel_test
 
 import (
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -94,5 +95,41 @@ func TestMatcher_sweepQuery(t *testing.T) {
 	}
 	if selected["nothing"] {
 		t.Error("the sweep query selects an event with nothing to match")
+	}
+}
+
+func TestMatcherExact(t *testing.T) {
+	one := func(c ...intel.Comparison) intel.Indicator {
+		return intel.Indicator{ID: int64(len(c)) + int64(c[0].Value[0]), Pattern: [][]intel.Comparison{c}}
+	}
+	ip := intel.Comparison{Type: intel.IP, Value: "203.0.113.7"}
+	dom := intel.Comparison{Type: intel.Domain, Value: "evil.example"}
+	for _, c := range []struct {
+		inds  []intel.Indicator
+		exact bool
+	}{
+		{[]intel.Indicator{one(ip), one(dom)}, true},
+		{[]intel.Indicator{{ID: 1, Pattern: [][]intel.Comparison{{ip}, {dom}}}}, true}, // OR of single comparisons
+		{[]intel.Indicator{one(ip, dom)}, false},                                       // AND
+		{[]intel.Indicator{one(intel.Comparison{Type: intel.CIDR, Value: "203.0.113.0/24"})}, false},
+		{[]intel.Indicator{one(intel.Comparison{Type: intel.SHA256, Value: strings.Repeat("a", 64)})}, false},
+	} {
+		if got := intel.NewMatcher(c.inds).Exact(); got != c.exact {
+			t.Errorf("Exact(%+v) = %v", c.inds, got)
+		}
+	}
+}
+
+func TestSweepQueryFor(t *testing.T) {
+	m := intel.NewMatcher([]intel.Indicator{{ID: 1, Type: intel.IP, Value: "203.0.113.7", Pattern: [][]intel.Comparison{{{Type: intel.IP, Value: "203.0.113.7"}}}}})
+	q := m.SweepQueryFor(func(f string) bool { return f == "source.ip" || f == "related.ip" })
+	if q != `source.ip:in("203.0.113.7") OR related.ip:in("203.0.113.7")` {
+		t.Errorf("pruned query %q", q)
+	}
+	if q := m.SweepQueryFor(func(string) bool { return false }); q != "" {
+		t.Errorf("no field present: %q", q)
+	}
+	if m.SweepQueryFor(nil) != m.SweepQuery() || strings.Count(m.SweepQuery(), ":in(") != len(intel.Fields[intel.IP]) {
+		t.Errorf("unpruned query %q", m.SweepQuery())
 	}
 }

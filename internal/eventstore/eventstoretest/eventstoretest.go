@@ -552,6 +552,9 @@ func testInvalidQueries(t *testing.T, open Open) {
 		"bad_logsql":     {Units: []int64{1}, From: good.From, To: good.To, Expr: `host.name:(`},
 		"unknown_pipe":   {Units: []int64{1}, From: good.From, To: good.To, Expr: `* | frobnicate`},
 		"ignore_time":    {Units: []int64{1}, From: good.From, To: good.To, Expr: `options(ignore_global_time_filter=true) *`},
+		"ignore_time_uc": {Units: []int64{1}, From: good.From, To: good.To, Expr: `OPTIONS(ignore_global_time_filter=true) *`},
+		"ignore_time_sub": {Units: []int64{1}, From: good.From, To: good.To,
+			Expr: `host.name:in(options(ignore_global_time_filter=true) * | fields host.name)`},
 		"negative_limit": {Units: []int64{1}, From: good.From, To: good.To, Limit: -1},
 	} {
 		err := s.Query(t.Context(), q, func(event.Event) error { return nil })

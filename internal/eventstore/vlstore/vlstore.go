@@ -146,6 +146,7 @@ type Store struct {
 	budget   int64
 	dirty    eventstore.DaySet // days appended to since the last Flush
 	appended atomic.Uint64     // events stored since Open
+	resolved resolveCache      // recent value lists of resolveRegexps
 }
 
 var (

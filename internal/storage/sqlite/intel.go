@@ -463,7 +463,7 @@ func (db *DB) RecordSighting(ctx context.Context, s *intel.Sighting) error {
 // (then newest id first); limit <= 0 means no limit.
 func (db *DB) ListSightings(ctx context.Context, indicatorID int64, limit int) ([]intel.Sighting, error) {
 	var q query
-	out, err := listRows(ctx, db.r, scanSighting, `SELECT `+sightingColumns+` FROM sightings WHERE indicator_id = $1
+	out, err := listRows(ctx, db.r, scanSighting, `SELECT `+sightingColumns+` FROM sightings WHERE (indicator_id = $1 OR $1 <= 0)
 		ORDER BY last_seen DESC, id DESC`+q.limit(limit), indicatorID)
 	if err != nil {
 		return nil, fmt.Errorf("list sightings: %w", err)

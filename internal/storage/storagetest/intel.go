@@ -626,6 +626,21 @@ func testIntel(t *testing.T, open func(t *testing.T) Backend) {
 		if len(list2) != 0 {
 			t.Errorf("ListSightings(unknown) = %+v", list2)
 		}
+		// Indicator 0: the sightings of every indicator, in the same order.
+		all, err := b.ListSightings(ctx, 0, 0)
+		ok(t, "list all sightings", err)
+		ids := map[int64]bool{}
+		for i, s := range all {
+			ids[s.ID] = true
+			if i > 0 && (s.LastSeen.After(all[i-1].LastSeen) || s.LastSeen.Equal(all[i-1].LastSeen) && s.ID > all[i-1].ID) {
+				t.Errorf("ListSightings(0): %d before %d is out of order", all[i-1].ID, s.ID)
+			}
+		}
+		for _, s := range append(wantList, others[6]) {
+			if !ids[s.ID] {
+				t.Errorf("ListSightings(0) lacks sighting %d of indicator %d", s.ID, s.IndicatorID)
+			}
+		}
 
 		for _, tc := range []struct {
 			name string

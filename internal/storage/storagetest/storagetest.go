@@ -66,6 +66,38 @@
 //     back byte for byte. ListResults orders by Seq; a negative offset is 0.
 //     LastClosed considers closed hunts with a ClosedAt only and breaks ties
 //     by the highest id.
+//   - Feeds are listed by id; a name is unique per unit (bytewise) and at
+//     most 255 bytes, LastError at most intel.MaxFeedError. The password
+//     comes back as written. UpdateFeed is atomic, writes the settings and
+//     the Cursor but never ID, UnitID, CreatedAt or the run results, and
+//     writes nothing when update fails. RecordFeedRun is one atomic write:
+//     it always sets LastRunAt (a zero At is errs.ErrInvalid), LastOK,
+//     LastError, LastAdded and LastUpdated, and the Cursor only when the
+//     run is OK (a zero Cursor then resets it).
+//   - Saved queries are listed by name (bytewise), then id: a filter's
+//     UserID selects its own and the shared ones (0: the shared ones
+//     only). A name is unique per unit and owner and at most 255 bytes; an
+//     unknown unit or owner (or owner 0) is errs.ErrInvalid. The query
+//     comes back byte for byte; UpdateSavedQuery never changes UnitID,
+//     OwnerID or CreatedAt.
+//   - Warnings are listed newest received first, then by highest id;
+//     Filter.SystemID selects those targeting the system, Filter.CVE those
+//     naming the CVE exactly, Offset skips. CVEs and Indicators come back in
+//     the order given, empty lists nil. An unknown unit or system, a zero
+//     ReceivedAt, a CVE given twice or over 255 bytes, over
+//     warning.MaxIndicators indicators or one over
+//     warning.MaxIndicatorBytes, and text with a NUL or invalid UTF-8 are
+//     errs.ErrInvalid, in CreateWarning and UpdateWarning alike (and an
+//     unknown system in AddTargets), and nothing is written (the suite
+//     counts warning_targets and warning_cves rows). UpdateWarning writes
+//     every field but ID, UnitID and CreatedAt and never the targets.
+//     Targets are listed by system id; AddTargets leaves existing ones
+//     alone, RemoveTarget removes only a pending one (else
+//     errs.ErrConflict). TransitionTarget refuses steps
+//     warning.CheckTransition refuses and is atomic: of concurrent
+//     transitions from one status exactly one succeeds, the others get
+//     errs.ErrConflict. ListOpenTargets leaves out final targets and closed
+//     warnings.
 package storagetest
 
 import (
@@ -88,6 +120,7 @@ import (
 	"khien.vn/khien/internal/system"
 	"khien.vn/khien/internal/unit"
 	"khien.vn/khien/internal/user"
+	"khien.vn/khien/internal/warning"
 )
 
 // Backend is what a storage backend must provide to run the suite: every
@@ -112,7 +145,10 @@ type Backend interface {
 	compliance.Store
 	alert.Store
 	intel.Store
+	intel.FeedStore
 	hunt.Store
+	hunt.SavedQueryStore
+	warning.Store
 	Exec(ctx context.Context, sql string, args ...any) error
 }
 
@@ -134,6 +170,9 @@ func Run(t *testing.T, open func(t *testing.T) Backend) {
 	t.Run("alert", func(t *testing.T) { testAlerts(t, open) })
 	t.Run("intel", func(t *testing.T) { testIntel(t, open) })
 	t.Run("hunt", func(t *testing.T) { testHunts(t, open) })
+	t.Run("feed", func(t *testing.T) { testFeeds(t, open) })
+	t.Run("saved_query", func(t *testing.T) { testSavedQueries(t, open) })
+	t.Run("warning", func(t *testing.T) { testWarnings(t, open) })
 }
 
 // t0 is a reference time with nanoseconds and a zone other than UTC, to

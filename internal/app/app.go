@@ -30,6 +30,7 @@ import (
 	"khien.vn/khien/internal/system"
 	"khien.vn/khien/internal/unit"
 	"khien.vn/khien/internal/user"
+	"khien.vn/khien/internal/warning"
 )
 
 // Backend is what a storage backend provides: every domain Store, plus
@@ -46,7 +47,10 @@ type Backend interface {
 	notify.Store
 	alert.Store
 	intel.Store
+	intel.FeedStore
 	hunt.Store
+	hunt.SavedQueryStore
+	warning.Store
 	Ping(ctx context.Context) error
 	Migrate(ctx context.Context) error
 	SchemaVersion(ctx context.Context) (current, latest int, err error)
@@ -78,9 +82,15 @@ type Core struct {
 	// Alerts raises alerts from detections and runs their triage.
 	Alerts *alert.Service
 	// Intel holds the indicators of compromise.
-	Intel   *intel.Service
-	Packs   *regulation.Registry
-	Catalog *i18n.Catalog
+	Intel *intel.Service
+	// Feeds pulls TAXII collections and MISP feeds into Intel.
+	Feeds *intel.Feeds
+	// SavedQueries are the hunters' saved LogsQL queries.
+	SavedQueries *hunt.SavedQueries
+	// Warnings is the register of national warnings.
+	Warnings *warning.Service
+	Packs    *regulation.Registry
+	Catalog  *i18n.Catalog
 
 	detection  detectionOnce
 	alertNotes *alertNotifier
@@ -171,11 +181,14 @@ func newCore(cfg config.Config, logger *slog.Logger, be Backend) (*Core, error) 
 	c.Notify = notify.New(be, notify.Options{Logger: logger, Covers: c.unitCovers})
 	c.openAlerts()
 	c.Intel = intel.NewService(be, log)
+	c.Feeds = intel.NewFeeds(be, c.Intel, intel.FeedOptions{Audit: log, Logger: logger})
+	c.SavedQueries = hunt.NewSavedQueries(be, log)
 	if err := c.openCompliance(); err != nil {
 		return nil, err
 	}
 	c.registerJobs()
 	c.registerComplianceJobs()
+	c.openWarnings()
 	return c, nil
 }
 

@@ -22,6 +22,7 @@ import (
 	"khien.vn/khien/internal/regulation"
 	"khien.vn/khien/internal/system"
 	"khien.vn/khien/internal/user"
+	"khien.vn/khien/internal/warning"
 	"khien.vn/khien/internal/web"
 )
 
@@ -52,6 +53,8 @@ type authzFixture struct {
 // object in scope when in is true, out of scope otherwise.
 type routeCase struct {
 	perm authz.Permission
+	// alsoPerm, when set, is a second permission that allows the call too.
+	alsoPerm authz.Permission
 	// scope: "unit" (target object's unit decides), "global" (needs a
 	// top-level unit), "list" (always allowed with perm; out-of-scope
 	// objects must not be listed), "own" (own objects only).
@@ -317,6 +320,42 @@ var routeCases = map[string]routeCase{
 	"DELETE /api/v1/indicators/{id}": {perm: authz.PermHuntWrite, scope: "unit", req: func(f *authzFixture, _ authz.Role, in bool) (string, string, any) {
 		return "DELETE", "/api/v1/indicators/" + id(f.indicatorFor(in)), nil
 	}},
+	"GET /api/v1/warnings": {perm: authz.PermEventRead, scope: "list", req: get("/api/v1/warnings?limit=1000"),
+		leak: func(f *authzFixture) string { return "WARNING-OF-B" }},
+	"POST /api/v1/warnings": {perm: authz.PermHuntWrite, scope: "unit", req: func(f *authzFixture, _ authz.Role, in bool) (string, string, any) {
+		return "POST", "/api/v1/warnings?unit=" + id(f.unitFor(in)) + "&system=" + id(f.sysFor(in)),
+			map[string]any{"ref": fmt.Sprintf("%d/CATTT", f.next()), "title": "Cảnh báo", "severity": "high", "action_due": "2026-12-31", "indicators": []string{"203.0.113.78"}}
+	}},
+	"GET /api/v1/warnings/{id}": {perm: authz.PermEventRead, scope: "unit", req: func(f *authzFixture, _ authz.Role, in bool) (string, string, any) {
+		return "GET", "/api/v1/warnings/" + id(f.warningFor(in)), nil
+	}},
+	"POST /api/v1/warnings/{id}/targets/{system}": {perm: authz.PermHuntWrite, alsoPerm: authz.PermSystemWrite, scope: "unit",
+		req: func(f *authzFixture, _ authz.Role, in bool) (string, string, any) {
+			return "POST", "/api/v1/warnings/" + id(f.warningFor(in)) + "/targets/" + id(f.sysFor(in)), map[string]any{"status": "acknowledged"}
+		}},
+	"POST /api/v1/warnings/{id}/close": {perm: authz.PermHuntWrite, scope: "unit", req: func(f *authzFixture, _ authz.Role, in bool) (string, string, any) {
+		return "POST", "/api/v1/warnings/" + id(f.warningFor(in)) + "/close", nil
+	}},
+	"GET /api/v1/feeds": {perm: authz.PermEventRead, scope: "list", req: get("/api/v1/feeds"),
+		leak: func(f *authzFixture) string { return "FEED-OF-B" }},
+	"POST /api/v1/feeds": {perm: authz.PermHuntWrite, scope: "unit", req: func(f *authzFixture, _ authz.Role, in bool) (string, string, any) {
+		return "POST", "/api/v1/feeds", map[string]any{"unit_id": f.unitFor(in), "name": fmt.Sprintf("F%d", f.next()), "kind": "misp_feed",
+			"url": "http://127.0.0.1:1/feed/", "enabled": false}
+	}},
+	"POST /api/v1/feeds/{id}/pull": {perm: authz.PermHuntWrite, scope: "unit", req: func(f *authzFixture, _ authz.Role, in bool) (string, string, any) {
+		return "POST", "/api/v1/feeds/" + id(f.feedFor(in)) + "/pull", nil
+	}},
+	"DELETE /api/v1/feeds/{id}": {perm: authz.PermHuntWrite, scope: "unit", req: func(f *authzFixture, _ authz.Role, in bool) (string, string, any) {
+		return "DELETE", "/api/v1/feeds/" + id(f.feedFor(in)), nil
+	}},
+	"GET /api/v1/saved-queries": {perm: authz.PermEventRead, scope: "list", req: get("/api/v1/saved-queries"),
+		leak: func(f *authzFixture) string { return "QUERY-OF-B" }},
+	"POST /api/v1/saved-queries": {perm: authz.PermHuntWrite, scope: "unit", req: func(f *authzFixture, _ authz.Role, in bool) (string, string, any) {
+		return "POST", "/api/v1/saved-queries", map[string]any{"unit_id": f.unitFor(in), "name": fmt.Sprintf("Q%d", f.next()), "query": "*", "shared": true}
+	}},
+	"DELETE /api/v1/saved-queries/{id}": {perm: authz.PermHuntWrite, scope: "unit", req: func(f *authzFixture, role authz.Role, in bool) (string, string, any) {
+		return "DELETE", "/api/v1/saved-queries/" + id(f.savedQueryFor(role, in)), nil
+	}},
 	"GET /api/v1/hunt": {perm: authz.PermEventRead, scope: "list", req: get("/api/v1/hunt?q=*&limit=1000"),
 		leak: func(f *authzFixture) string { return "hunt-b.example" }},
 	"GET /api/v1/hunt/export": {perm: authz.PermEventRead, scope: "list", req: get("/api/v1/hunt/export?format=jsonl&q=*"),
@@ -397,6 +436,52 @@ func get(path string) func(*authzFixture, authz.Role, bool) (string, string, any
 }
 
 // huntFor creates a fresh hunt in unit A (in) or B, in the given status.
+// warningFor returns a new warning of unit A (in) or B naming its system.
+func (f *authzFixture) warningFor(in bool) int64 {
+	title := fmt.Sprintf("warning %d", f.next())
+	if !in {
+		title = "WARNING-OF-B " + title
+	}
+	w := warning.Warning{UnitID: f.unitFor(in), Title: title, Severity: warning.High, ReceivedAt: time.Now(),
+		ActionDue: time.Now().Add(72 * time.Hour), Source: warning.SourceManual}
+	if err := f.app.core.Backend.CreateWarning(context.Background(), &w, []int64{f.sysFor(in)}); err != nil {
+		f.app.t.Fatal(err)
+	}
+	return w.ID
+}
+
+// feedFor returns a new, paused feed of unit A (in) or B that nothing serves.
+func (f *authzFixture) feedFor(in bool) int64 {
+	name := fmt.Sprintf("feed %d", f.next())
+	if !in {
+		name = "FEED-OF-B " + name
+	}
+	feed := intel.Feed{UnitID: f.unitFor(in), Name: name, Kind: intel.FeedMISP, URL: "http://127.0.0.1:1/feed/",
+		DefaultTLP: intel.TLPAmber, Interval: intel.DefaultFeedInterval, CreatedAt: time.Now(), UpdatedAt: time.Now()}
+	if err := f.app.core.Backend.CreateFeed(context.Background(), &feed); err != nil {
+		f.app.t.Fatal(err)
+	}
+	return feed.ID
+}
+
+// savedQueryFor returns a new shared saved query: in unit A owned by the
+// calling role's user (in), or in unit B owned by a user of B.
+func (f *authzFixture) savedQueryFor(role authz.Role, in bool) int64 {
+	owner, name := f.userB, fmt.Sprintf("QUERY-OF-B %d", f.next())
+	if in {
+		u, err := f.app.core.Backend.GetUserByUsername(context.Background(), "a."+string(role))
+		if err != nil {
+			f.app.t.Fatal(err)
+		}
+		owner, name = u.ID, fmt.Sprintf("query %d", f.next())
+	}
+	q := hunt.SavedQuery{UnitID: f.unitFor(in), OwnerID: owner, Name: name, Query: "*", Shared: true, CreatedAt: time.Now(), UpdatedAt: time.Now()}
+	if err := f.app.core.Backend.CreateSavedQuery(context.Background(), &q); err != nil {
+		f.app.t.Fatal(err)
+	}
+	return q.ID
+}
+
 func (f *authzFixture) huntFor(in bool, status hunt.Status) int64 {
 	title := fmt.Sprintf("hunt %d", f.next())
 	if !in {
@@ -681,6 +766,9 @@ func TestAPIAuthorization(t *testing.T) {
 	}
 	f.noteFor(false)               // a notification the list must not show to unit A
 	f.huntFor(false, hunt.Planned) // a hunt unit A's users must not list
+	f.warningFor(false)            // a warning, a feed and a shared query unit A's users must not list
+	f.feedFor(false)
+	f.savedQueryFor(authz.RoleAnalyst, false)
 	// An indicator of unit B that unit A's users must not list or export.
 	{
 		list := []intel.Indicator{{UnitID: f.b, Type: intel.IP, Value: "198.51.100.250",
@@ -752,7 +840,7 @@ func TestAPIAuthorization(t *testing.T) {
 					} else {
 						resp = a.api(method, path, tok, body)
 					}
-					allowed := role.Has(rc.perm) && (in || rc.scope == "list")
+					allowed := (role.Has(rc.perm) || rc.alsoPerm != "" && role.Has(rc.alsoPerm)) && (in || rc.scope == "list")
 					switch {
 					case allowed && (resp.status < 200 || resp.status > 299):
 						t.Fatalf("%s %s as %s: status %d, want 2xx: %s", method, path, role, resp.status, resp.body)

@@ -36,20 +36,21 @@ func (s *Server) openHunts(q *hunt.Service) *hunt.Records {
 		Audit:   c.Audit,
 		Sigma:   c.sigmaEngine,
 		OnClose: c.huntClosed,
-		SweepQuery: func(ctx context.Context, unit int64, source string) (string, func(event.Event) (string, string, bool), error) {
+		SweepQuery: func(ctx context.Context, unit int64, source string) (hunt.SweepSource, error) {
 			pol := c.Alerts.Policy()
 			m, err := c.Intel.ActiveFor(ctx, unit, source, pol.Covers)
 			if err != nil {
-				return "", nil, err
+				return hunt.SweepSource{}, err
 			}
-			return m.SweepQuery(), func(e event.Event) (string, string, bool) {
-				hits := m.Match(&e)
-				if len(hits) == 0 {
-					return "", "", false
-				}
-				ind := m.Indicator(hits[0].IndicatorID)
-				return "ioc:" + strconv.FormatInt(ind.ID, 10), string(ind.Type) + " " + ind.Value, true
-			}, nil
+			return hunt.SweepSource{Query: m.SweepQueryFor(q.FieldNames(ctx)), Fields: m.SweepFields(), Exact: m.Exact(),
+				Which: func(e event.Event) (string, string, bool) {
+					hits := m.Match(&e)
+					if len(hits) == 0 {
+						return "", "", false
+					}
+					ind := m.Indicator(hits[0].IndicatorID)
+					return "ioc:" + strconv.FormatInt(ind.ID, 10), string(ind.Type) + " " + ind.Value, true
+				}}, nil
 		},
 	})
 	c.Jobs.Register(JobHunt, func(ctx context.Context, p *job.Progress) error {

@@ -128,6 +128,32 @@ func TestIntelPage(t *testing.T) {
 	if len(inds) != 1 {
 		t.Fatalf("indicators %v", inds)
 	}
+	// Sharing: a STIX bundle with the sighting, bounded by the TLP chosen.
+	now := time.Now().UTC()
+	if err := a.core.Intel.RecordSighting(context.Background(), &intel.Sighting{IndicatorID: inds[0].ID, UnitID: root, Field: "source.ip",
+		Value: "203.0.113.99", Host: "web01", FirstSeen: now.Add(-time.Hour), LastSeen: now, Count: 3}); err != nil {
+		t.Fatal(err)
+	}
+	if r := an.get("/intel"); !strings.Contains(string(r.body), `id="intel-share"`) {
+		t.Errorf("the analyst's page has no share form")
+	}
+	r = an.get("/intel/share?format=stix&max_tlp=green")
+	if body := string(r.body); r.status != http.StatusOK || !strings.Contains(body, `"type": "sighting"`) && !strings.Contains(body, `"type":"sighting"`) ||
+		!strings.Contains(body, "203.0.113.99") || strings.Contains(body, "web01") || !strings.Contains(r.header.Get("Content-Disposition"), "stix") {
+		t.Errorf("share stix: %d %s\n%s", r.status, r.header, body)
+	}
+	if r := an.get("/intel/share?format=misp&max_tlp=clear"); r.status != http.StatusOK || strings.Contains(string(r.body), "203.0.113.99") {
+		t.Errorf("share misp, TLP:CLEAR only: %d\n%s", r.status, r.body)
+	}
+	if r := an.get("/intel/share?format=xml&max_tlp=green"); r.status != http.StatusBadRequest {
+		t.Errorf("share xml: %d", r.status)
+	}
+	if r := ow.get("/intel/share?format=stix&max_tlp=green"); r.status != http.StatusForbidden || strings.Contains(string(r.body), "203.0.113.99") {
+		t.Errorf("owner shares: %d", r.status)
+	}
+	if entries, err := a.core.Backend.ListAudit(context.Background(), auditFilterAll("intel.share")); err != nil || len(entries) != 2 {
+		t.Errorf("audit of sharing: %d entries, %v", len(entries), err)
+	}
 	if r := ow.post("/intel/"+strconv.FormatInt(inds[0].ID, 10)+"/delete", nil); r.status != http.StatusForbidden {
 		t.Errorf("owner deletes: %d", r.status)
 	}

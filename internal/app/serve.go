@@ -89,7 +89,7 @@ func NewServer(ctx context.Context, core *Core, opts ServeOptions) (*Server, err
 	s.registerImportJob()
 	logins := opts.Metrics.NewCounterVec("khien_login_attempts_total", "Login attempts by result.", "result")
 	uiH, err := ui.New(ui.Deps{Units: core.Units, Users: core.Users, Audit: core.Audit, Jobs: core.Jobs, Systems: core.Systems, Assets: core.Assets, Checks: core.Checks,
-		Compliance: core.Compliance, Notify: core.Notify, Ingest: s.ingest, Alerts: core.Alerts, Hunt: hunts, Intel: core.Intel, HuntRecords: huntRecords,
+		Compliance: core.Compliance, Notify: core.Notify, Ingest: s.ingest, Alerts: core.Alerts, Hunt: hunts, Intel: core.Intel, Feeds: core.Feeds, SavedQueries: core.SavedQueries, HuntRecords: huntRecords, Warnings: core.Warnings,
 		Catalog: core.Catalog, Static: static, Logger: core.Logger, Version: version.Get().Version, Location: loc,
 		OnLogin: func(result string) { logins.Inc(result) }})
 	if err != nil {
@@ -99,7 +99,7 @@ func NewServer(ctx context.Context, core *Core, opts ServeOptions) (*Server, err
 		Compliance: core.Compliance, ServeEvidence: ui.ServeEvidence, Notify: core.Notify,
 		Catalog: core.Catalog, Logger: core.Logger, AuthorizeJob: ui.AuthorizeJob, AuditFilter: ui.AuditFilter,
 		JobFilter: ui.JobFilter, AuditVerifyKind: JobAuditVerify, Ingest: s.ingest, Alerts: core.Alerts, Hunt: hunts, Intel: core.Intel,
-		HuntRecords: huntRecords})
+		Feeds: core.Feeds, SavedQueries: core.SavedQueries, HuntRecords: huntRecords, Warnings: core.Warnings})
 	h, err := web.New(web.Deps{UI: uiH, API: apiH, Users: core.Users, Static: static, Catalog: core.Catalog,
 		Metrics: opts.Metrics, Logger: core.Logger, Ready: core.Backend.Ping})
 	if err != nil {
@@ -206,6 +206,7 @@ func (s *Server) Run(ctx context.Context) error {
 	wg.Go(func() { s.housekeeping(runCtx) })
 	wg.Go(func() { s.schedule(runCtx) })
 	wg.Go(func() { _ = s.core.Notify.Run(runCtx, 0) })
+	wg.Go(func() { _ = s.core.Feeds.Run(runCtx, time.Minute) })
 	// Alerts outlive the ingest pipeline, so that its last batches' matches are written.
 	alertCtx, stopAlerts := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopAlerts()
@@ -308,6 +309,7 @@ func (s *Server) schedule(ctx context.Context) {
 		submit(JobProbes)
 	}
 	submit(JobReminders)
+	submit(JobWarningReminders)
 	if s.huntRecords != nil {
 		submit(JobHuntSchedule)
 	}
@@ -327,6 +329,7 @@ func (s *Server) schedule(ctx context.Context) {
 			submit(JobProbes)
 		case <-hourly.C:
 			submit(JobReminders)
+			submit(JobWarningReminders)
 			if s.huntRecords != nil {
 				submit(JobHuntSchedule)
 			}

@@ -156,5 +156,7 @@ type Store interface {
 	CountIndicators(ctx context.Context, f Filter) (int, error)
 	DeleteIndicator(ctx context.Context, id int64) error
 	RecordSighting(ctx context.Context, s *Sighting) error
+	// ListSightings lists the sightings of an indicator, or of every
+	// indicator when indicatorID <= 0.
 	ListSightings(ctx context.Context, indicatorID int64, limit int) ([]Sighting, error)
 }

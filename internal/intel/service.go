@@ -196,3 +196,64 @@ func (s *Service) ActiveFor(ctx context.Context, unit int64, source string, cove
 func (s *Service) RecordSighting(ctx context.Context, sg *Sighting) error {
 	return s.store.RecordSighting(ctx, sg)
 }
+
+// Share formats of Service.Share.
+const (
+	ShareSTIX = "stix"
+	ShareMISP = "misp"
+)
+
+// MaxShare bounds the indicators and the sightings one Share writes.
+const MaxShare = 100_000
+
+// Share writes the active indicators of p's units, at most as restricted
+// as maxTLP, for exchange with the national monitoring centre and peers:
+// a STIX 2.1 bundle with the sightings of p's units (counts and times;
+// hosts, fields and values stay home) or a MISP event. Sharing is a
+// decision: it needs hunt.write and is audited. The shared indicators
+// are those of ListIndicators' order (newest first) up to MaxShare.
+func (s *Service) Share(ctx context.Context, p *authz.Principal, format string, maxTLP TLP, identity string, w io.Writer) (int, error) {
+	if err := p.Authorize(authz.PermHuntWrite, 0); err != nil {
+		return 0, err
+	}
+	if maxTLP.Rank() == 0 {
+		return 0, errs.Invalid("max_tlp", "err.invalid")
+	}
+	if format != ShareSTIX && format != ShareMISP {
+		return 0, errs.Invalid("format", "err.invalid")
+	}
+	list, err := s.List(ctx, p, Filter{ActiveAt: time.Now(), MaxTLP: maxTLP, Limit: MaxShare})
+	if err != nil {
+		return 0, err
+	}
+	var sightings []Sighting
+	if format == ShareSTIX && len(list) > 0 {
+		shared := make(map[int64]bool, len(list))
+		for _, ind := range list {
+			shared[ind.ID] = true
+		}
+		all, err := s.store.ListSightings(ctx, 0, MaxShare)
+		if err != nil {
+			return 0, err
+		}
+		for _, sg := range all {
+			if shared[sg.IndicatorID] && p.InScope(sg.UnitID) {
+				sightings = append(sightings, sg)
+			}
+		}
+	}
+	o := ExportOptions{Identity: identity}
+	if format == ShareSTIX {
+		err = WriteSTIXBundle(w, list, sightings, o)
+	} else {
+		err = WriteMISPEvent(w, "Khiên indicators", list, o)
+	}
+	if err != nil {
+		return 0, err
+	}
+	if s.audit != nil {
+		err = s.audit.Record(ctx, audit.Entry{ActorID: p.UserID, Actor: p.Username, IP: p.IP, Action: "intel.share",
+			Target: "indicators", Detail: fmt.Sprintf("%s, TLP ≤ %s: %d indicators, %d sightings", format, maxTLP, len(list), len(sightings))})
+	}
+	return len(list), err
+}

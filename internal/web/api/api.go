@@ -26,6 +26,7 @@ import (
 	"khien.vn/khien/internal/system"
 	"khien.vn/khien/internal/unit"
 	"khien.vn/khien/internal/user"
+	"khien.vn/khien/internal/warning"
 	"khien.vn/khien/internal/web/respond"
 )
 
@@ -60,8 +61,14 @@ type Deps struct {
 	Hunt *hunt.Service
 	// Intel holds the indicators of compromise.
 	Intel *intel.Service
+	// Feeds are the TAXII and MISP feed subscriptions.
+	Feeds *intel.Feeds
+	// SavedQueries are the hunters' saved queries.
+	SavedQueries *hunt.SavedQueries
 	// HuntRecords holds the hunts as records (nil without the event store).
 	HuntRecords *HuntRecords
+	// Warnings is the register of national warnings.
+	Warnings *warning.Service
 }
 
 // Handler serves the API.

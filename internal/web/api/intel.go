@@ -1,12 +1,12 @@
 package api
 
 import (
+	"bytes"
 	"fmt"
 	"net/http"
 	"strconv"
 	"time"
 
-	"khien.vn/khien/internal/authz"
 	"khien.vn/khien/internal/errs"
 	"khien.vn/khien/internal/intel"
 	"khien.vn/khien/internal/web/respond"
@@ -87,40 +87,34 @@ func (h *Handler) DeleteIndicator(w http.ResponseWriter, r *http.Request) error 
 }
 
 // ExportIndicators writes the active indicators of the units in scope, at
-// most as restricted as max_tlp (default green), as a STIX 2.1 bundle or
-// a MISP event (format=stix|misp; permission hunt.write: sharing is a
-// decision).
+// most as restricted as max_tlp (default green), as a STIX 2.1 bundle
+// with their sightings or a MISP event (format=stix|misp; permission
+// hunt.write: sharing is a decision). See intel.Service.Share.
 func (h *Handler) ExportIndicators(w http.ResponseWriter, r *http.Request) error {
 	svc, err := h.intel()
 	if err != nil {
-		return err
-	}
-	p := respond.Principal(r)
-	if err := p.Authorize(authz.PermHuntWrite, 0); err != nil {
 		return err
 	}
 	maxTLP := intel.TLP(r.URL.Query().Get("max_tlp"))
 	if maxTLP == "" {
 		maxTLP = intel.TLPGreen
 	}
-	if maxTLP.Rank() == 0 {
-		return errs.Invalid("max_tlp", "err.invalid")
-	}
-	list, err := svc.List(r.Context(), p, intel.Filter{ActiveAt: time.Now(), MaxTLP: maxTLP, Limit: 100_000})
-	if err != nil {
+	return ShareIndicators(w, r, svc, r.URL.Query().Get("format"), maxTLP)
+}
+
+// ShareIndicators writes intel.Service.Share's file as a download (the
+// API and the UI share it).
+func ShareIndicators(w http.ResponseWriter, r *http.Request, svc *intel.Service, format string, maxTLP intel.TLP) error {
+	var buf bytes.Buffer
+	if _, err := svc.Share(r.Context(), respond.Principal(r), format, maxTLP, "", &buf); err != nil {
 		return err
 	}
-	o := intel.ExportOptions{Identity: "Khiên"}
-	switch format := r.URL.Query().Get("format"); format {
-	case "stix":
-		w.Header().Set("Content-Type", "application/stix+json;version=2.1")
-		w.Header().Set("Content-Disposition", `attachment; filename="khien-indicators.stix.json"`)
-		return intel.WriteSTIXBundle(w, list, nil, o)
-	case "misp":
-		w.Header().Set("Content-Type", "application/json")
-		w.Header().Set("Content-Disposition", `attachment; filename="khien-indicators.misp.json"`)
-		return intel.WriteMISPEvent(w, "Khiên indicators", list, o)
-	default:
-		return errs.Invalid("format", "err.invalid")
+	name, ctype := "khien-indicators.misp.json", "application/json"
+	if format == intel.ShareSTIX {
+		name, ctype = "khien-indicators.stix.json", "application/stix+json;version=2.1"
 	}
+	w.Header().Set("Content-Type", ctype)
+	w.Header().Set("Content-Disposition", `attachment; filename="`+name+`"`)
+	_, err := w.Write(buf.Bytes())
+	return err
 }

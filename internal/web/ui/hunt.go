@@ -15,6 +15,7 @@ import (
 	"khien.vn/khien/internal/event"
 	"khien.vn/khien/internal/eventstore"
 	"khien.vn/khien/internal/hunt"
+	"khien.vn/khien/internal/unit"
 	"khien.vn/khien/internal/web/api"
 	"khien.vn/khien/internal/web/respond"
 )
@@ -37,6 +38,15 @@ type huntPage struct {
 	Histogram          template.HTML
 	ExportCSV          string
 	ExportJSONL        string
+	Saved              []savedRow
+	CanSave            bool
+	Units              []unit.Node
+}
+
+type savedRow struct {
+	hunt.SavedQuery
+	URL, UnitName string
+	Mine          bool
 }
 
 type huntRow struct {
@@ -126,6 +136,9 @@ func (h *Handler) HuntPage(w http.ResponseWriter, r *http.Request) error {
 	if pg.Ran {
 		h.fillHunt(r, &pg)
 	}
+	if err := h.fillSaved(r, &pg); err != nil {
+		return err
+	}
 	return h.render(w, r, status, "hunt", pg)
 }
 
@@ -209,4 +222,66 @@ func histogram(hits eventstore.Hits, loc *time.Location) template.HTML {
 	fmt.Fprintf(&sb, `<text x="0" y="%d" class="chart-label">%s</text>`, hgt+12, html.EscapeString(hits.Start.In(loc).Format("2006-01-02 15:04")))
 	sb.WriteString(`</svg>`)
 	return template.HTML(sb.String()) //nolint:gosec // numbers and escaped labels only
+}
+
+// fillSaved lists the saved queries the user sees (own and shared) and
+// offers to save the current one.
+func (h *Handler) fillSaved(r *http.Request, pg *huntPage) error {
+	if h.Deps.SavedQueries == nil {
+		return nil
+	}
+	p := respond.Principal(r)
+	list, err := h.Deps.SavedQueries.List(r.Context(), p)
+	if err != nil {
+		return err
+	}
+	unitName, _ := h.names(r)
+	for _, q := range list {
+		u := url.Values{"q": {q.Query}}
+		if pg.Range != "" {
+			u.Set("range", pg.Range)
+		}
+		pg.Saved = append(pg.Saved, savedRow{SavedQuery: q, URL: "/hunt?" + u.Encode(), UnitName: unitName(q.UnitID), Mine: q.OwnerID == p.UserID})
+	}
+	if pg.CanSave = p.Can(authz.PermHuntWrite) && strings.TrimSpace(pg.Q) != ""; pg.CanSave {
+		if pg.Units, err = h.Units.List(r.Context(), p); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// SaveQuery saves the query of the form under a name.
+func (h *Handler) SaveQuery(w http.ResponseWriter, r *http.Request) error {
+	if h.Deps.SavedQueries == nil {
+		return fmt.Errorf("saved queries are not available: %w", errs.ErrUnavailable)
+	}
+	q := hunt.SavedQuery{UnitID: parseID(r.PostFormValue("unit_id")), Name: r.PostFormValue("name"), Query: r.PostFormValue("q"),
+		Description: strings.TrimSpace(r.PostFormValue("description")), Shared: r.PostFormValue("shared") != ""}
+	saved, err := h.Deps.SavedQueries.Create(r.Context(), respond.Principal(r), q)
+	if err != nil {
+		if flash, status, ok := formErr(h, r, err); ok {
+			pg := huntPage{Base: h.base(w, r, "hunt.title", "hunt"), Q: q.Query, Range: "24h", Error: flash.Text}
+			for _, hr := range huntRanges {
+				pg.Ranges = append(pg.Ranges, hr.Key)
+			}
+			if err := h.fillSaved(r, &pg); err != nil {
+				return err
+			}
+			return h.render(w, r, status, "hunt", pg)
+		}
+		return err
+	}
+	return h.redirect(w, r, "/hunt?"+url.Values{"q": {saved.Query}}.Encode(), "ok", "hunt.saved")
+}
+
+// DeleteSavedQuery removes a saved query (its owner or an admin).
+func (h *Handler) DeleteSavedQuery(w http.ResponseWriter, r *http.Request) error {
+	if h.Deps.SavedQueries == nil {
+		return fmt.Errorf("saved queries are not available: %w", errs.ErrUnavailable)
+	}
+	if err := h.Deps.SavedQueries.Delete(r.Context(), respond.Principal(r), parseID(r.PathValue("id"))); err != nil {
+		return err
+	}
+	return h.redirect(w, r, "/hunt", "ok", "hunt.saved_deleted")
 }

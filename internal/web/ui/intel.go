@@ -12,6 +12,7 @@ import (
 	"khien.vn/khien/internal/errs"
 	"khien.vn/khien/internal/intel"
 	"khien.vn/khien/internal/unit"
+	"khien.vn/khien/internal/web/api"
 	"khien.vn/khien/internal/web/respond"
 )
 
@@ -29,6 +30,14 @@ type intelPage struct {
 	CanWrite   bool
 	Next       int64
 	Result     *intel.ImportResult
+	Feeds      []feedRow
+	FeedKinds  []intel.FeedKind
+}
+
+type feedRow struct {
+	intel.Feed
+	UnitName string
+	Hours    float64
 }
 
 type intelRow struct {
@@ -69,6 +78,16 @@ func (h *Handler) intelPage(w http.ResponseWriter, r *http.Request, status int, 
 	if len(list) == limit {
 		v.Next = list[len(list)-1].ID
 	}
+	if h.Deps.Feeds != nil {
+		feeds, err := h.Deps.Feeds.List(r.Context(), p)
+		if err != nil {
+			return err
+		}
+		for _, f := range feeds {
+			v.Feeds = append(v.Feeds, feedRow{Feed: f, UnitName: unitName(f.UnitID), Hours: f.Interval.Hours()})
+		}
+		v.FeedKinds = intel.FeedKinds
+	}
 	v.CanWrite = p.Can(authz.PermHuntWrite)
 	if v.CanWrite {
 		if v.Units, err = h.Units.List(r.Context(), p); err != nil {
@@ -79,6 +98,16 @@ func (h *Handler) intelPage(w http.ResponseWriter, r *http.Request, status int, 
 		v.Flash = flash
 	}
 	return h.render(w, r, status, "intel", v)
+}
+
+// ShareIntel downloads the indicators (and sightings) of the user's units
+// for sharing; see intel.Service.Share.
+func (h *Handler) ShareIntel(w http.ResponseWriter, r *http.Request) error {
+	if h.Deps.Intel == nil {
+		return fmt.Errorf("intelligence is not available: %w", errs.ErrUnavailable)
+	}
+	q := r.URL.Query()
+	return api.ShareIndicators(w, r, h.Deps.Intel, q.Get("format"), intel.TLP(q.Get("max_tlp")))
 }
 
 // ImportIntel imports an uploaded STIX bundle, MISP event or CSV list.
@@ -123,4 +152,58 @@ func (h *Handler) DeleteIndicator(w http.ResponseWriter, r *http.Request) error 
 		return err
 	}
 	return h.redirect(w, r, "/intel", "ok", "intel.deleted")
+}
+
+// CreateFeed subscribes to a TAXII collection or a MISP feed.
+func (h *Handler) CreateFeed(w http.ResponseWriter, r *http.Request) error {
+	if h.Deps.Feeds == nil {
+		return fmt.Errorf("feeds are not available: %w", errs.ErrUnavailable)
+	}
+	hours, err := strconv.ParseFloat(strings.TrimSpace(r.PostFormValue("interval_hours")), 64)
+	if err != nil || hours <= 0 || hours > 24*365 {
+		hours = intel.DefaultFeedInterval.Hours()
+	}
+	conf, _ := strconv.Atoi(r.PostFormValue("confidence"))
+	f := intel.Feed{UnitID: parseID(r.PostFormValue("unit_id")), Name: strings.TrimSpace(r.PostFormValue("name")),
+		Kind: intel.FeedKind(r.PostFormValue("kind")), URL: strings.TrimSpace(r.PostFormValue("url")),
+		APIRoot: strings.TrimSpace(r.PostFormValue("api_root")), CollectionID: strings.TrimSpace(r.PostFormValue("collection_id")),
+		Username: strings.TrimSpace(r.PostFormValue("username")), Password: r.PostFormValue("password"),
+		DefaultTLP: intel.TLP(r.PostFormValue("tlp")), Confidence: min(max(conf, 0), 100),
+		Interval: time.Duration(hours * float64(time.Hour)), Enabled: r.PostFormValue("enabled") != ""}
+	if _, err := h.Deps.Feeds.Create(r.Context(), respond.Principal(r), f); err != nil {
+		if flash, status, ok := formErr(h, r, err); ok {
+			return h.intelPage(w, r, status, flash, nil)
+		}
+		return err
+	}
+	return h.redirect(w, r, "/intel", "ok", "intel.feed_created")
+}
+
+// PullFeed pulls a feed now and shows what it brought.
+func (h *Handler) PullFeed(w http.ResponseWriter, r *http.Request) error {
+	if h.Deps.Feeds == nil {
+		return fmt.Errorf("feeds are not available: %w", errs.ErrUnavailable)
+	}
+	run, err := h.Deps.Feeds.PullNow(r.Context(), respond.Principal(r), parseID(r.PathValue("id")))
+	if err != nil {
+		if flash, status, ok := formErr(h, r, err); ok {
+			return h.intelPage(w, r, status, flash, nil)
+		}
+		return err
+	}
+	if !run.OK {
+		return h.intelPage(w, r, http.StatusOK, &Flash{Kind: "error", Text: h.Translate(r, "intel.feed_failed", run.Error)}, nil)
+	}
+	return h.intelPage(w, r, http.StatusOK, &Flash{Kind: "ok", Text: h.Translate(r, "intel.feed_pulled", run.Added, run.Updated, run.Skipped)}, nil)
+}
+
+// DeleteFeed ends a subscription (the indicators it brought stay).
+func (h *Handler) DeleteFeed(w http.ResponseWriter, r *http.Request) error {
+	if h.Deps.Feeds == nil {
+		return fmt.Errorf("feeds are not available: %w", errs.ErrUnavailable)
+	}
+	if err := h.Deps.Feeds.Delete(r.Context(), respond.Principal(r), parseID(r.PathValue("id"))); err != nil {
+		return err
+	}
+	return h.redirect(w, r, "/intel", "ok", "intel.feed_deleted")
 }

@@ -27,6 +27,7 @@ import (
 	"khien.vn/khien/internal/system"
 	"khien.vn/khien/internal/unit"
 	"khien.vn/khien/internal/user"
+	"khien.vn/khien/internal/warning"
 	"khien.vn/khien/internal/web/assets"
 	"khien.vn/khien/internal/web/respond"
 )
@@ -69,8 +70,14 @@ type Deps struct {
 	Hunt *hunt.Service
 	// Intel holds the indicators of compromise.
 	Intel *intel.Service
+	// Feeds are the TAXII and MISP feed subscriptions.
+	Feeds *intel.Feeds
+	// SavedQueries are the hunters' saved queries.
+	SavedQueries *hunt.SavedQueries
 	// HuntRecords holds the hunts as records (nil without the event store).
 	HuntRecords *HuntRecords
+	// Warnings is the register of national warnings.
+	Warnings *warning.Service
 }
 
 // Handler serves the pages.
@@ -85,7 +92,7 @@ var pageNames = []string{"login", "login_mfa", "password", "home", "units", "uni
 	"systems", "system", "system_form", "dossier", "readiness", "systems_import", "focal_points", "assets",
 	"requirements", "requirement_item", "calendar", "compliance", "reports", "engagements", "engagement",
 	"frameworks", "framework", "notifications", "channels", "sources", "unknown_sources", "detection_rules",
-	"alerts", "alert", "hunt", "intel", "hunts", "hunt_record"}
+	"alerts", "alert", "hunt", "intel", "hunts", "hunt_record", "warnings", "warning"}
 
 // partials are shared templates some pages include.
 var partials = map[string][]string{"home": {"audit_table"}, "audit": {"audit_table"}}
@@ -167,9 +174,10 @@ func (h *Handler) funcs(lang string) template.FuncMap {
 			}
 			return t.In(h.Location).Format(time.DateOnly)
 		},
-		"list":   func(v ...string) []string { return v },
-		"neg":    func(n int) int { return -n },
-		"mul100": func(f float64) float64 { return f * 100 },
+		"list":          func(v ...string) []string { return v },
+		"neg":           func(n int) int { return -n },
+		"mul100":        func(f float64) float64 { return f * 100 },
+		"warningSource": warning.IndicatorSource,
 		"seq": func(n int) []int {
 			out := make([]int, n)
 			for i := range out {

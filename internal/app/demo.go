@@ -14,6 +14,7 @@ import (
 	"khien.vn/khien/internal/system"
 	"khien.vn/khien/internal/unit"
 	"khien.vn/khien/internal/user"
+	"khien.vn/khien/internal/warning"
 )
 
 // DemoAccount is a seeded account and its one-time password.
@@ -69,6 +70,9 @@ func (c *Core) SeedDemo(ctx context.Context) ([]DemoAccount, error) {
 		out = append(out, DemoAccount{Username: p.username, Role: p.role, Unit: p.unit.Name, Password: password})
 	}
 	if err := c.seedSystems(ctx, root, hn, hcm); err != nil {
+		return nil, err
+	}
+	if err := c.seedWarning(ctx, root); err != nil {
 		return nil, err
 	}
 	// One finished job, so the jobs page shows what a job looks like.
@@ -246,6 +250,40 @@ func (c *Core) seedCompliance(ctx context.Context, root unit.Unit, email, tradin
 	} {
 		if _, err := c.Compliance.AddFinding(ctx, sys, eng.ID, f); err != nil {
 			return fmt.Errorf("seed finding: %w", err)
+		}
+	}
+	return nil
+}
+
+// seedWarning enters a (sample) national warning about an exploited VPN
+// vulnerability, naming two of the systems: its deadline is near, one
+// system has acknowledged it, and its indicators are watched for.
+func (c *Core) seedWarning(ctx context.Context, root unit.Unit) error {
+	sys := systemPrincipal()
+	systems, err := c.Systems.List(ctx, sys, system.Filter{})
+	if err != nil {
+		return fmt.Errorf("seed warning: %w", err)
+	}
+	var targets []int64
+	for _, s := range systems[:min(2, len(systems))] {
+		targets = append(targets, s.ID)
+	}
+	now := time.Now()
+	w, err := c.Warnings.Create(ctx, sys, warning.Warning{UnitID: root.ID, Ref: "MẪU-001/NCSC", Issuer: "NCSC (mẫu)",
+		Title:    "Cảnh báo mẫu: lỗ hổng CVE-2024-3400 trong cổng VPN đang bị khai thác",
+		Summary:  "Dữ liệu minh hoạ của bản demo. Lỗ hổng cho phép thực thi mã từ xa không cần xác thực trên cổng VPN; đã ghi nhận khai thác có chủ đích vào tổ chức tài chính.",
+		Severity: warning.Critical, IssuedAt: now.Add(-24 * time.Hour), ReceivedAt: now.Add(-20 * time.Hour),
+		CVEs: []string{"CVE-2024-3400"}, Indicators: []string{"203.0.113.45", "198.51.100.23", "update-vpn.example"},
+		Actions: []warning.Action{{Kind: warning.ActionPatch, Text: "Cập nhật phần mềm cổng VPN lên bản vá của hãng"},
+			{Kind: warning.ActionBlock, Text: "Chặn các địa chỉ và tên miền trong danh sách dấu hiệu"},
+			{Kind: warning.ActionHunt, Text: "Săn tìm dấu hiệu xâm nhập trên nhật ký 90 ngày gần nhất"}},
+		ActionDue: now.Add(48 * time.Hour), ReportDue: now.Add(7 * 24 * time.Hour)}, targets)
+	if err != nil {
+		return fmt.Errorf("seed warning: %w", err)
+	}
+	if len(targets) > 0 {
+		if _, err := c.Warnings.Transition(ctx, sys, w.ID, targets[0], warning.Acknowledged, "Đã giao bộ phận vận hành"); err != nil {
+			return fmt.Errorf("seed warning: %w", err)
 		}
 	}
 	return nil

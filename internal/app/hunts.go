@@ -13,6 +13,7 @@ import (
 	"khien.vn/khien/internal/detect/sigma"
 	"khien.vn/khien/internal/event"
 	"khien.vn/khien/internal/hunt"
+	"khien.vn/khien/internal/intel"
 	"khien.vn/khien/internal/job"
 	"khien.vn/khien/internal/system"
 )
@@ -50,6 +51,19 @@ func (s *Server) openHunts(q *hunt.Service) *hunt.Records {
 					}
 					ind := m.Indicator(hits[0].IndicatorID)
 					return "ioc:" + strconv.FormatInt(ind.ID, 10), string(ind.Type) + " " + ind.Value, true
+				},
+				Sighting: func(ctx context.Context, huntID int64, e *event.Event, n int64, first, last time.Time) error {
+					if e.UnitID == 0 {
+						return nil
+					}
+					for _, hit := range m.Match(e) {
+						sg := intel.Sighting{IndicatorID: hit.IndicatorID, UnitID: e.UnitID, HuntID: huntID, Host: e.Fields[event.FieldHostName],
+							Field: hit.Field, Value: hit.Value, FirstSeen: first, LastSeen: last, Count: n}
+						if err := c.Intel.RecordSighting(ctx, &sg); err != nil {
+							return err
+						}
+					}
+					return nil
 				}}, nil
 		},
 	})

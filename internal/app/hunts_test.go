@@ -79,6 +79,11 @@ func TestHuntRecords(t *testing.T) {
 	if h := done(sweep); h.Status != hunt.Done || h.Matches != 1 {
 		t.Fatalf("sweep: %+v", h)
 	}
+	// The sweep's match is a sighting of the indicator, by the hunt.
+	if sg, err := a.core.Backend.ListSightings(ctx, 0, 0); err != nil || len(sg) != 1 || sg[0].HuntID != sweep || sg[0].Count != 1 ||
+		sg[0].Value != "198.51.100.7" || sg[0].Host == "" {
+		t.Errorf("sightings of the sweep: %+v %v", sg, err)
+	}
 	r := b.get("/hunts/" + strconv.FormatInt(sweep, 10))
 	if r.status != http.StatusOK || !strings.Contains(string(r.body), "ip 198.51.100.7") || !strings.Contains(string(r.body), `id="hunt-close"`) {
 		t.Fatalf("sweep page: %d\n%s", r.status, r.body)

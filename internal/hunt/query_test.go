@@ -345,11 +345,22 @@ func TestSweep(t *testing.T) {
 	for _, page := range []int{50_000, 4} {
 		old := hunt.SetRetroPage(page)
 		var kept []event.Event
+		var grouped int64
 		st, err := h.Sweep(t.Context(), authz.System(), q, hunt.SweepSpec{Fields: []string{"host.name", "user.name"}, Match: match, Keep: 3,
 			Found: func(e *event.Event) error {
 				kept = append(kept, *e)
 				return nil
+			},
+			Group: func(e *event.Event, n int64, _, _ time.Time) error {
+				if e.Fields["host.name"] != "ws01" || e.UnitID == 0 || e.Fields["user.name"] == "ud" {
+					t.Errorf("page %d: group %+v", page, e)
+				}
+				grouped += n
+				return nil
 			}}, nil)
+		if grouped != 7 {
+			t.Errorf("page %d: %d events in groups, want 7", page, grouped)
+		}
 		hunt.SetRetroPage(old)
 		// ws01 is i%3==0 (10 events), ud is i%4==3: i in {3, 15, 27} → 7 match; ws02 adds 10 candidates.
 		if err != nil || st.Selected != 20 || st.Matched != 7 || st.Kept != 3 || len(kept) != 3 {
@@ -372,9 +383,29 @@ func TestSweep_exact(t *testing.T) {
 	h := newHunt(t)
 	q := hunt.Query{Expr: `host.name:="ws01"`, From: now.Add(-2 * time.Hour), To: now.Add(time.Minute)}
 	var kept []event.Event
-	st, err := h.Sweep(t.Context(), authz.System(), q, hunt.SweepSpec{Exact: true, Keep: 4,
+	type key struct {
+		unit       int64
+		host, user string
+	}
+	groups := map[key]int64{}
+	st, err := h.Sweep(t.Context(), authz.System(), q, hunt.SweepSpec{Exact: true, Keep: 4, Fields: []string{"user.name"},
 		Match: func(e *event.Event) bool { return e.Fields["host.name"] == "ws01" },
-		Found: func(e *event.Event) error { kept = append(kept, *e); return nil }}, nil)
+		Found: func(e *event.Event) error { kept = append(kept, *e); return nil },
+		Group: func(e *event.Event, n int64, first, last time.Time) error {
+			if first.After(last) || first.Before(now.Add(-31*time.Minute)) || last.After(now) {
+				t.Errorf("group %+v: times %v – %v", e, first, last)
+			}
+			groups[key{e.UnitID, e.Fields["host.name"], e.Fields["user.name"]}] += n
+			return nil
+		}}, nil)
+	// ws01 is i%3==0; its unit is 1+i%2 and its user u(a+i%4).
+	want := map[key]int64{}
+	for i := 0; i < 30; i += 3 {
+		want[key{int64(1 + i%2), "ws01", "u" + string(rune('a'+i%4))}]++
+	}
+	if fmt.Sprint(groups) != fmt.Sprint(want) {
+		t.Errorf("groups %v, want %v", groups, want)
+	}
 	if err != nil || st.Selected != 10 || st.Matched != 10 || st.Kept != 4 || len(kept) != 4 {
 		t.Fatalf("%+v, %d kept, %v", st, len(kept), err)
 	}

@@ -54,6 +54,9 @@ type SweepSource struct {
 	Exact bool
 	// Which names the indicator an event really matches (ok false: none).
 	Which func(event.Event) (key, label string, ok bool)
+	// Sighting, when set, records n matches like e (a partial event: unit,
+	// host, the indicator fields) of hunt huntID seen from first to last.
+	Sighting func(ctx context.Context, huntID int64, e *event.Event, n int64, first, last time.Time) error
 }
 
 // NewRecords returns Records over store, running queries with hunts.
@@ -324,7 +327,13 @@ func (r *Records) runSweep(ctx context.Context, p *authz.Principal, h Hunt, q Qu
 		}, report)
 		return err
 	}
-	st, err := r.hunts.Sweep(ctx, p, q, SweepSpec{Fields: src.Fields, Exact: src.Exact, Keep: MaxResults,
+	var group func(*event.Event, int64, time.Time, time.Time) error
+	if src.Sighting != nil && h.FinishedAt.IsZero() { // the first run only: a re-run would count the same events again
+		group = func(e *event.Event, n int64, first, last time.Time) error {
+			return src.Sighting(ctx, h.ID, e, n, first, last)
+		}
+	}
+	st, err := r.hunts.Sweep(ctx, p, q, SweepSpec{Fields: src.Fields, Exact: src.Exact, Keep: MaxResults, Group: group,
 		Match: func(e *event.Event) bool {
 			_, _, ok := src.Which(*e)
 			return ok

@@ -3,6 +3,8 @@ package hunt
 import (
 	"context"
 	"errors"
+	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -192,7 +194,15 @@ type SweepSpec struct {
 	// Keep is how many of the oldest matches Found gets, whole.
 	Keep  int
 	Found func(*event.Event) error
+	// Group, when set, gets the matches grouped by unit, host and the
+	// values of Fields — a partial event (UnitID, host.name, Fields) — with
+	// their number and first and last time: the sightings of the sweep.
+	Group func(e *event.Event, n int64, first, last time.Time) error
 }
+
+// sweepMaxGroups bounds the groups an exact sweep counts in one query; a
+// sweep with more counts per interval only (and reports no groups).
+const sweepMaxGroups = 100_000
 
 // sweepMaxRead bounds the selected events a sweep reads whole to keep its
 // oldest matches.
@@ -223,6 +233,7 @@ func (s *Service) Sweep(ctx context.Context, p *authz.Principal, q Query, spec S
 		times   []time.Time // of the matches (the oldest Keep of them, in the windowed path)
 		last    time.Time   // the Keep-th oldest match happened before this
 		ordered bool
+		groups  = map[string]*sweepGroup{}
 	)
 	count := func(e *event.Event) error {
 		st.Selected++
@@ -231,35 +242,53 @@ func (s *Service) Sweep(ctx context.Context, p *authz.Principal, q Query, spec S
 			if !ordered || len(times) < spec.Keep {
 				times = append(times, e.Time)
 			}
+			if spec.Group != nil && len(groups) < sweepMaxGroups {
+				addGroup(groups, e, spec.Fields, 1, e.Time, e.Time)
+			}
 		}
 		return nil
 	}
 	switch {
 	case spec.Exact:
 		step := max(sq.To.Sub(sq.From)/sweepBuckets, time.Second)
-		h, err := s.store.Hits(ctx, sq, step)
+		buckets, total, ok, err := s.sweepGroups(ctx, sq, spec, step)
 		if err != nil {
-			return st, syntax(sq.Expr, err)
+			return st, err
 		}
-		var sum uint64
-		for i := range h.Buckets {
-			var n uint64
-			for _, series := range h.Series {
-				n += series.Counts[i]
+		if !ok {
+			h, err := s.store.Hits(ctx, sq, step)
+			if err != nil {
+				return st, syntax(sq.Expr, err)
 			}
+			buckets, total = map[time.Time]uint64{}, 0
+			for i := range h.Buckets {
+				for _, series := range h.Series {
+					buckets[h.Start.Add(time.Duration(i)*h.Step)] += series.Counts[i]
+					total += series.Counts[i]
+				}
+			}
+		}
+		starts := slices.Collect(maps.Keys(buckets))
+		slices.SortFunc(starts, func(a, b time.Time) int { return a.Compare(b) })
+		var sum uint64
+		for _, start := range starts {
+			n := buckets[start]
 			if sum < uint64(spec.Keep) && sum+n >= uint64(spec.Keep) {
-				last = h.Start.Add(time.Duration(i+1) * h.Step)
+				last = start.Add(step)
 			}
 			sum += n
 		}
 		if sum > 0 && last.IsZero() {
 			last = sq.To // fewer matches than Keep
 		}
-		st.Selected, st.Matched = int(sum), int(sum)
+		st.Selected, st.Matched = int(total), int(total)
 	default:
 		// All at once, in no particular order, when the candidates fit in a page.
 		all := sq
 		all.Fields, all.Order, all.Limit = spec.Fields, eventstore.Unordered, retroPage
+		if spec.Group != nil {
+			all.Fields = append([]string{eventstore.FieldUnit, event.FieldHostName}, spec.Fields...)
+		}
 		n := 0
 		err = s.store.Query(ctx, all, func(e event.Event) error {
 			n++
@@ -269,14 +298,19 @@ func (s *Service) Sweep(ctx context.Context, p *authz.Principal, q Query, spec S
 			return st, syntax(sq.Expr, err)
 		}
 		if n >= retroPage {
-			st, times, ordered = SweepStats{}, nil, true
-			if _, err := s.eachFields(ctx, p, q, spec.Fields, count, nil, progress); err != nil {
+			st, times, ordered, groups = SweepStats{}, nil, true, map[string]*sweepGroup{}
+			if _, err := s.eachFields(ctx, p, q, all.Fields, count, nil, progress); err != nil {
 				return st, err
 			}
 		}
 		if len(times) > 0 {
 			slices.SortFunc(times, func(a, b time.Time) int { return a.Compare(b) })
 			last = times[min(spec.Keep, len(times))-1].Add(time.Nanosecond)
+		}
+		for _, g := range groups {
+			if err := spec.Group(&g.e, g.n, g.first, g.last); err != nil {
+				return st, err
+			}
 		}
 	}
 	if progress != nil {
@@ -312,4 +346,88 @@ func (s *Service) Sweep(ctx context.Context, p *authz.Principal, q Query, spec S
 		progress(1)
 	}
 	return st, nil
+}
+
+// sweepGroup is the matches of one unit, host and set of field values.
+type sweepGroup struct {
+	e           event.Event
+	n           int64
+	first, last time.Time
+}
+
+// addGroup counts n matches like e, from first to last, in their group
+// (by unit, host and the values of fields).
+func addGroup(groups map[string]*sweepGroup, e *event.Event, fields []string, n int64, first, last time.Time) {
+	var key strings.Builder
+	key.WriteString(strconv.FormatInt(e.UnitID, 10) + "\x00" + e.Fields[event.FieldHostName])
+	for _, f := range fields {
+		key.WriteString("\x00" + e.Fields[f])
+	}
+	g := groups[key.String()]
+	if g == nil {
+		g = &sweepGroup{e: event.Event{UnitID: e.UnitID, Fields: map[string]string{}}, first: first, last: last}
+		for _, f := range append([]string{event.FieldHostName}, fields...) {
+			if v := e.Fields[f]; v != "" {
+				g.e.Fields[f] = v
+			}
+		}
+		groups[key.String()] = g
+	}
+	g.n += n
+	if first.Before(g.first) {
+		g.first = first
+	}
+	if last.After(g.last) {
+		g.last = last
+	}
+}
+
+// sweepGroups counts the matches of an exact sweep per interval of step
+// and, when spec.Group is set, per unit, host and values of spec.Fields,
+// in one query; ok is false when there are more than sweepMaxGroups
+// groups (the caller counts per interval only).
+func (s *Service) sweepGroups(ctx context.Context, sq eventstore.Query, spec SweepSpec, step time.Duration) (buckets map[time.Time]uint64, total uint64, ok bool, err error) {
+	if spec.Group == nil {
+		return nil, 0, false, nil
+	}
+	by := []string{"_time:" + strconv.FormatInt(int64(step/time.Second), 10) + "s", eventstore.FieldUnit, QuoteField(event.FieldHostName)}
+	for _, f := range spec.Fields {
+		by = append(by, QuoteField(f))
+	}
+	gq := sq
+	gq.Expr = "(" + sq.Expr + ") | stats by (" + strings.Join(by, ", ") + ") count() n, min(_time) tmin, max(_time) tmax"
+	gq.Order, gq.Limit = eventstore.Unordered, sweepMaxGroups+1
+	var rows []event.Event
+	if err := s.store.Query(ctx, gq, func(e event.Event) error {
+		rows = append(rows, e)
+		return nil
+	}); err != nil {
+		return nil, 0, false, syntax(sq.Expr, err)
+	}
+	if len(rows) > sweepMaxGroups {
+		return nil, 0, false, nil
+	}
+	buckets = map[time.Time]uint64{}
+	groups := map[string]*sweepGroup{}
+	for i := range rows {
+		r := &rows[i]
+		n, err := strconv.ParseUint(r.Fields["n"], 10, 64)
+		if err != nil {
+			return nil, 0, false, fmt.Errorf("sweep: count %q: %w", r.Fields["n"], err)
+		}
+		buckets[r.Time] += n
+		total += n
+		first, err1 := time.Parse(time.RFC3339Nano, r.Fields["tmin"])
+		last, err2 := time.Parse(time.RFC3339Nano, r.Fields["tmax"])
+		if err1 != nil || err2 != nil {
+			first, last = r.Time, r.Time.Add(step)
+		}
+		addGroup(groups, r, spec.Fields, int64(n), first, last)
+	}
+	for _, g := range groups {
+		if err := spec.Group(&g.e, g.n, g.first.UTC(), g.last.UTC()); err != nil {
+			return nil, 0, false, err
+		}
+	}
+	return buckets, total, true, nil
 }

@@ -60,7 +60,11 @@ func (s *Server) openHunts(q *hunt.Service) *hunt.Records {
 						sg := intel.Sighting{IndicatorID: hit.IndicatorID, UnitID: e.UnitID, HuntID: huntID, Host: e.Fields[event.FieldHostName],
 							Field: hit.Field, Value: hit.Value, FirstSeen: first, LastSeen: last, Count: n}
 						if err := c.Intel.RecordSighting(ctx, &sg); err != nil {
-							return err
+							if ctx.Err() != nil {
+								return ctx.Err()
+							}
+							// A sighting that cannot be kept (an over-long host name) does not fail the hunt.
+							c.Logger.Warn("record a sighting of a sweep", "hunt", huntID, "indicator", hit.IndicatorID, "err", err)
 						}
 					}
 					return nil

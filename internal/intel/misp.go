@@ -983,7 +983,12 @@ func clipText(s string, n int) string {
 // first, two comparisons of one type in one conjunction come back as
 // alternatives, and an indicator of several conjunctions comes back as
 // several indicators.
-func WriteMISPEvent(w io.Writer, info string, inds []Indicator, o ExportOptions) error {
+//
+// sightings (of inds' IDs; others are left out) go with the first
+// attribute of their indicator, one MISP sighting each (type 0, dated by
+// its last time, its count and first time in the source), as
+// WriteSTIXBundle shares them: hosts, fields and values stay home.
+func WriteMISPEvent(w io.Writer, info string, inds []Indicator, sightings []Sighting, o ExportOptions) error {
 	info = strings.TrimSpace(info)
 	if info == "" {
 		return errors.New("write misp event: empty info")
@@ -1013,8 +1018,20 @@ func WriteMISPEvent(w io.Writer, info string, inds []Indicator, o ExportOptions)
 		used[id] = true
 		return id
 	}
+	bySighting := map[int64][]Sighting{}
+	for _, sg := range sightings {
+		bySighting[sg.IndicatorID] = append(bySighting[sg.IndicatorID], sg)
+	}
 	var most TLP
+	type attach struct {
+		attrs, objs int // the lengths of ev.Attribute and ev.Object before the indicator
+		sgs         []Sighting
+	}
+	var attaches []attach
 	for i, ind := range inds {
+		if sgs := bySighting[ind.ID]; len(sgs) > 0 && ind.ID != 0 {
+			attaches = append(attaches, attach{len(ev.Attribute), len(ev.Object), sgs})
+		}
 		pattern := ind.Pattern
 		if len(pattern) == 0 {
 			pattern = [][]Comparison{{{ind.Type, ind.Value}}}
@@ -1127,6 +1144,15 @@ func WriteMISPEvent(w io.Writer, info string, inds []Indicator, o ExportOptions)
 			ev.Distribution = "1"
 		}
 	}
+	for _, a := range attaches {
+		out := mispOutSightings(a.sgs, ev.Orgc)
+		switch {
+		case len(ev.Attribute) > a.attrs:
+			ev.Attribute[a.attrs].Sighting = out
+		case len(ev.Object) > a.objs && len(ev.Object[a.objs].Attribute) > 0:
+			ev.Object[a.objs].Attribute[0].Sighting = out
+		}
+	}
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)
 	enc.SetIndent("", "  ")
@@ -1176,6 +1202,32 @@ type mispOutAttr struct {
 	LastSeen       string       `json:"last_seen,omitempty"`
 	Deleted        bool         `json:"deleted"`
 	Tag            []mispOutTag `json:"Tag,omitempty"`
+	// Sighting is set on the first attribute of an indicator with sightings.
+	Sighting []mispOutSighting `json:"Sighting,omitempty"`
+}
+
+// mispOutSighting is one MISP sighting of an attribute.
+type mispOutSighting struct {
+	UUID         string      `json:"uuid"`
+	Type         string      `json:"type"` // 0: sighting
+	DateSighting string      `json:"date_sighting"`
+	Source       string      `json:"source"`
+	Organisation *mispOutOrg `json:"Organisation,omitempty"`
+}
+
+// mispOutSightings turns Khiên's sightings (each a count of events between
+// two times) into MISP sightings, oldest last seen first.
+func mispOutSightings(sgs []Sighting, org *mispOutOrg) []mispOutSighting {
+	sgs = slices.Clone(sgs)
+	slices.SortFunc(sgs, func(a, b Sighting) int { return cmp.Or(a.LastSeen.Compare(b.LastSeen), cmp.Compare(a.ID, b.ID)) })
+	out := make([]mispOutSighting, len(sgs))
+	for i, sg := range sgs {
+		out[i] = mispOutSighting{UUID: mispUUID5(fmt.Sprintf("sighting\n%d\n%d\n%d", sg.IndicatorID, sg.ID, sg.FirstSeen.UnixNano())),
+			Type: "0", DateSighting: strconv.FormatInt(sg.LastSeen.Unix(), 10),
+			Source:       fmt.Sprintf("Khiên: %d events, %s – %s", sg.Count, sg.FirstSeen.UTC().Format(time.RFC3339), sg.LastSeen.UTC().Format(time.RFC3339)),
+			Organisation: org}
+	}
+	return out
 }
 
 type mispOutObject struct {

@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -390,7 +391,7 @@ func TestWriteMISPEvent(t *testing.T) {
 	inds := exportIndicators()
 	o := intel.ExportOptions{Identity: "VNCERT/CC", Now: func() time.Time { return exportNow }}
 	var buf bytes.Buffer
-	if err := intel.WriteMISPEvent(&buf, "Indicators shared with the banking ISAC", inds, o); err != nil {
+	if err := intel.WriteMISPEvent(&buf, "Indicators shared with the banking ISAC", inds, nil, o); err != nil {
 		t.Fatal(err)
 	}
 	if *updateMISP {
@@ -465,7 +466,7 @@ func TestWriteMISPEvent(t *testing.T) {
 		var again bytes.Buffer
 		rev := slices.Clone(inds)
 		slices.Reverse(rev)
-		if err := intel.WriteMISPEvent(&again, "x", rev, o); err != nil {
+		if err := intel.WriteMISPEvent(&again, "x", rev, nil, o); err != nil {
 			t.Fatal(err)
 		}
 		var a, b struct{ Event struct{ UUID string } }
@@ -540,11 +541,11 @@ func TestWriteMISPEvent(t *testing.T) {
 	})
 
 	t.Run("errors", func(t *testing.T) {
-		if err := intel.WriteMISPEvent(io.Discard, " ", inds, o); err == nil {
+		if err := intel.WriteMISPEvent(io.Discard, " ", inds, nil, o); err == nil {
 			t.Error("empty info: no error")
 		}
 		bad := []intel.Indicator{{Type: "registry", Value: "x", TLP: intel.TLPGreen}}
-		if err := intel.WriteMISPEvent(io.Discard, "x", bad, o); err == nil {
+		if err := intel.WriteMISPEvent(io.Discard, "x", bad, nil, o); err == nil {
 			t.Error("invalid type: no error")
 		}
 	})
@@ -691,7 +692,7 @@ func FuzzParseMISPEvent(f *testing.F) {
 		}
 		// What was read can be written, and read again.
 		var buf bytes.Buffer
-		if err := intel.WriteMISPEvent(&buf, "fuzz", b.Indicators, intel.ExportOptions{Now: func() time.Time { return exportNow }}); err != nil {
+		if err := intel.WriteMISPEvent(&buf, "fuzz", b.Indicators, nil, intel.ExportOptions{Now: func() time.Time { return exportNow }}); err != nil {
 			t.Fatalf("WriteMISPEvent: %v", err)
 		}
 		back, err := intel.ParseMISPEvent(&buf, o)
@@ -700,4 +701,56 @@ func FuzzParseMISPEvent(f *testing.F) {
 		}
 		checkImportedBatch(t, back)
 	})
+}
+
+// Sightings go with the first attribute of their indicator, dated by
+// their last time; those of other indicators are left out.
+func TestWriteMISPEventSightings(t *testing.T) {
+	seen := time.Date(2026, 11, 20, 8, 0, 0, 0, time.UTC)
+	inds := []intel.Indicator{
+		{ID: 7, Type: intel.IP, Value: "203.0.113.7", Pattern: [][]intel.Comparison{{{Type: intel.IP, Value: "203.0.113.7"}}}, TLP: intel.TLPGreen},
+		{ID: 8, Type: intel.Domain, Value: "evil.example", Pattern: [][]intel.Comparison{{{Type: intel.Domain, Value: "evil.example"}}}, TLP: intel.TLPGreen},
+	}
+	sgs := []intel.Sighting{
+		{ID: 1, IndicatorID: 7, UnitID: 1, Host: "web01", Field: "source.ip", Value: "203.0.113.7", FirstSeen: seen.Add(-time.Hour), LastSeen: seen, Count: 3},
+		{ID: 2, IndicatorID: 99, UnitID: 1, FirstSeen: seen, LastSeen: seen, Count: 1},
+	}
+	var buf bytes.Buffer
+	if err := intel.WriteMISPEvent(&buf, "Shared", inds, sgs, intel.ExportOptions{Now: func() time.Time { return seen }}); err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Event struct {
+			Attribute []struct {
+				Value    string
+				Sighting []struct {
+					Type         string `json:"type"`
+					DateSighting string `json:"date_sighting"`
+					Source       string `json:"source"`
+				}
+			}
+		}
+	}
+	if err := json.Unmarshal(buf.Bytes(), &doc); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]int{}
+	for _, a := range doc.Event.Attribute {
+		got[a.Value] = len(a.Sighting)
+		for _, s := range a.Sighting {
+			if s.Type != "0" || s.DateSighting != strconv.FormatInt(seen.Unix(), 10) || !strings.Contains(s.Source, "3 events") {
+				t.Errorf("sighting %+v", s)
+			}
+		}
+	}
+	if got["203.0.113.7"] != 1 || got["evil.example"] != 0 || len(got) != 2 {
+		t.Errorf("sightings per attribute %v", got)
+	}
+	if strings.Contains(buf.String(), "web01") || strings.Contains(buf.String(), "source.ip") {
+		t.Errorf("the export leaks the host or field:\n%s", buf.String())
+	}
+	// The importer reads the event back, sightings and all.
+	if b, err := intel.ParseMISPEvent(bytes.NewReader(buf.Bytes()), intel.ImportOptions{UnitID: 1, Source: "x"}); err != nil || len(b.Indicators) != 2 {
+		t.Errorf("re-import: %d indicators, %v", len(b.Indicators), err)
+	}
 }

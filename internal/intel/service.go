@@ -208,8 +208,8 @@ const MaxShare = 100_000
 
 // Share writes the active indicators of p's units, at most as restricted
 // as maxTLP, for exchange with the national monitoring centre and peers:
-// a STIX 2.1 bundle with the sightings of p's units (counts and times;
-// hosts, fields and values stay home) or a MISP event. Sharing is a
+// a STIX 2.1 bundle or a MISP event, with the sightings of p's units
+// (counts and times; hosts, fields and values stay home). Sharing is a
 // decision: it needs hunt.write and is audited. The shared indicators
 // are those of ListIndicators' order (newest first) up to MaxShare.
 func (s *Service) Share(ctx context.Context, p *authz.Principal, format string, maxTLP TLP, identity string, w io.Writer) (int, error) {
@@ -227,7 +227,7 @@ func (s *Service) Share(ctx context.Context, p *authz.Principal, format string, 
 		return 0, err
 	}
 	var sightings []Sighting
-	if format == ShareSTIX && len(list) > 0 {
+	if len(list) > 0 {
 		shared := make(map[int64]bool, len(list))
 		for _, ind := range list {
 			shared[ind.ID] = true
@@ -246,7 +246,7 @@ func (s *Service) Share(ctx context.Context, p *authz.Principal, format string, 
 	if format == ShareSTIX {
 		err = WriteSTIXBundle(w, list, sightings, o)
 	} else {
-		err = WriteMISPEvent(w, "Khiên indicators", list, o)
+		err = WriteMISPEvent(w, "Khiên indicators", list, sightings, o)
 	}
 	if err != nil {
 		return 0, err

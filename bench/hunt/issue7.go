@@ -104,6 +104,9 @@ func (h *harness) issue7(ctx context.Context, out io.Writer, s *vlstore.Store, m
 
 	var rs []measured
 	run := func(id, name, how string, fn func() (string, error)) {
+		if len(h.opts.only) > 0 && !slices.Contains(h.opts.only, id) {
+			return
+		}
 		fmt.Fprintf(os.Stderr, "issue7 %s: %s\n", id, name)
 		rs = append(rs, h.measure(ctx, id, name, how, fn))
 	}

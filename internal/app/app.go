@@ -181,7 +181,7 @@ func newCore(cfg config.Config, logger *slog.Logger, be Backend) (*Core, error) 
 	c.Notify = notify.New(be, notify.Options{Logger: logger, Covers: c.unitCovers})
 	c.openAlerts()
 	c.Intel = intel.NewService(be, log)
-	c.Feeds = intel.NewFeeds(be, c.Intel, intel.FeedOptions{Audit: log, Logger: logger})
+	c.Feeds = intel.NewFeeds(be, c.Intel, intel.FeedOptions{Audit: log, Logger: logger, AllowLocal: cfg.Intel.FeedLocalAddresses})
 	c.SavedQueries = hunt.NewSavedQueries(be, log)
 	if err := c.openCompliance(); err != nil {
 		return nil, err

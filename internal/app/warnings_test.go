@@ -13,6 +13,7 @@ import (
 
 	"khien.vn/khien/internal/app"
 	"khien.vn/khien/internal/authz"
+	"khien.vn/khien/internal/config"
 	"khien.vn/khien/internal/hunt"
 	"khien.vn/khien/internal/intel"
 	"khien.vn/khien/internal/job"
@@ -156,7 +157,7 @@ func TestWarningsRegister(t *testing.T) {
 // TestFeedsAndSavedQueries subscribes to a MISP feed from the intel page
 // and pulls it, and saves, lists and deletes hunt queries.
 func TestFeedsAndSavedQueries(t *testing.T) {
-	a := startIngestApp(t)
+	a := startApp(t, func(c *config.Config) { c.Intel.FeedLocalAddresses = true }) // the feed is served on 127.0.0.1
 	ctx := context.Background()
 	root := a.srv.Ingest().DefaultUnit()
 	a.mkUser("feed.analyst", authz.RoleAnalyst, root)
@@ -240,5 +241,30 @@ func TestFeedsAndSavedQueries(t *testing.T) {
 	}
 	if body := string(b.get("/hunt").body); !strings.Contains(body, ">vssadmin<") || strings.Contains(body, "ssh failures") {
 		t.Errorf("after the delete the owner's list is wrong:\n%s", body)
+	}
+}
+
+// By default a feed may not make the server connect to its own host (or to
+// a cloud metadata service): the pull fails and says why.
+func TestFeedRefusesLocalAddresses(t *testing.T) {
+	a := startApp(t, nil)
+	ctx := context.Background()
+	root := a.srv.Ingest().DefaultUnit()
+	hit := false
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { hit = true; http.NotFound(w, r) }))
+	defer srv.Close()
+	for _, u := range []string{srv.URL + "/feed/", "http://169.254.169.254/feed/", "http://[::1]:1/feed/"} {
+		f, err := a.core.Feeds.Create(ctx, authz.System(), intel.Feed{UnitID: root, Name: u, Kind: intel.FeedMISP, URL: u,
+			DefaultTLP: intel.TLPAmber, Interval: intel.DefaultFeedInterval})
+		if err != nil {
+			t.Fatal(err)
+		}
+		run, err := a.core.Feeds.PullNow(ctx, authz.System(), f.ID)
+		if err != nil || run.OK || !strings.Contains(run.Error, "may not connect") {
+			t.Errorf("%s: run %+v, %v", u, run, err)
+		}
+	}
+	if hit {
+		t.Errorf("the loopback feed was reached")
 	}
 }

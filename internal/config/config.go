@@ -39,6 +39,15 @@ type Config struct {
 	Events Events `yaml:"events"`
 	// Detect configures real-time Sigma detection.
 	Detect Detect `yaml:"detect"`
+	// Intel configures the threat-intelligence feeds.
+	Intel Intel `yaml:"intel"`
+}
+
+// Intel configures the threat-intelligence feeds (docs/intel.md).
+type Intel struct {
+	// FeedLocalAddresses lets feeds connect to loopback and link-local
+	// addresses.
+	FeedLocalAddresses bool `yaml:"feed_local_addresses" doc:"let TAXII and MISP feeds connect to loopback (127.0.0.0/8, ::1), link-local (169.254.0.0/16, fe80::/10: cloud metadata services), unspecified and multicast addresses; off, a pull that would is refused (feeds are added by analysts: the server must not be their way into its own host)"`
 }
 
 // Detect configures the Sigma rules every ingested event is matched

@@ -208,6 +208,7 @@ func TestLoad_goodFiles(t *testing.T) {
 				Events: config.Events{Store: "remote", URL: "https://vlogs.internal:9428", Username: "khien", Password: "s3cret-remote",
 					RetentionDays: 365, MaxDiskMB: 500000, MemoryMB: 1024, QueryTimeout: config.Duration(time.Minute)},
 				Detect: config.Detect{BuiltinRules: false, RulesDirs: "/etc/khien/rules, /srv/sigma/rules", AlertWindow: config.Duration(2 * time.Hour)},
+				Intel:  config.Intel{FeedLocalAddresses: true},
 			}
 		},
 	}

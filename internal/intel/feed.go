@@ -8,13 +8,16 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"path"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -236,8 +239,12 @@ type FeedStore interface {
 type FeedOptions struct {
 	Audit *audit.Log
 	// HTTP sends the requests of pulls; nil: a client with a 5-minute
-	// timeout per request.
-	HTTP *http.Client
+	// timeout per request that refuses to connect to loopback, link-local
+	// (cloud metadata services), unspecified and multicast addresses unless
+	// AllowLocal: feeds are added by analysts, and the server must not
+	// become their way into its own host.
+	HTTP       *http.Client
+	AllowLocal bool
 	// Logger receives the outcome of scheduled pulls; nil discards it.
 	Logger *slog.Logger
 	// PullTimeout bounds one pull; 0: 30 minutes.
@@ -261,7 +268,7 @@ type Feeds struct {
 // store as svc.Import does (and refreshing svc's matcher).
 func NewFeeds(store FeedStore, svc *Service, o FeedOptions) *Feeds {
 	if o.HTTP == nil {
-		o.HTTP = &http.Client{Timeout: 5 * time.Minute}
+		o.HTTP = feedClient(o.AllowLocal)
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
@@ -633,4 +640,39 @@ func (t *mispTap) latestEvent() time.Time {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	return t.latest
+}
+
+// feedClient is the HTTP client of pulls: a 5-minute timeout per request
+// and, unless allowLocal, no connection to a loopback, link-local,
+// unspecified or multicast address (checked on the address dialled, after
+// name resolution and on every redirect).
+func feedClient(allowLocal bool) *http.Client {
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.Proxy = nil // the address checked is the one connected to
+	d := &net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}
+	if !allowLocal {
+		d.Control = func(_, address string, _ syscall.RawConn) error {
+			host, _, err := net.SplitHostPort(address)
+			if err != nil {
+				return err
+			}
+			ip, err := netip.ParseAddr(host)
+			if err != nil {
+				return fmt.Errorf("feed address %q: %w", host, err)
+			}
+			if LocalAddr(ip) {
+				return fmt.Errorf("feeds may not connect to %s (loopback, link-local, unspecified or multicast)", ip)
+			}
+			return nil
+		}
+	}
+	tr.DialContext = d.DialContext
+	return &http.Client{Timeout: 5 * time.Minute, Transport: tr}
+}
+
+// LocalAddr reports whether a feed pull must not connect to ip.
+func LocalAddr(ip netip.Addr) bool {
+	ip = ip.Unmap()
+	return ip.IsLoopback() || ip.IsLinkLocalUnicast() || ip.IsLinkLocalMulticast() || ip.IsInterfaceLocalMulticast() ||
+		ip.IsMulticast() || ip.IsUnspecified()
 }

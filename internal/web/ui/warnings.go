@@ -78,8 +78,8 @@ func (h *Handler) warningsPage(w http.ResponseWriter, r *http.Request, status in
 		return err
 	}
 	now := time.Now()
-	unitName, _ := h.names(r)
-	sysName := h.systemNames(r, p)
+	unitName, systemName := h.names(r)
+	sysName := orID(systemName)
 	for _, wr := range list {
 		row := warningRow{Warning: wr, UnitName: unitName(wr.UnitID)}
 		if !v.Closed {
@@ -119,16 +119,10 @@ func (h *Handler) warningsPage(w http.ResponseWriter, r *http.Request, status in
 // list it (the reminder job uses the same).
 const warningRemindWithin = warning.RemindWithin
 
-// systemNames returns a function naming a system "CODE — name" (its id
-// when p cannot see it).
-func (h *Handler) systemNames(r *http.Request, p *authz.Principal) func(id int64) string {
-	list, _ := h.Systems.List(r.Context(), p, system.Filter{})
-	names := make(map[int64]string, len(list))
-	for _, s := range list {
-		names[s.ID] = s.Code + " — " + s.Name
-	}
+// orID names a system by names' function, or by its id when p cannot see it.
+func orID(name func(int64) string) func(int64) string {
 	return func(id int64) string {
-		if n, ok := names[id]; ok {
+		if n := name(id); n != "" {
 			return n
 		}
 		return fmt.Sprintf("#%d", id)
@@ -263,8 +257,8 @@ func (h *Handler) warningPage(w http.ResponseWriter, r *http.Request, status int
 	if err != nil {
 		return err
 	}
-	unitName, _ := h.names(r)
-	sysName := h.systemNames(r, p)
+	unitName, systemName := h.names(r)
+	sysName := orID(systemName)
 	v := warningPage{Base: h.base(w, r, "warnings.title", "warnings"), W: wr, UnitName: unitName(wr.UnitID),
 		CanWrite: p.Authorize(authz.PermHuntWrite, wr.UnitID) == nil && !wr.Closed}
 	v.CanStep = !wr.Closed && (p.Authorize(authz.PermHuntWrite, wr.UnitID) == nil || p.Authorize(authz.PermSystemWrite, wr.UnitID) == nil)

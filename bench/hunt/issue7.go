@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strconv"
@@ -99,6 +100,11 @@ func (h *harness) issue7(ctx context.Context, out io.Writer, s *vlstore.Store, m
 	}
 	fmt.Fprintf(out, "The IOC sweep's filter leaves out the IP fields no stored event has (`hunt.Service.FieldNames`, one `* | field_names` query, cached for 5 minutes: %s uncached here): it compares %d of the %d IP fields (%s), %s bytes of LogsQL.\n\n",
 		ms(namesTook), len(ipFields), len(intel.Fields[intel.IP]), strings.Join(ipFields, ", "), thousands(int64(len(sweep))))
+	if ix, err := dirSize(filepath.Join(s.Dir(), "khien-index")); err == nil {
+		all, _ := dirSize(s.Dir())
+		fmt.Fprintf(out, "The store's value index of the %d IP fields (`khien-index` in the store's directory) takes %s of the store's %s on disk (%.1f bytes per event).\n\n",
+			len(intel.Fields[intel.IP]), mib(ix>>10), mib(all>>10), float64(ix)/float64(m.Events))
+	}
 	re := regexp.MustCompile("(?i)" + substring)
 	cmdExpr := `process.command_line:~"(?i)` + substring + `"`
 
@@ -111,11 +117,11 @@ func (h *harness) issue7(ctx context.Context, out io.Writer, s *vlstore.Store, m
 		rs = append(rs, h.measure(ctx, id, name, how, fn))
 	}
 
-	sweepRun := func(exact bool) func() (string, error) {
+	sweepRun := func(exact bool, values []string) func() (string, error) {
 		return func() (string, error) {
 			groups, sightings := 0, 0
 			st, err := svc.Sweep(ctx, analyst, huntsvc.Query{Expr: sweep, From: from, To: until()}, huntsvc.SweepSpec{
-				Fields: matcher.SweepFields(), Exact: exact, Keep: huntsvc.MaxResults,
+				Fields: matcher.SweepFields(), Exact: exact, Keep: huntsvc.MaxResults, Values: values,
 				Match: func(e *event.Event) bool { return len(matcher.Match(e)) > 0 },
 				Found: func(*event.Event) error { return nil },
 				Group: func(e *event.Event, _ int64, _, _ time.Time) error {
@@ -127,10 +133,12 @@ func (h *harness) issue7(ctx context.Context, out io.Writer, s *vlstore.Store, m
 				thousands(int64(st.Kept)), thousands(int64(sightings))), err
 		}
 	}
-	run("7a", "IOC sweep, hunt service", fmt.Sprintf("`hunt.Service.Sweep` (the IOC hunt's path) with `intel.Matcher.SweepQueryFor(FieldNames)` of %d IP indicators (`in(…)` over %d IP fields); exact (`Matcher.Exact()`: single IP comparisons), so the candidates are counted in one `stats` query per interval, unit, host and IP values (the hunt's sightings), then the oldest 1,000 read whole (the hunt's kept results) and checked with `Matcher.Match`; all 30 days", len(ips), len(ipFields)),
-		sweepRun(matcher.Exact()))
+	run("7a", "IOC sweep, hunt service", fmt.Sprintf("`hunt.Service.Sweep` (the IOC hunt's path) of %d IP indicators: exact and IP only (`Matcher.IndexValues()`), so the matches are counted per interval, unit, host and IP values (the hunt's sightings) from the store's value index (`eventstore.ValueIndex`, %d IP fields), then the oldest 1,000 read whole with `intel.Matcher.SweepQueryFor(FieldNames)` (`in(…)` over %d IP fields; the hunt's kept results) and checked with `Matcher.Match`; all 30 days", len(ips), len(intel.Fields[intel.IP]), len(ipFields)),
+		sweepRun(matcher.Exact(), matcher.IndexValues()))
+	run("7a-query", "IOC sweep, counted by a query", "the same without the value index (`SweepSpec.Values` nil, as for indicators other than IPs or a hunt with its own filter): the candidates counted in one `stats` query per interval, unit, host and IP values",
+		sweepRun(matcher.Exact(), nil))
 	run("7a-fields", "IOC sweep, every candidate checked", "the same with `SweepSpec.Exact` false (indicators with AND, networks or hashes): each candidate's `Matcher.SweepFields()` (the IP fields) read and checked with `Matcher.Match`",
-		sweepRun(false))
+		sweepRun(false, nil))
 	run("7a-each", "IOC sweep reading events whole", "`hunt.Service.Each` with the same filter: every candidate read whole, oldest first (what the sweep did before `Sweep`)",
 		func() (string, error) {
 			events, hits := 0, 0

@@ -47,6 +47,7 @@ import (
 	"khien.vn/khien/bench/internal/sysinfo"
 	"khien.vn/khien/internal/eventstore"
 	"khien.vn/khien/internal/eventstore/vlstore"
+	"khien.vn/khien/internal/intel"
 )
 
 // options are the command-line settings.
@@ -184,6 +185,7 @@ func (h *harness) storeOptions(retentionDays int) vlstore.Options {
 		Retention:    eventstore.Retention{Days: retentionDays},
 		MemoryBudget: h.opts.budgetMiB << 20,
 		QueryTimeout: h.opts.queryTimeout,
+		IndexFields:  intel.Fields[intel.IP], // as app.OpenEvents
 		Logger:       h.log,
 	}
 }

@@ -24,6 +24,7 @@ import (
 	"khien.vn/khien/internal/ingest/sources"
 	"khien.vn/khien/internal/ingest/spool"
 	"khien.vn/khien/internal/ingest/syslog"
+	"khien.vn/khien/internal/intel"
 )
 
 // The paths measured, from the cheapest to the product itself. Each
@@ -86,7 +87,7 @@ type inproc struct {
 	lnDone, plDone     chan error
 }
 
-func openInproc(ctx context.Context, mode, dir string, drop []string) (t *inproc, err error) {
+func openInproc(ctx context.Context, mode, dir string, drop []string, noIndex bool) (t *inproc, err error) {
 	t = &inproc{mode: mode, dir: dir, timers: newTimers()}
 	defer func() {
 		if err != nil {
@@ -129,6 +130,7 @@ func openInproc(ctx context.Context, mode, dir string, drop []string) (t *inproc
 				Retention:    eventstore.Retention{Days: cfg.Events.RetentionDays, MaxDiskBytes: int64(cfg.Events.MaxDiskMB) << 20},
 				MemoryBudget: int64(cfg.Events.MemoryMB) << 20,
 				QueryTimeout: time.Duration(cfg.Events.QueryTimeout),
+				IndexFields:  indexFields(noIndex),
 			}); err != nil {
 				return nil, err
 			}
@@ -311,4 +313,13 @@ func (t serveTarget) counters(ctx context.Context) (counters, error) {
 		refused:   i(mTooOld) + i(mTooNew) + i(mInvalid),
 		parseErrs: i(mPipeErrs), backlog: i(mBacklog), errs: i(mAppendErrs) + i(mFlushErrs), rows: i(mStoreRows),
 	}, nil
+}
+
+// indexFields are the fields of the store's value index, as app.OpenEvents
+// sets them, or none with -no-value-index.
+func indexFields(noIndex bool) []string {
+	if noIndex {
+		return nil
+	}
+	return intel.Fields[intel.IP]
 }

@@ -76,6 +76,7 @@ type options struct {
 	tmp          string
 	serverEnv    []string
 	drop         []string // experiment: fields removed before the store (in-process)
+	noIndex      bool     // experiment: the store without its value index (in-process)
 }
 
 func main() {
@@ -109,6 +110,7 @@ func run() int {
 	fs.StringVar(&o.profileMode, "profile-mode", modeStore, "the in-process mode -cpuprofile profiles")
 	fs.StringVar(&o.tmp, "tmp", "", "directory for the temporary data directories (default: the system's; the spool fsyncs there)")
 	fs.StringVar(&serverEnv, "server-env", "", "extra KHIEN_* settings for the serve mode, comma-separated KEY=VALUE (e.g. KHIEN_INGEST_SPOOL_MAX_MB=256)")
+	fs.BoolVar(&o.noIndex, "no-value-index", false, "experiment, in-process modes only: the store without its value index of the IP fields (to see what the index costs)")
 	var drop string
 	fs.StringVar(&drop, "drop", "", "experiment, in-process modes only: comma-separated fields (a trailing * matches a prefix; _msg empties the original message) removed from every event after the stages, before the store, to see what they cost")
 	if err := fs.Parse(os.Args[1:]); err != nil {
@@ -256,6 +258,9 @@ func (h *harness) main(ctx context.Context, out io.Writer) error {
 	fmt.Fprintf(out, "- product defaults (serve, and the in-process modes through internal/config): ingest.flush_interval %s, "+
 		"ingest.spool_max_mb %d, events.memory_mb %d, events.retention_days %d\n", time.Duration(cfg.Ingest.FlushInterval),
 		cfg.Ingest.SpoolMaxMB, cfg.Events.MemoryMB, cfg.Events.RetentionDays)
+	if h.opts.noIndex {
+		fmt.Fprintln(out, "- **experiment**: the in-process modes' store keeps no value index (`vlstore.Options.IndexFields` empty; `serve` is unchanged)")
+	}
 	if len(h.opts.drop) > 0 {
 		fmt.Fprintf(out, "- **experiment**: the in-process modes remove `%s` from every event before the store (serve is unchanged)\n",
 			strings.Join(h.opts.drop, "`, `"))
@@ -416,7 +421,7 @@ func (h *harness) runOne(ctx context.Context, mode string, rep int) (runResult, 
 		}
 		tg = serveTarget{s: srv, scrapeErrs: &scrapeErrs}
 	} else {
-		if ip, err = openInproc(ctx, mode, dir, h.opts.drop); err != nil {
+		if ip, err = openInproc(ctx, mode, dir, h.opts.drop, h.opts.noIndex); err != nil {
 			return r, err
 		}
 		defer func() {

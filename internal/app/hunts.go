@@ -43,7 +43,7 @@ func (s *Server) openHunts(q *hunt.Service) *hunt.Records {
 			if err != nil {
 				return hunt.SweepSource{}, err
 			}
-			return hunt.SweepSource{Query: m.SweepQueryFor(q.FieldNames(ctx)), Fields: m.SweepFields(), Exact: m.Exact(),
+			return hunt.SweepSource{Query: m.SweepQueryFor(q.FieldNames(ctx)), Fields: m.SweepFields(), Exact: m.Exact(), Values: m.IndexValues(),
 				Which: func(e event.Event) (string, string, bool) {
 					hits := m.Match(&e)
 					if len(hits) == 0 {

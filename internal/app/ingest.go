@@ -36,6 +36,7 @@ import (
 	"khien.vn/khien/internal/ingest/sources"
 	"khien.vn/khien/internal/ingest/spool"
 	"khien.vn/khien/internal/ingest/syslog"
+	"khien.vn/khien/internal/intel"
 	"khien.vn/khien/internal/tlscert"
 )
 
@@ -50,7 +51,9 @@ func OpenEvents(ctx context.Context, cfg config.Config, logger *slog.Logger) (ev
 			Retention:    eventsRetention(cfg),
 			MemoryBudget: int64(cfg.Events.MemoryMB) << 20,
 			QueryTimeout: time.Duration(cfg.Events.QueryTimeout),
-			Logger:       logger,
+			// IOC sweeps look the IP fields up (hunt.SweepSpec.Values).
+			IndexFields: intel.Fields[intel.IP],
+			Logger:      logger,
 		})
 		if err != nil {
 			return nil, fmt.Errorf("open event store: %w", err)

@@ -72,6 +72,37 @@ type Store interface {
 	Close() error
 }
 
+// ValueIndex is implemented by stores that index the values of some fields
+// as events are appended (vlstore with Options.IndexFields: the IP
+// fields), so that looking many values up does not read every event.
+type ValueIndex interface {
+	// IndexedFields lists the indexed fields (names as in events).
+	IndexedFields() []string
+	// Occurrences calls fn with each occurrence of one of values in one of
+	// fields among the events of q.Units with q.From <= Time < q.To (q.Expr
+	// and the other fields of q are ignored): the same events as the query
+	// `field1:in(values) or field2:in(values) …`, one call per field that
+	// matches. Calls come day by day, the oldest first, in no order within
+	// a day. It fails with an error wrapping ErrNotIndexed when the index
+	// cannot answer — a field is not indexed, or a day of the range holds
+	// events stored before the index existed — and the caller queries
+	// instead.
+	Occurrences(ctx context.Context, q Query, fields, values []string, fn func(Occurrence) error) error
+}
+
+// Occurrence is one indexed value of one stored event.
+type Occurrence struct {
+	Time  time.Time
+	Unit  int64
+	Host  string // host.name
+	Field string
+	Value string
+}
+
+// ErrNotIndexed is returned by ValueIndex.Occurrences when the index does
+// not cover the look-up.
+var ErrNotIndexed = errors.New("not covered by the value index")
+
 // UsageReporter is implemented by stores that can report their size; the
 // system page and /metrics show it.
 type UsageReporter interface {

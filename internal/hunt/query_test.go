@@ -6,6 +6,7 @@ import (
 	"encoding/csv"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -15,6 +16,7 @@ import (
 	"khien.vn/khien/internal/detect/sigma"
 	"khien.vn/khien/internal/errs"
 	"khien.vn/khien/internal/event"
+	"khien.vn/khien/internal/eventstore"
 	"khien.vn/khien/internal/eventstore/vlstore"
 	"khien.vn/khien/internal/hunt"
 	"khien.vn/khien/internal/report"
@@ -426,4 +428,116 @@ func TestFieldNames(t *testing.T) {
 	if hunt.New(nil, hunt.Options{}).FieldNames(t.Context()) != nil {
 		t.Errorf("without a unit list the names are not unknown")
 	}
+}
+
+// An exact IP sweep with Values counts from the store's value index: the
+// same counts, groups and kept events as the counting query, and never
+// another unit's events.
+func TestSweep_valueIndex(t *testing.T) {
+	fields := []string{"source.ip", "destination.ip"}
+	st, err := vlstore.Open(t.Context(), t.TempDir(), vlstore.Options{IndexFields: fields})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	var evs []event.Event
+	for i := range 40 {
+		evs = append(evs, event.Event{Time: now.Add(-time.Duration(40-i) * time.Minute), Received: now, UnitID: int64(1 + i%2),
+			Message: fmt.Sprint("flow ", i),
+			Fields: map[string]string{"host.name": []string{"fw01", "fw02"}[i%4/2], "source.ip": fmt.Sprint("10.0.0.", i%5),
+				"destination.ip": fmt.Sprint("192.0.2.", i%7)}})
+	}
+	if _, err := st.Append(t.Context(), evs); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Flush(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	cs := &countingStore{Store: st}
+	h := hunt.New(cs, hunt.Options{Units: func(context.Context) ([]int64, error) { return []int64{1, 2}, nil }})
+	values := []string{"10.0.0.1", "192.0.2.3", "198.51.100.9"}
+	q := hunt.Query{Expr: `source.ip:in("10.0.0.1","192.0.2.3","198.51.100.9") or destination.ip:in("10.0.0.1","192.0.2.3","198.51.100.9")`,
+		From: now.Add(-2 * time.Hour), To: now.Add(time.Minute)}
+	type result struct {
+		st     hunt.SweepStats
+		kept   []string
+		groups map[string]int64
+	}
+	run := func(p *authz.Principal, index []string) result {
+		t.Helper()
+		r := result{groups: map[string]int64{}}
+		var err error
+		r.st, err = h.Sweep(t.Context(), p, q, hunt.SweepSpec{Exact: true, Keep: 5, Fields: fields, Values: index,
+			Match: func(e *event.Event) bool {
+				return slices.Contains(values, e.Fields["source.ip"]) || slices.Contains(values, e.Fields["destination.ip"])
+			},
+			Found: func(e *event.Event) error { r.kept = append(r.kept, e.Message); return nil },
+			Group: func(e *event.Event, n int64, first, last time.Time) error {
+				if first.After(last) {
+					t.Errorf("group %+v: %v after %v", e, first, last)
+				}
+				// The query groups by every field's value, the index by
+				// those that match: compare what matched.
+				key := fmt.Sprint(e.UnitID, " ", e.Fields["host.name"])
+				for _, f := range fields {
+					if slices.Contains(values, e.Fields[f]) {
+						key += " " + f + "=" + e.Fields[f]
+					}
+				}
+				r.groups[key] += n
+				return nil
+			}}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	for _, p := range []*authz.Principal{authz.System(), analyst1} {
+		cs.lookups, cs.stats = 0, 0
+		indexed := run(p, values)
+		if cs.lookups != 1 || cs.stats != 0 {
+			t.Errorf("%s: with Values, %d index look-ups and %d stats queries, want 1 and 0", p.Username, cs.lookups, cs.stats)
+		}
+		cs.lookups, cs.stats = 0, 0
+		queried := run(p, nil)
+		if cs.lookups != 0 || cs.stats != 1 {
+			t.Errorf("%s: without Values, %d index look-ups and %d stats queries, want 0 and 1", p.Username, cs.lookups, cs.stats)
+		}
+		if fmt.Sprint(indexed) != fmt.Sprint(queried) {
+			t.Errorf("%s: from the index %+v\nfrom the query %+v", p.Username, indexed, queried)
+		}
+		// source.ip 10.0.0.1 is i%5==1, destination.ip 192.0.2.3 is i%7==3.
+		want := 0
+		for i := range 40 {
+			if (i%5 == 1 || i%7 == 3) && (p != analyst1 || i%2 == 0) {
+				want++
+			}
+		}
+		if indexed.st.Matched != want || len(indexed.kept) != 5 {
+			t.Errorf("%s: %+v, want %d matches and 5 kept", p.Username, indexed.st, want)
+		}
+		for g := range indexed.groups {
+			if p == analyst1 && !strings.HasPrefix(g, "1 ") {
+				t.Errorf("analyst of unit 1 sees group %s", g)
+			}
+		}
+	}
+}
+
+// countingStore counts a store's value index look-ups and stats queries.
+type countingStore struct {
+	*vlstore.Store
+	lookups, stats int
+}
+
+func (c *countingStore) Occurrences(ctx context.Context, q eventstore.Query, fields, values []string, fn func(eventstore.Occurrence) error) error {
+	c.lookups++
+	return c.Store.Occurrences(ctx, q, fields, values, fn)
+}
+
+func (c *countingStore) Query(ctx context.Context, q eventstore.Query, fn func(event.Event) error) error {
+	if strings.Contains(q.Expr, "| stats") {
+		c.stats++
+	}
+	return c.Store.Query(ctx, q, fn)
 }

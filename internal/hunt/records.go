@@ -52,6 +52,9 @@ type SweepSource struct {
 	Fields []string
 	// Exact says every candidate matches (see SweepSpec.Exact).
 	Exact bool
+	// Values are the values Query looks for in Fields, when that is all
+	// it does (see SweepSpec.Values).
+	Values []string
 	// Which names the indicator an event really matches (ok false: none).
 	Which func(event.Event) (key, label string, ok bool)
 	// Sighting, when set, records n matches like e (a partial event: unit,
@@ -333,7 +336,11 @@ func (r *Records) runSweep(ctx context.Context, p *authz.Principal, h Hunt, q Qu
 			return src.Sighting(ctx, h.ID, e, n, first, last)
 		}
 	}
-	st, err := r.hunts.Sweep(ctx, p, q, SweepSpec{Fields: src.Fields, Exact: src.Exact, Keep: MaxResults, Group: group,
+	values := src.Values
+	if strings.TrimSpace(h.Query) != "" {
+		values = nil // the hunt's own filter narrows the candidates
+	}
+	st, err := r.hunts.Sweep(ctx, p, q, SweepSpec{Fields: src.Fields, Exact: src.Exact, Keep: MaxResults, Group: group, Values: values,
 		Match: func(e *event.Event) bool {
 			_, _, ok := src.Which(*e)
 			return ok

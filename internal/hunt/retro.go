@@ -198,6 +198,11 @@ type SweepSpec struct {
 	// values of Fields — a partial event (UnitID, host.name, Fields) — with
 	// their number and first and last time: the sightings of the sweep.
 	Group func(e *event.Event, n int64, first, last time.Time) error
+	// Values, with Exact, are the values the filter looks for in Fields
+	// (intel.Matcher.IndexValues): the candidates are exactly the events
+	// with one of them in one of Fields. A store with a value index
+	// (eventstore.ValueIndex) then counts them without reading events.
+	Values []string
 }
 
 // sweepMaxGroups bounds the groups an exact sweep counts in one query; a
@@ -251,9 +256,15 @@ func (s *Service) Sweep(ctx context.Context, p *authz.Principal, q Query, spec S
 	switch {
 	case spec.Exact:
 		step := max(sq.To.Sub(sq.From)/sweepBuckets, time.Second)
-		buckets, total, ok, err := s.sweepGroups(ctx, sq, spec, step)
+		buckets, total, ok, err := s.indexGroups(ctx, sq, spec, step)
 		if err != nil {
 			return st, err
+		}
+		if !ok {
+			buckets, total, ok, err = s.sweepGroups(ctx, sq, spec, step)
+			if err != nil {
+				return st, err
+			}
 		}
 		if !ok {
 			h, err := s.store.Hits(ctx, sq, step)
@@ -380,6 +391,64 @@ func addGroup(groups map[string]*sweepGroup, e *event.Event, fields []string, n 
 	if last.After(g.last) {
 		g.last = last
 	}
+}
+
+// indexMaxEvents bounds the matching events an exact sweep counts from
+// the store's value index; with more, it counts them with a query.
+const indexMaxEvents = 1_000_000
+
+// indexGroups is sweepGroups from the store's value index, when spec
+// has Values and the store indexes spec.Fields over the range: it reads
+// no event. ok is false when it cannot answer.
+func (s *Service) indexGroups(ctx context.Context, sq eventstore.Query, spec SweepSpec, step time.Duration) (buckets map[time.Time]uint64, total uint64, ok bool, err error) {
+	vi, isIndex := s.store.(eventstore.ValueIndex)
+	if len(spec.Values) == 0 || !isIndex {
+		return nil, 0, false, nil
+	}
+	type key struct {
+		unit int64
+		host string
+		t    int64
+	}
+	// One event may have several of the values (in different fields):
+	// occurrences of one unit, host and nanosecond are one event.
+	events := map[key]map[string]string{}
+	errTooMany := errors.New("too many matches")
+	err = vi.Occurrences(ctx, sq, spec.Fields, spec.Values, func(o eventstore.Occurrence) error {
+		k := key{o.Unit, o.Host, o.Time.UnixNano()}
+		f := events[k]
+		if f == nil {
+			if len(events) >= indexMaxEvents {
+				return errTooMany
+			}
+			f = map[string]string{}
+			events[k] = f
+		}
+		f[o.Field] = o.Value
+		return nil
+	})
+	switch {
+	case errors.Is(err, eventstore.ErrNotIndexed), errors.Is(err, errTooMany):
+		return nil, 0, false, nil // the caller counts with a query
+	case err != nil:
+		return nil, 0, false, err
+	}
+	buckets = map[time.Time]uint64{}
+	groups := map[string]*sweepGroup{}
+	for k, f := range events {
+		t := time.Unix(0, k.t).UTC()
+		buckets[t.Truncate(step)]++
+		if spec.Group != nil {
+			f[event.FieldHostName] = k.host
+			addGroup(groups, &event.Event{UnitID: k.unit, Fields: f}, spec.Fields, 1, t, t)
+		}
+	}
+	for _, g := range groups {
+		if err := spec.Group(&g.e, g.n, g.first, g.last); err != nil {
+			return nil, 0, false, err
+		}
+	}
+	return buckets, uint64(len(events)), true, nil
 }
 
 // sweepGroups counts the matches of an exact sweep per interval of step

@@ -50,6 +50,23 @@ func (m *Matcher) Exact() bool {
 	return true
 }
 
+// IndexValues returns the values SweepQuery looks for when every
+// indicator is an IP address, or an OR of addresses: SweepQuery then
+// selects exactly the events with one of them in one of SweepFields, which
+// an event store's value index answers (hunt.SweepSpec.Values). Otherwise
+// it returns nil.
+func (m *Matcher) IndexValues() []string {
+	if len(m.types) != 1 || m.types[0] != IP || !m.Exact() {
+		return nil
+	}
+	out := make([]string, 0, len(m.exact))
+	for c := range m.exact {
+		out = append(out, c.Value)
+	}
+	slices.Sort(out)
+	return out
+}
+
 // SweepFields lists the event fields the indicators are compared with:
 // all an IOC sweep needs to read of each candidate of SweepQuery.
 func (m *Matcher) SweepFields() []string {

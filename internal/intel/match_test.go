@@ -120,6 +120,32 @@ func TestMatcherExact(t *testing.T) {
 	}
 }
 
+// IndexValues lists the addresses only when the sweep query is exactly
+// "one of them in an IP field".
+func TestMatcherIndexValues(t *testing.T) {
+	ip := func(id int64, v ...string) intel.Indicator {
+		ind := intel.Indicator{ID: id}
+		for _, x := range v {
+			ind.Pattern = append(ind.Pattern, []intel.Comparison{{Type: intel.IP, Value: x}})
+		}
+		return ind
+	}
+	got := intel.NewMatcher([]intel.Indicator{ip(1, "203.0.113.7"), ip(2, "198.51.100.1", "2001:db8::1"), ip(3, "203.0.113.7")}).IndexValues()
+	if want := []string{"198.51.100.1", "2001:db8::1", "203.0.113.7"}; !slices.Equal(got, want) {
+		t.Errorf("IndexValues = %v, want %v", got, want)
+	}
+	for name, inds := range map[string][]intel.Indicator{
+		"with a domain":  {ip(1, "203.0.113.7"), {ID: 2, Pattern: [][]intel.Comparison{{{Type: intel.Domain, Value: "evil.example"}}}}},
+		"with a network": {ip(1, "203.0.113.7"), {ID: 2, Pattern: [][]intel.Comparison{{{Type: intel.CIDR, Value: "203.0.113.0/24"}}}}},
+		"AND":            {{ID: 1, Pattern: [][]intel.Comparison{{{Type: intel.IP, Value: "203.0.113.7"}, {Type: intel.IP, Value: "203.0.113.8"}}}}},
+		"none":           nil,
+	} {
+		if got := intel.NewMatcher(inds).IndexValues(); got != nil {
+			t.Errorf("%s: IndexValues = %v, want nil", name, got)
+		}
+	}
+}
+
 func TestSweepQueryFor(t *testing.T) {
 	m := intel.NewMatcher([]intel.Indicator{{ID: 1, Type: intel.IP, Value: "203.0.113.7", Pattern: [][]intel.Comparison{{{Type: intel.IP, Value: "203.0.113.7"}}}}})
 	q := m.SweepQueryFor(func(f string) bool { return f == "source.ip" || f == "related.ip" })

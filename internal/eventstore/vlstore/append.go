@@ -11,6 +11,7 @@ import (
 
 	"khien.vn/khien/internal/event"
 	"khien.vn/khien/internal/eventstore"
+	"khien.vn/khien/internal/eventstore/valindex"
 )
 
 // Append stores events; see eventstore.Store.
@@ -40,6 +41,8 @@ func (s *Store) Append(ctx context.Context, events []event.Event) (res eventstor
 	defer builderPool.Put(b)
 	b.days = b.days[:0]
 	b.perDay = b.perDay[:0]
+	clear(b.entries) // a failed Append may have left some
+	b.entries = b.entries[:0]
 
 	lr := logstorage.GetLogRows(nil, nil, nil, nil, "")
 	defer logstorage.PutLogRows(lr)
@@ -64,6 +67,9 @@ func (s *Store) Append(ctx context.Context, events []event.Event) (res eventstor
 		}
 		lr.MustAdd(tenantID(ev.UnitID), ts, fields, nStream)
 		b.countDay(eventstore.DayOf(ts))
+		if s.index != nil {
+			b.entries = indexEntries(b.entries, s.opts.IndexFields, ev, ts)
+		}
 		res.Stored++
 	}
 	if res.Stored == 0 {
@@ -74,11 +80,21 @@ func (s *Store) Append(ctx context.Context, events []event.Event) (res eventstor
 	// The library silently drops rows for a day it has deleted to keep
 	// within the disk budget: such a day has no partition after the add.
 	present := s.st.PartitionList()
+	var gone []int64
 	for i, d := range b.days {
 		if !slices.Contains(present, eventstore.PartitionName(d)) {
 			res.Stored -= b.perDay[i]
 			res.TooOld += b.perDay[i]
+			gone = append(gone, d)
 		}
+	}
+	if s.index != nil {
+		if len(gone) > 0 {
+			b.entries = slices.DeleteFunc(b.entries, func(e valindex.Entry) bool { return slices.Contains(gone, eventstore.DayOf(e.Time)) })
+		}
+		s.index.Add(b.entries)
+		clear(b.entries) // drop the strings it held
+		b.entries = b.entries[:0]
 	}
 	s.dirty.Add(b.days...)
 	s.appended.Add(uint64(res.Stored))
@@ -99,6 +115,7 @@ type rowBuilder struct {
 	unitStr string
 	days    []int64
 	perDay  []int
+	entries []valindex.Entry // for the value index
 }
 
 var builderPool = sync.Pool{New: func() any { return &rowBuilder{unit: -1} }}

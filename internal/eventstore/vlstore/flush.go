@@ -72,6 +72,9 @@ func (s *Store) Flush(ctx context.Context) (err error) {
 			}
 		}
 		if onDisk(before, s.engineStats()) {
+			if s.index != nil {
+				errList = append(errList, s.flushIndex())
+			}
 			return errors.Join(errList...)
 		}
 		t := time.NewTimer(wait)

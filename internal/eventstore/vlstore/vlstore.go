@@ -21,6 +21,7 @@ import (
 
 	"khien.vn/khien/internal/errs"
 	"khien.vn/khien/internal/eventstore"
+	"khien.vn/khien/internal/eventstore/valindex"
 )
 
 const (
@@ -61,6 +62,10 @@ type Options struct {
 	// MaxLimit caps Query.Limit and the number of Hits series; default
 	// 100,000.
 	MaxLimit int
+	// IndexFields are the fields whose values the store indexes as it
+	// appends (eventstore.ValueIndex): the IP fields IOC sweeps look up.
+	// None: no index.
+	IndexFields []string
 	// Logger receives the store's and the library's log lines (the
 	// library's under "event store engine"); nil discards them. The
 	// library has one logger per process: the last Open with a logger
@@ -147,6 +152,7 @@ type Store struct {
 	dirty    eventstore.DaySet // days appended to since the last Flush
 	appended atomic.Uint64     // events stored since Open
 	resolved resolveCache      // recent value lists of resolveRegexps
+	index    *valindex.Index   // nil without Options.IndexFields
 }
 
 var (
@@ -203,8 +209,18 @@ func Open(ctx context.Context, dir string, opts Options) (*Store, error) {
 		lock.Close()
 		return nil, err
 	}
+	var index *valindex.Index
+	if len(opts.IndexFields) > 0 {
+		index, err = openIndex(dir, opts.IndexFields, st, log)
+		if err != nil {
+			st.MustClose()
+			lock.Close()
+			return nil, fmt.Errorf("open event store: %w", err)
+		}
+	}
 	done, stopAll := context.WithCancel(context.Background())
 	s := &Store{
+		index:     index,
 		dir:       dir,
 		opts:      opts,
 		limits:    opts.queryLimits(),
@@ -281,6 +297,9 @@ func (s *Store) Close() (err error) {
 		return eventstore.ErrClosed
 	}
 	s.closed = true
+	if s.index != nil {
+		err = s.index.Close()
+	}
 	func() {
 		defer s.recoverEngine("close event store", true, &err)
 		s.st.MustClose()
@@ -304,6 +323,9 @@ func (s *Store) Usage(ctx context.Context) (u eventstore.Usage, err error) {
 	var ss logstorage.StorageStats
 	s.st.UpdateStats(&ss)
 	u.DiskBytes = int64(ss.CompressedInmemorySize + ss.CompressedSmallPartSize + ss.CompressedBigPartSize + ss.IndexdbSizeBytes)
+	if s.index != nil {
+		u.DiskBytes += s.index.Stats().Bytes
+	}
 	u.MaxDiskBytes = s.opts.Retention.MaxDiskBytes
 	u.Rows = ss.InmemoryRowsCount + ss.SmallPartRowsCount + ss.BigPartRowsCount
 	u.Partitions = int(ss.PartitionsCount)

@@ -21,6 +21,7 @@ import (
 	"khien.vn/khien/internal/config"
 	"khien.vn/khien/internal/hunt"
 	"khien.vn/khien/internal/i18n"
+	"khien.vn/khien/internal/incident"
 	"khien.vn/khien/internal/intel"
 	"khien.vn/khien/internal/job"
 	"khien.vn/khien/internal/notify"
@@ -51,6 +52,7 @@ type Backend interface {
 	hunt.Store
 	hunt.SavedQueryStore
 	warning.Store
+	incident.Store
 	Ping(ctx context.Context) error
 	Migrate(ctx context.Context) error
 	SchemaVersion(ctx context.Context) (current, latest int, err error)
@@ -89,8 +91,10 @@ type Core struct {
 	SavedQueries *hunt.SavedQueries
 	// Warnings is the register of national warnings.
 	Warnings *warning.Service
-	Packs    *regulation.Registry
-	Catalog  *i18n.Catalog
+	// Incidents holds the incident cases and their legal clocks.
+	Incidents *incident.Service
+	Packs     *regulation.Registry
+	Catalog   *i18n.Catalog
 
 	detection  detectionOnce
 	alertNotes *alertNotifier
@@ -189,6 +193,7 @@ func newCore(cfg config.Config, logger *slog.Logger, be Backend) (*Core, error) 
 	c.registerJobs()
 	c.registerComplianceJobs()
 	c.openWarnings()
+	c.Incidents = incident.NewService(c.Backend, c.Backend, c.Units, c.Audit)
 	return c, nil
 }
 

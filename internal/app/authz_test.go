@@ -16,6 +16,7 @@ import (
 	"khien.vn/khien/internal/compliance"
 	"khien.vn/khien/internal/event"
 	"khien.vn/khien/internal/hunt"
+	"khien.vn/khien/internal/incident"
 	"khien.vn/khien/internal/intel"
 	"khien.vn/khien/internal/job"
 	"khien.vn/khien/internal/notify"
@@ -336,6 +337,25 @@ var routeCases = map[string]routeCase{
 	"POST /api/v1/warnings/{id}/close": {perm: authz.PermHuntWrite, scope: "unit", req: func(f *authzFixture, _ authz.Role, in bool) (string, string, any) {
 		return "POST", "/api/v1/warnings/" + id(f.warningFor(in)) + "/close", nil
 	}},
+	"GET /api/v1/incidents": {perm: authz.PermIncidentRead, scope: "list", req: get("/api/v1/incidents?limit=1000"),
+		leak: func(f *authzFixture) string { return "CASE-OF-B" }},
+	"POST /api/v1/incidents": {perm: authz.PermIncidentWrite, scope: "unit", req: func(f *authzFixture, _ authz.Role, in bool) (string, string, any) {
+		return "POST", "/api/v1/incidents", map[string]any{"unit_id": f.unitFor(in), "title": "Sự cố", "category": "ransomware",
+			"severity": "high", "detected_at": time.Now().Add(-time.Hour), "system_ids": []int64{f.sysFor(in)}}
+	}},
+	"GET /api/v1/incidents/{id}": {perm: authz.PermIncidentRead, scope: "unit", req: func(f *authzFixture, _ authz.Role, in bool) (string, string, any) {
+		return "GET", "/api/v1/incidents/" + id(f.caseFor(in)), nil
+	}},
+	"POST /api/v1/incidents/{id}/status": {perm: authz.PermIncidentWrite, scope: "unit", req: func(f *authzFixture, _ authz.Role, in bool) (string, string, any) {
+		return "POST", "/api/v1/incidents/" + id(f.caseFor(in)) + "/status", map[string]any{"status": "triage"}
+	}},
+	"POST /api/v1/incidents/{id}/submissions": {perm: authz.PermIncidentWrite, scope: "unit", req: func(f *authzFixture, _ authz.Role, in bool) (string, string, any) {
+		return "POST", "/api/v1/incidents/" + id(f.caseFor(in)) + "/submissions", map[string]any{"clock_id": "tt20.notification",
+			"what": "Thông báo sự cố", "recipient": "VNCERT/CC", "channel": "e-mail", "sent_at": time.Now()}
+	}},
+	"POST /api/v1/incidents/{id}/notes": {perm: authz.PermIncidentWrite, scope: "unit", req: func(f *authzFixture, _ authz.Role, in bool) (string, string, any) {
+		return "POST", "/api/v1/incidents/" + id(f.caseFor(in)) + "/notes", map[string]any{"text": "Đã cô lập máy chủ"}
+	}},
 	"GET /api/v1/feeds": {perm: authz.PermEventRead, scope: "list", req: get("/api/v1/feeds"),
 		leak: func(f *authzFixture) string { return "FEED-OF-B" }},
 	"POST /api/v1/feeds": {perm: authz.PermHuntWrite, scope: "unit", req: func(f *authzFixture, _ authz.Role, in bool) (string, string, any) {
@@ -448,6 +468,20 @@ func (f *authzFixture) warningFor(in bool) int64 {
 		f.app.t.Fatal(err)
 	}
 	return w.ID
+}
+
+// caseFor returns a new incident case of unit A (in) or B.
+func (f *authzFixture) caseFor(in bool) int64 {
+	title := fmt.Sprintf("case %d", f.next())
+	if !in {
+		title = "CASE-OF-B " + title
+	}
+	c := incident.Case{UnitID: f.unitFor(in), Title: title, Category: incident.Intrusion, Severity: incident.High,
+		Status: incident.New, DetectedAt: time.Now().Add(-time.Hour), SystemIDs: []int64{f.sysFor(in)}}
+	if err := f.app.core.Backend.CreateCase(context.Background(), &c); err != nil {
+		f.app.t.Fatal(err)
+	}
+	return c.ID
 }
 
 // feedFor returns a new, paused feed of unit A (in) or B that nothing serves.

@@ -66,6 +66,9 @@ const (
 	PermAlertTriage Permission = "alert.triage" // assign, acknowledge, comment on, close and reopen alerts
 	PermRuleManage  Permission = "rule.manage"  // switch detection rules on or off per unit, add and remove exceptions
 	PermHuntWrite   Permission = "hunt.write"   // open, run and close hunts; import and manage indicators
+
+	PermIncidentRead  Permission = "incident.read"  // see incident cases, their legal clocks, timelines and submissions
+	PermIncidentWrite Permission = "incident.write" // open and update incident cases, record submissions to the authority
 )
 
 // Permissions lists every permission.
@@ -73,7 +76,8 @@ var Permissions = []Permission{PermSelf, PermUnitRead, PermUnitWrite, PermUserRe
 	PermAuditRead, PermAuditVerify, PermJobRead, PermJobManage,
 	PermSystemRead, PermSystemWrite, PermDossierSubmit, PermDossierAppraise, PermDossierDecide, PermDossierRecord,
 	PermComplianceWrite, PermAssessmentWrite, PermReportGenerate, PermNotifyManage,
-	PermEventRead, PermEventImport, PermAlertRead, PermAlertTriage, PermRuleManage, PermHuntWrite}
+	PermEventRead, PermEventImport, PermAlertRead, PermAlertTriage, PermRuleManage, PermHuntWrite,
+	PermIncidentRead, PermIncidentWrite}
 
 // rolePermissions is the one table that grants permissions to roles.
 var rolePermissions = map[Role][]Permission{
@@ -81,13 +85,13 @@ var rolePermissions = map[Role][]Permission{
 	RoleSecurityLead: {PermSelf, PermUnitRead, PermUserRead, PermAuditRead, PermAuditVerify, PermJobRead, PermJobManage,
 		PermSystemRead, PermSystemWrite, PermDossierSubmit, PermDossierAppraise, PermDossierDecide,
 		PermComplianceWrite, PermAssessmentWrite, PermReportGenerate, PermEventRead, PermEventImport,
-		PermAlertRead, PermAlertTriage, PermRuleManage, PermHuntWrite},
+		PermAlertRead, PermAlertTriage, PermRuleManage, PermHuntWrite, PermIncidentRead, PermIncidentWrite},
 	RoleAnalyst: {PermSelf, PermUnitRead, PermJobRead, PermSystemRead, PermEventRead, PermEventImport,
-		PermAlertRead, PermAlertTriage, PermHuntWrite},
+		PermAlertRead, PermAlertTriage, PermHuntWrite, PermIncidentRead, PermIncidentWrite},
 	RoleSystemOwner: {PermSelf, PermUnitRead, PermJobRead, PermSystemRead, PermSystemWrite, PermDossierSubmit,
-		PermComplianceWrite, PermReportGenerate, PermEventRead, PermAlertRead},
+		PermComplianceWrite, PermReportGenerate, PermEventRead, PermAlertRead, PermIncidentRead},
 	RoleAssessor: {PermSelf, PermUnitRead, PermUserRead, PermAuditRead, PermAuditVerify, PermJobRead, PermSystemRead,
-		PermAssessmentWrite, PermEventRead, PermAlertRead},
+		PermAssessmentWrite, PermEventRead, PermAlertRead, PermIncidentRead},
 	RoleViewer: {PermSelf, PermUnitRead, PermSystemRead},
 }
 

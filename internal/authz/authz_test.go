@@ -15,13 +15,13 @@ var want = map[authz.Role][]authz.Permission{
 	authz.RoleSecurityLead: {authz.PermSelf, authz.PermUnitRead, authz.PermUserRead, authz.PermAuditRead, authz.PermAuditVerify, authz.PermJobRead, authz.PermJobManage,
 		authz.PermSystemRead, authz.PermSystemWrite, authz.PermDossierSubmit, authz.PermDossierAppraise, authz.PermDossierDecide,
 		authz.PermComplianceWrite, authz.PermAssessmentWrite, authz.PermReportGenerate, authz.PermEventRead, authz.PermEventImport,
-		authz.PermAlertRead, authz.PermAlertTriage, authz.PermRuleManage, authz.PermHuntWrite},
+		authz.PermAlertRead, authz.PermAlertTriage, authz.PermRuleManage, authz.PermHuntWrite, authz.PermIncidentRead, authz.PermIncidentWrite},
 	authz.RoleAnalyst: {authz.PermSelf, authz.PermUnitRead, authz.PermJobRead, authz.PermSystemRead, authz.PermEventRead, authz.PermEventImport,
-		authz.PermAlertRead, authz.PermAlertTriage, authz.PermHuntWrite},
+		authz.PermAlertRead, authz.PermAlertTriage, authz.PermHuntWrite, authz.PermIncidentRead, authz.PermIncidentWrite},
 	authz.RoleSystemOwner: {authz.PermSelf, authz.PermUnitRead, authz.PermJobRead, authz.PermSystemRead, authz.PermSystemWrite, authz.PermDossierSubmit,
-		authz.PermComplianceWrite, authz.PermReportGenerate, authz.PermEventRead, authz.PermAlertRead},
+		authz.PermComplianceWrite, authz.PermReportGenerate, authz.PermEventRead, authz.PermAlertRead, authz.PermIncidentRead},
 	authz.RoleAssessor: {authz.PermSelf, authz.PermUnitRead, authz.PermUserRead, authz.PermAuditRead, authz.PermAuditVerify, authz.PermJobRead, authz.PermSystemRead,
-		authz.PermAssessmentWrite, authz.PermEventRead, authz.PermAlertRead},
+		authz.PermAssessmentWrite, authz.PermEventRead, authz.PermAlertRead, authz.PermIncidentRead},
 	authz.RoleViewer: {authz.PermSelf, authz.PermUnitRead, authz.PermSystemRead},
 }
 

@@ -98,6 +98,21 @@
 //     transitions from one status exactly one succeeds, the others get
 //     errs.ErrConflict. ListOpenTargets leaves out final targets and closed
 //     warnings.
+//   - Incident cases are listed newest detected first, then by highest id,
+//     with the total f selects without Limit and Offset. Unlike other
+//     filters, nil Filter.Units selects no case (as does an empty one) and
+//     a Limit <= 0 means 100; Open selects the cases whose Status is (false)
+//     or is not (true) closed, SystemID those affecting the system.
+//     CreateCase sets Ref to "SC-<year of DetectedAt in UTC>-<id, at least 4
+//     digits>" once: UpdateCase keeps it, as it keeps ID, UnitID, CreatedBy
+//     and CreatedAt, writes every other field with UpdatedAt now, writes
+//     nothing when update fails and is atomic (concurrent read-modify-writes
+//     all land). SystemIDs and AlertIDs come back sorted without duplicates,
+//     empty lists nil. An unknown unit or system, a zero DetectedAt and text
+//     with a NUL or invalid UTF-8 are errs.ErrInvalid, in CreateCase and
+//     UpdateCase alike, and nothing is written. Submissions are listed by
+//     SentAt, entries by At, then by id; adding one to an unknown case is
+//     errs.ErrNotFound, a zero SentAt or At errs.ErrInvalid.
 package storagetest
 
 import (
@@ -114,6 +129,7 @@ import (
 	"khien.vn/khien/internal/audit"
 	"khien.vn/khien/internal/compliance"
 	"khien.vn/khien/internal/hunt"
+	"khien.vn/khien/internal/incident"
 	"khien.vn/khien/internal/intel"
 	"khien.vn/khien/internal/job"
 	"khien.vn/khien/internal/notify"
@@ -132,7 +148,8 @@ import (
 // systems having the columns id, profile, owner and layers, on the table
 // units having a NOT NULL column name, and on the tables indicator_values
 // (indicator_id, type, value), sightings, hunt_systems and hunt_results
-// (hunt_id), which it counts.
+// (hunt_id), incident_cases, incident_case_systems, incident_submissions
+// and incident_entries, which it counts.
 type Backend interface {
 	unit.Store
 	user.Store
@@ -149,6 +166,7 @@ type Backend interface {
 	hunt.Store
 	hunt.SavedQueryStore
 	warning.Store
+	incident.Store
 	Exec(ctx context.Context, sql string, args ...any) error
 }
 
@@ -173,6 +191,7 @@ func Run(t *testing.T, open func(t *testing.T) Backend) {
 	t.Run("feed", func(t *testing.T) { testFeeds(t, open) })
 	t.Run("saved_query", func(t *testing.T) { testSavedQueries(t, open) })
 	t.Run("warning", func(t *testing.T) { testWarnings(t, open) })
+	t.Run("incident", func(t *testing.T) { testIncidents(t, open) })
 }
 
 // t0 is a reference time with nanoseconds and a zone other than UTC, to

@@ -20,6 +20,7 @@ import (
 	"khien.vn/khien/internal/errs"
 	"khien.vn/khien/internal/hunt"
 	"khien.vn/khien/internal/i18n"
+	"khien.vn/khien/internal/incident"
 	"khien.vn/khien/internal/intel"
 	"khien.vn/khien/internal/job"
 	"khien.vn/khien/internal/notify"
@@ -69,6 +70,8 @@ type Deps struct {
 	HuntRecords *HuntRecords
 	// Warnings is the register of national warnings.
 	Warnings *warning.Service
+	// Incidents holds the incident cases.
+	Incidents *incident.Service
 }
 
 // Handler serves the API.

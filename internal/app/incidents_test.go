@@ -1,0 +1,101 @@
+package app_test
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"khien.vn/khien/internal/authz"
+	"khien.vn/khien/internal/regulation"
+	"khien.vn/khien/internal/system"
+)
+
+// An incident case through the API: opened on a level-4 system, serious
+// once the owner cannot control it, its 24-hour notice stopped by a
+// submission, and the final report's clock started by recovery.
+func TestIncidentAPI(t *testing.T) {
+	a := startApp(t, nil)
+	ctx := context.Background()
+	tree, err := a.core.Units.Tree(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	root := tree.Children(0)[0]
+	a.mkUser("ir.analyst", authz.RoleAnalyst, root)
+	tok := a.token("ir.analyst")
+	sys, err := a.core.Systems.Create(ctx, authz.System(), system.System{UnitID: root, Code: "CK", Name: "Giao dịch chứng khoán",
+		Status: system.Operating, Hosting: system.OnPremises, Profile: regulation.Profile{SystemType: "internal", InfoTypes: []string{"public"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sys.ProposedLevel = 4 // as the level engine would propose for a securities exchange's trading system
+	if err := a.core.Backend.UpdateSystem(ctx, &sys); err != nil {
+		t.Fatal(err)
+	}
+	detected := time.Now().Add(-2 * time.Hour).UTC().Truncate(time.Second)
+	type clock struct {
+		ID, State    string
+		Due          time.Time
+		SubmissionID int64 `json:"submission_id"`
+	}
+	type caseOut struct {
+		ID                  int64
+		Ref, Status         string
+		Serious             bool
+		Clocks              []clock
+		ResponseCompletedAt time.Time `json:"response_completed_at"`
+		Timeline            []struct{ Kind string }
+	}
+	r := a.api("POST", "/api/v1/incidents", tok, map[string]any{"unit_id": root, "title": "Mã độc tống tiền mã hóa máy chủ giao dịch",
+		"category": "ransomware", "severity": "critical", "detected_at": detected, "system_ids": []int64{sys.ID},
+		"impacts": []string{"service_disruption"}, "owner_cannot_control": true})
+	if r.status != http.StatusCreated {
+		t.Fatalf("create: %d %s", r.status, r.body)
+	}
+	var c caseOut
+	r.json(t, &c)
+	byID := func(c caseOut) map[string]clock {
+		m := map[string]clock{}
+		for _, k := range c.Clocks {
+			m[k.ID] = k
+		}
+		return m
+	}
+	clocks := byID(c)
+	if !c.Serious || clocks["law116.initial_notice"].State != "running" || !clocks["law116.initial_notice"].Due.Equal(detected.Add(24*time.Hour)) ||
+		clocks["law116.final_report"].State != "waiting" {
+		t.Fatalf("created case: %+v", c)
+	}
+	path := "/api/v1/incidents/" + strconv.FormatInt(c.ID, 10)
+	if r := a.api("POST", path+"/submissions", tok, map[string]any{"clock_id": "law116.initial_notice", "what": "Thông báo ban đầu",
+		"recipient": "Bộ Công an (A05)", "channel": "e-mail", "sent_at": time.Now(), "reference": "15/TB"}); r.status != http.StatusCreated {
+		t.Fatalf("submission: %d %s", r.status, r.body)
+	}
+	if r := a.api("POST", path+"/submissions", tok, map[string]any{"clock_id": "no.such.clock", "what": "x", "recipient": "y",
+		"channel": "e-mail", "sent_at": time.Now()}); r.status != http.StatusBadRequest {
+		t.Errorf("submission for an unknown clock: %d %s", r.status, r.body)
+	}
+	for _, to := range []string{"triage", "contained", "recovered"} {
+		if r := a.api("POST", path+"/status", tok, map[string]any{"status": to}); r.status != http.StatusOK {
+			t.Fatalf("→ %s: %d %s", to, r.status, r.body)
+		}
+	}
+	if r := a.api("POST", path+"/status", tok, map[string]any{"status": "new"}); r.status != http.StatusConflict {
+		t.Errorf("back to new: %d %s", r.status, r.body)
+	}
+	r = a.api("GET", path, tok, nil)
+	c = caseOut{}
+	r.json(t, &c)
+	clocks = byID(c)
+	if c.Status != "recovered" || clocks["law116.initial_notice"].State != "met" || clocks["law116.initial_notice"].SubmissionID == 0 ||
+		clocks["law116.final_report"].State != "running" || !clocks["law116.final_report"].Due.Equal(c.ResponseCompletedAt.AddDate(0, 0, 5)) ||
+		len(c.Timeline) != 5 {
+		t.Errorf("after recovery: %+v", c)
+	}
+	if r := a.api("GET", "/api/v1/incidents?open=1", tok, nil); r.status != http.StatusOK || !strings.Contains(string(r.body), c.Ref) {
+		t.Errorf("list: %d %s", r.status, r.body)
+	}
+}

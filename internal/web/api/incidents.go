@@ -1,0 +1,197 @@
+package api
+
+import (
+	"fmt"
+	"net/http"
+	"strconv"
+	"time"
+
+	"khien.vn/khien/internal/errs"
+	"khien.vn/khien/internal/incident"
+	"khien.vn/khien/internal/web/respond"
+)
+
+func (h *Handler) incidents() (*incident.Service, error) {
+	if h.Incidents == nil {
+		return nil, fmt.Errorf("incident cases are not available: %w", errs.ErrUnavailable)
+	}
+	return h.Incidents, nil
+}
+
+// caseOut is a case with its clocks, submissions and timeline.
+type caseOut struct {
+	incident.Case
+	Serious     bool                  `json:"serious"`
+	Clocks      []clockOut            `json:"clocks"`
+	Submissions []incident.Submission `json:"submissions"`
+	Timeline    []incident.Entry      `json:"timeline"`
+}
+
+// clockOut is one legal clock of a case.
+type clockOut struct {
+	ID           string        `json:"id"`
+	Title        incident.Text `json:"title"`
+	Regime       string        `json:"regime"`
+	Form         string        `json:"form,omitempty"`
+	Recipients   []string      `json:"recipients,omitempty"`
+	Within       string        `json:"within"`
+	Start        time.Time     `json:"start,omitzero"`
+	Due          time.Time     `json:"due,omitzero"`
+	State        string        `json:"state"`
+	Confirmation string        `json:"confirmation"`
+	SubmissionID int64         `json:"submission_id,omitempty"`
+}
+
+// ListIncidents returns the cases of the units in scope, newest detection
+// first (open=1|0, system, limit, offset; permission incident.read).
+func (h *Handler) ListIncidents(w http.ResponseWriter, r *http.Request) error {
+	svc, err := h.incidents()
+	if err != nil {
+		return err
+	}
+	f := incident.Filter{SystemID: queryInt(r, "system", 0), Limit: int(min(max(queryInt(r, "limit", 100), 1), 1000)),
+		Offset: int(max(queryInt(r, "offset", 0), 0))}
+	switch r.URL.Query().Get("open") {
+	case "1":
+		open := true
+		f.Open = &open
+	case "0":
+		open := false
+		f.Open = &open
+	}
+	list, total, err := svc.List(r.Context(), respond.Principal(r), f)
+	if err != nil {
+		return err
+	}
+	if list == nil {
+		list = []incident.Case{}
+	}
+	page := Page[incident.Case]{Items: list}
+	if f.Offset+len(list) < total {
+		page.NextCursor = strconv.Itoa(f.Offset + len(list))
+	}
+	return ok(w, page)
+}
+
+// CreateIncident opens a case (a JSON case: unit_id, title, category,
+// severity, detected_at, system_ids, alert_ids and the facts; permission
+// incident.write on the unit).
+func (h *Handler) CreateIncident(w http.ResponseWriter, r *http.Request) error {
+	svc, err := h.incidents()
+	if err != nil {
+		return err
+	}
+	var in incident.Case
+	if err := decode(r, &in); err != nil {
+		return err
+	}
+	c, err := svc.Create(r.Context(), respond.Principal(r), in)
+	if err != nil {
+		return err
+	}
+	return h.caseOut(w, r, svc, c.ID, http.StatusCreated)
+}
+
+// GetIncident returns a case with its clocks, submissions and timeline
+// (permission incident.read on its unit).
+func (h *Handler) GetIncident(w http.ResponseWriter, r *http.Request) error {
+	svc, err := h.incidents()
+	if err != nil {
+		return err
+	}
+	return h.caseOut(w, r, svc, pathID(r), http.StatusOK)
+}
+
+func (h *Handler) caseOut(w http.ResponseWriter, r *http.Request, svc *incident.Service, id int64, status int) error {
+	p := respond.Principal(r)
+	c, err := svc.Get(r.Context(), p, id)
+	if err != nil {
+		return err
+	}
+	subs, err := svc.Submissions(r.Context(), p, id)
+	if err != nil {
+		return err
+	}
+	entries, err := svc.Timeline(r.Context(), p, id)
+	if err != nil {
+		return err
+	}
+	clocks, serious, err := svc.Clocks(r.Context(), c, subs)
+	if err != nil {
+		return err
+	}
+	out := caseOut{Case: c, Serious: serious, Clocks: []clockOut{}, Submissions: subs, Timeline: entries}
+	if out.Submissions == nil {
+		out.Submissions = []incident.Submission{}
+	}
+	if out.Timeline == nil {
+		out.Timeline = []incident.Entry{}
+	}
+	for _, k := range clocks {
+		out.Clocks = append(out.Clocks, clockOut{ID: k.Rule.ID, Title: k.Rule.Title, Regime: k.Regime.ID, Form: k.Rule.Form,
+			Recipients: k.Rule.Recipients, Within: k.Rule.Within.String(), Start: k.Start, Due: k.Due, State: string(k.State),
+			Confirmation: k.Rule.Confirmation, SubmissionID: k.Done.ID})
+	}
+	return respond.WriteJSON(w, status, out)
+}
+
+// IncidentStatus moves a case to another status ({"status": …, "note":
+// …}; permission incident.write on its unit).
+func (h *Handler) IncidentStatus(w http.ResponseWriter, r *http.Request) error {
+	svc, err := h.incidents()
+	if err != nil {
+		return err
+	}
+	var in struct {
+		Status incident.Status `json:"status"`
+		Note   string          `json:"note"`
+	}
+	if err := decode(r, &in); err != nil {
+		return err
+	}
+	c, err := svc.Transition(r.Context(), respond.Principal(r), pathID(r), in.Status, in.Note)
+	if err != nil {
+		return err
+	}
+	return ok(w, c)
+}
+
+// IncidentSubmission records a report or notice sent for a case (a JSON
+// submission: clock_id, what, recipient, channel, sent_at, reference,
+// acknowledgement; permission incident.write on its unit).
+func (h *Handler) IncidentSubmission(w http.ResponseWriter, r *http.Request) error {
+	svc, err := h.incidents()
+	if err != nil {
+		return err
+	}
+	var in incident.Submission
+	if err := decode(r, &in); err != nil {
+		return err
+	}
+	s, err := svc.Submit(r.Context(), respond.Principal(r), pathID(r), in)
+	if err != nil {
+		return err
+	}
+	return respond.WriteJSON(w, http.StatusCreated, s)
+}
+
+// IncidentNote adds a note to a case's timeline ({"at": …, "text": …};
+// permission incident.write on its unit).
+func (h *Handler) IncidentNote(w http.ResponseWriter, r *http.Request) error {
+	svc, err := h.incidents()
+	if err != nil {
+		return err
+	}
+	var in struct {
+		At   time.Time `json:"at"`
+		Text string    `json:"text"`
+	}
+	if err := decode(r, &in); err != nil {
+		return err
+	}
+	e, err := svc.AddNote(r.Context(), respond.Principal(r), pathID(r), in.At, in.Text)
+	if err != nil {
+		return err
+	}
+	return respond.WriteJSON(w, http.StatusCreated, e)
+}

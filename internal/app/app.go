@@ -53,6 +53,7 @@ type Backend interface {
 	hunt.SavedQueryStore
 	warning.Store
 	incident.Store
+	incident.TaskStore
 	Ping(ctx context.Context) error
 	Migrate(ctx context.Context) error
 	SchemaVersion(ctx context.Context) (current, latest int, err error)
@@ -193,7 +194,7 @@ func newCore(cfg config.Config, logger *slog.Logger, be Backend) (*Core, error) 
 	c.registerJobs()
 	c.registerComplianceJobs()
 	c.openWarnings()
-	c.Incidents = incident.NewService(c.Backend, c.Backend, c.Units, c.Audit)
+	c.openIncidents()
 	return c, nil
 }
 

@@ -356,6 +356,13 @@ var routeCases = map[string]routeCase{
 	"POST /api/v1/incidents/{id}/notes": {perm: authz.PermIncidentWrite, scope: "unit", req: func(f *authzFixture, _ authz.Role, in bool) (string, string, any) {
 		return "POST", "/api/v1/incidents/" + id(f.caseFor(in)) + "/notes", map[string]any{"text": "Đã cô lập máy chủ"}
 	}},
+	"POST /api/v1/incidents/{id}/playbooks": {perm: authz.PermIncidentWrite, scope: "unit", req: func(f *authzFixture, _ authz.Role, in bool) (string, string, any) {
+		return "POST", "/api/v1/incidents/" + id(f.caseFor(in)) + "/playbooks", map[string]any{"playbook": "ransomware"}
+	}},
+	"POST /api/v1/incidents/{id}/tasks/{task}": {perm: authz.PermIncidentWrite, scope: "unit", req: func(f *authzFixture, _ authz.Role, in bool) (string, string, any) {
+		c, task := f.caseTaskFor(in)
+		return "POST", "/api/v1/incidents/" + id(c) + "/tasks/" + id(task), map[string]any{"status": "done"}
+	}},
 	"GET /api/v1/feeds": {perm: authz.PermEventRead, scope: "list", req: get("/api/v1/feeds"),
 		leak: func(f *authzFixture) string { return "FEED-OF-B" }},
 	"POST /api/v1/feeds": {perm: authz.PermHuntWrite, scope: "unit", req: func(f *authzFixture, _ authz.Role, in bool) (string, string, any) {
@@ -482,6 +489,18 @@ func (f *authzFixture) caseFor(in bool) int64 {
 		f.app.t.Fatal(err)
 	}
 	return c.ID
+}
+
+// caseTaskFor returns a new case of unit A (in) or B with one open task
+// that has nothing before it.
+func (f *authzFixture) caseTaskFor(in bool) (caseID, taskID int64) {
+	caseID = f.caseFor(in)
+	tasks := []incident.Task{{CaseID: caseID, Seq: 1, PlaybookID: "ransomware", StepID: "isolate", Phase: "containment",
+		Title: incident.Text{VI: "Cô lập", EN: "Isolate"}, Status: incident.TaskOpen}}
+	if err := f.app.core.Backend.AddTasks(context.Background(), caseID, tasks); err != nil {
+		f.app.t.Fatal(err)
+	}
+	return caseID, tasks[0].ID
 }
 
 // feedFor returns a new, paused feed of unit A (in) or B that nothing serves.

@@ -8,7 +8,11 @@ import (
 	"testing"
 	"time"
 
+	"khien.vn/khien/internal/app"
 	"khien.vn/khien/internal/authz"
+	"khien.vn/khien/internal/incident"
+	"khien.vn/khien/internal/job"
+	"khien.vn/khien/internal/notify"
 	"khien.vn/khien/internal/regulation"
 	"khien.vn/khien/internal/system"
 )
@@ -97,5 +101,46 @@ func TestIncidentAPI(t *testing.T) {
 	}
 	if r := a.api("GET", "/api/v1/incidents?open=1", tok, nil); r.status != http.StatusOK || !strings.Contains(string(r.body), c.Ref) {
 		t.Errorf("list: %d %s", r.status, r.body)
+	}
+}
+
+// The reminder job notifies an overdue legal clock once, however often it
+// runs.
+func TestIncidentClockReminders(t *testing.T) {
+	a := startApp(t, nil)
+	ctx := context.Background()
+	tree, err := a.core.Units.Tree(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	root := tree.Children(0)[0]
+	c, err := a.core.Incidents.Create(ctx, authz.System(), incident.Case{UnitID: root, Title: "Tấn công từ chối dịch vụ cổng thông tin",
+		Category: incident.DDoS, Severity: incident.High, DetectedAt: time.Now().Add(-80 * time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		j, err := a.core.Jobs.Submit(ctx, job.Spec{Kind: app.JobIncidentClocks})
+		if err != nil {
+			t.Fatal(err)
+		}
+		waitUntil(t, "the reminder job", func() bool {
+			got, _ := a.core.Backend.GetJob(ctx, j.ID)
+			return got.Status.Final()
+		})
+	}
+	notes, err := a.core.Backend.ListNotifications(ctx, notify.Filter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	overdue := 0
+	for _, n := range notes {
+		if n.Kind == app.NotifyIncidentOverdue && strings.Contains(n.TitleVI, c.Ref) && n.Link == "/incidents/"+strconv.FormatInt(c.ID, 10) {
+			overdue++
+		}
+	}
+	// Detected 80 hours ago: the 72-hour report is overdue.
+	if overdue != 1 {
+		t.Errorf("%d overdue reminders, want 1: %+v", overdue, notes)
 	}
 }

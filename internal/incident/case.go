@@ -246,7 +246,7 @@ type Entry struct {
 	ID     int64     `json:"id"`
 	CaseID int64     `json:"case_id"`
 	At     time.Time `json:"at"`
-	// Kind: "status", "alert", "note", "submission", "created".
+	// Kind: one of EntryKinds.
 	Kind      string    `json:"kind"`
 	Text      string    `json:"text"`
 	By        int64     `json:"by,omitempty"`
@@ -260,10 +260,11 @@ const (
 	EntryAlert      = "alert"
 	EntryNote       = "note"
 	EntrySubmission = "submission"
+	EntryTask       = "task"
 )
 
 // EntryKinds lists every kind of timeline entry.
-var EntryKinds = []string{EntryCreated, EntryStatus, EntryAlert, EntryNote, EntrySubmission}
+var EntryKinds = []string{EntryCreated, EntryStatus, EntryAlert, EntryNote, EntrySubmission, EntryTask}
 
 // Filter selects cases.
 type Filter struct {

@@ -3,6 +3,7 @@ package incident
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"strconv"
 	"strings"
@@ -375,4 +376,137 @@ func (s *Service) Clocks(ctx context.Context, c Case, subs []Submission) ([]Cloc
 		out[i] = v
 	}
 	return out, serious, nil
+}
+
+func (s *Service) tasks() (TaskStore, error) {
+	ts, ok := s.store.(TaskStore)
+	if !ok {
+		return nil, fmt.Errorf("incident tasks: %w", errs.ErrUnavailable)
+	}
+	return ts, nil
+}
+
+// ApplyPlaybook adds the steps of playbook id to case caseID as open tasks
+// after its existing ones (incident.write on its unit). A playbook is
+// applied to a case once (errs.ErrConflict the second time).
+func (s *Service) ApplyPlaybook(ctx context.Context, p *authz.Principal, caseID int64, id string) ([]Task, error) {
+	ts, err := s.tasks()
+	if err != nil {
+		return nil, err
+	}
+	c, err := s.Get(ctx, p, caseID)
+	if err != nil {
+		return nil, err
+	}
+	if err := p.Authorize(authz.PermIncidentWrite, c.UnitID); err != nil {
+		return nil, err
+	}
+	pb, ok := PlaybookFor(id)
+	if !ok {
+		return nil, errs.Invalid("playbook", "err.invalid")
+	}
+	cur, err := ts.ListTasks(ctx, caseID)
+	if err != nil {
+		return nil, err
+	}
+	seq := 0
+	for _, t := range cur {
+		seq = max(seq, t.Seq)
+		if t.PlaybookID == pb.ID {
+			return nil, errs.Public(errs.ErrConflict, "err.incident_playbook_applied")
+		}
+	}
+	now := s.now()
+	tasks := make([]Task, len(pb.Steps))
+	for i, st := range pb.Steps {
+		tasks[i] = Task{CaseID: caseID, Seq: seq + i + 1, PlaybookID: pb.ID, StepID: st.ID, Phase: st.Phase, Title: st.Title,
+			Text: st.Text, After: st.After, Status: TaskOpen, CreatedAt: now, UpdatedAt: now}
+	}
+	if err := ts.AddTasks(ctx, caseID, tasks); err != nil {
+		return nil, err
+	}
+	if err := s.store.AddEntry(ctx, &Entry{CaseID: caseID, At: now, Kind: EntryNote, Text: "Playbook: " + pb.Title.VI, By: p.UserID}); err != nil {
+		return tasks, err
+	}
+	return tasks, s.record(ctx, p, "incident.playbook", c, pb.ID)
+}
+
+// Tasks lists a case's tasks (incident.read).
+func (s *Service) Tasks(ctx context.Context, p *authz.Principal, caseID int64) ([]Task, error) {
+	ts, err := s.tasks()
+	if err != nil {
+		return nil, err
+	}
+	if _, err := s.Get(ctx, p, caseID); err != nil {
+		return nil, err
+	}
+	return ts.ListTasks(ctx, caseID)
+}
+
+// SetTask marks a task of case caseID done, skipped (a note is required)
+// or open again (incident.write). A task is done only once the steps it
+// comes after are done or skipped (errs.ErrConflict otherwise): backups
+// are checked before a restore.
+func (s *Service) SetTask(ctx context.Context, p *authz.Principal, caseID, taskID int64, to TaskStatus, note string) (Task, error) {
+	ts, err := s.tasks()
+	if err != nil {
+		return Task{}, err
+	}
+	c, err := s.Get(ctx, p, caseID)
+	if err != nil {
+		return Task{}, err
+	}
+	if err := p.Authorize(authz.PermIncidentWrite, c.UnitID); err != nil {
+		return Task{}, err
+	}
+	if !slices.Contains(TaskStatuses, to) {
+		return Task{}, errs.Invalid("status", "err.invalid")
+	}
+	e := Entry{Text: note}
+	if err := e.check(); err != nil {
+		return Task{}, err
+	}
+	note = e.Text
+	if to == TaskSkipped && note == "" {
+		return Task{}, errs.Invalid("note", "err.incident_skip_note")
+	}
+	list, err := ts.ListTasks(ctx, caseID)
+	if err != nil {
+		return Task{}, err
+	}
+	var task *Task
+	for i := range list {
+		if list[i].ID == taskID {
+			task = &list[i]
+		}
+	}
+	if task == nil {
+		return Task{}, fmt.Errorf("incident %d task %d: %w", caseID, taskID, errs.ErrNotFound)
+	}
+	if to == TaskDone {
+		for _, before := range task.After {
+			for _, o := range list {
+				if o.PlaybookID == task.PlaybookID && o.StepID == before && o.Status == TaskOpen {
+					return Task{}, errs.Public(errs.ErrConflict, "err.incident_task_blocked", o.Title.VI)
+				}
+			}
+		}
+	}
+	now := s.now()
+	t, err := ts.UpdateTask(ctx, taskID, func(t *Task) error {
+		t.Status, t.Note = to, note
+		t.DoneAt, t.DoneBy = time.Time{}, 0
+		if to != TaskOpen {
+			t.DoneAt, t.DoneBy = now, p.UserID
+		}
+		return nil
+	})
+	if err != nil {
+		return Task{}, err
+	}
+	text := t.Title.VI + ": " + string(to) + optional(" — ", note)
+	if err := s.store.AddEntry(ctx, &Entry{CaseID: caseID, At: now, Kind: EntryTask, Text: text, By: p.UserID}); err != nil {
+		return t, err
+	}
+	return t, s.record(ctx, p, "incident.task", c, text)
 }

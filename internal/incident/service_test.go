@@ -311,3 +311,92 @@ func TestCaseCheck(t *testing.T) {
 		t.Errorf("normalised %+v, %v", c, err)
 	}
 }
+
+// The ransomware playbook becomes tasks; a restore waits for the backups'
+// check, a skip needs a reason, and only incident.write may move tasks.
+func TestPlaybookTasks(t *testing.T) {
+	f := newFixture(t)
+	ctx := t.Context()
+	c, err := f.svc.Create(ctx, f.analyst, ransomware(f.child, f.sChild.ID))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tasks, err := f.svc.ApplyPlaybook(ctx, f.analyst, c.ID, "ransomware")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.ApplyPlaybook(ctx, f.analyst, c.ID, "ransomware"); !errors.Is(err, errs.ErrConflict) {
+		t.Errorf("applying twice: %v, want a conflict", err)
+	}
+	if _, err := f.svc.ApplyPlaybook(ctx, f.owner, c.ID, "ransomware"); !errors.Is(err, errs.ErrForbidden) {
+		t.Errorf("system owner applying: %v", err)
+	}
+	byStep := map[string]incident.Task{}
+	for _, tk := range tasks {
+		byStep[tk.StepID] = tk
+	}
+	if len(tasks) < 9 || byStep["restore"].ID == 0 || byStep["isolate"].Seq != 1 {
+		t.Fatalf("tasks %+v", tasks)
+	}
+	set := func(step string, to incident.TaskStatus, note string) error {
+		_, err := f.svc.SetTask(ctx, f.analyst, c.ID, byStep[step].ID, to, note)
+		return err
+	}
+	if err := set("restore", incident.TaskDone, ""); !errors.Is(err, errs.ErrConflict) {
+		t.Errorf("restore before its prerequisites: %v, want a conflict", err)
+	}
+	if err := set("notify", incident.TaskSkipped, ""); !errors.Is(err, errs.ErrInvalid) {
+		t.Errorf("skip without a note: %v, want invalid", err)
+	}
+	for _, step := range []string{"isolate", "preserve_evidence", "identify_strain", "eradicate"} {
+		if err := set(step, incident.TaskDone, ""); err != nil {
+			t.Fatalf("%s: %v", step, err)
+		}
+	}
+	if err := set("restore", incident.TaskDone, ""); !errors.Is(err, errs.ErrConflict) {
+		t.Errorf("restore before the backups are checked: %v, want a conflict", err)
+	}
+	if err := set("check_backups", incident.TaskDone, "bản sao lưu 2026-11-19 sạch"); err != nil {
+		t.Fatal(err)
+	}
+	if err := set("restore", incident.TaskDone, ""); err != nil {
+		t.Errorf("restore after the check: %v", err)
+	}
+	if _, err := f.svc.SetTask(ctx, f.owner, c.ID, byStep["reset_credentials"].ID, incident.TaskDone, ""); !errors.Is(err, errs.ErrForbidden) {
+		t.Errorf("system owner moving a task: %v", err)
+	}
+	// A task of another case is not found through this one.
+	other, err := f.svc.Create(ctx, f.analyst, ransomware(f.child))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.SetTask(ctx, f.analyst, other.ID, byStep["lessons_learned"].ID, incident.TaskDone, ""); !errors.Is(err, errs.ErrNotFound) {
+		t.Errorf("task through another case: %v", err)
+	}
+	list, err := f.svc.Tasks(ctx, f.owner, c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := 0
+	for _, tk := range list {
+		if tk.Status == incident.TaskDone {
+			done++
+			if tk.DoneBy != f.analyst.UserID || tk.DoneAt.IsZero() {
+				t.Errorf("done task %+v lacks who and when", tk)
+			}
+		}
+	}
+	if done != 6 {
+		t.Errorf("%d tasks done, want 6", done)
+	}
+	entries, _ := f.svc.Timeline(ctx, f.lead, c.ID)
+	tasksLogged := 0
+	for _, e := range entries {
+		if e.Kind == incident.EntryTask {
+			tasksLogged++
+		}
+	}
+	if tasksLogged != 6 {
+		t.Errorf("%d task entries in the timeline, want 6", tasksLogged)
+	}
+}

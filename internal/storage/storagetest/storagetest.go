@@ -113,6 +113,19 @@
 //     UpdateCase alike, and nothing is written. Submissions are listed by
 //     SentAt, entries by At, then by id; adding one to an unknown case is
 //     errs.ErrNotFound, a zero SentAt or At errs.ErrInvalid.
+//   - Incident tasks are listed by Seq, then id, only the case's own (an
+//     unknown case: none). AddTasks stores the tasks under its caseID
+//     whatever their CaseID, all or nothing, gives them ids in the order of
+//     its list and writes the stored form back only on success (times UTC
+//     microseconds, zero CreatedAt and UpdatedAt now, an empty After nil).
+//     An unknown case is errs.ErrNotFound; a PlaybookID and StepID given
+//     twice for one case, in one call or across calls, errs.ErrConflict;
+//     text with a NUL or invalid UTF-8 (or a PlaybookID or StepID over 255
+//     bytes) errs.ErrInvalid; and nothing of the call is written.
+//     UpdateTask writes only Status, Note, DoneAt and DoneBy, with
+//     UpdatedAt now, is atomic (concurrent read-modify-writes all land),
+//     writes nothing when update fails or its result cannot be stored
+//     (errs.ErrInvalid), and an unknown id is errs.ErrNotFound.
 package storagetest
 
 import (
@@ -148,8 +161,8 @@ import (
 // systems having the columns id, profile, owner and layers, on the table
 // units having a NOT NULL column name, and on the tables indicator_values
 // (indicator_id, type, value), sightings, hunt_systems and hunt_results
-// (hunt_id), incident_cases, incident_case_systems, incident_submissions
-// and incident_entries, which it counts.
+// (hunt_id), incident_cases, incident_case_systems, incident_submissions,
+// incident_entries and incident_tasks, which it counts.
 type Backend interface {
 	unit.Store
 	user.Store
@@ -167,6 +180,7 @@ type Backend interface {
 	hunt.SavedQueryStore
 	warning.Store
 	incident.Store
+	incident.TaskStore
 	Exec(ctx context.Context, sql string, args ...any) error
 }
 
@@ -192,6 +206,7 @@ func Run(t *testing.T, open func(t *testing.T) Backend) {
 	t.Run("saved_query", func(t *testing.T) { testSavedQueries(t, open) })
 	t.Run("warning", func(t *testing.T) { testWarnings(t, open) })
 	t.Run("incident", func(t *testing.T) { testIncidents(t, open) })
+	t.Run("incident_task", func(t *testing.T) { testIncidentTasks(t, open) })
 }
 
 // t0 is a reference time with nanoseconds and a zone other than UTC, to

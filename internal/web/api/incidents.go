@@ -24,6 +24,7 @@ type caseOut struct {
 	Serious     bool                  `json:"serious"`
 	Clocks      []clockOut            `json:"clocks"`
 	Submissions []incident.Submission `json:"submissions"`
+	Tasks       []incident.Task       `json:"tasks"`
 	Timeline    []incident.Entry      `json:"timeline"`
 }
 
@@ -120,7 +121,14 @@ func (h *Handler) caseOut(w http.ResponseWriter, r *http.Request, svc *incident.
 	if err != nil {
 		return err
 	}
-	out := caseOut{Case: c, Serious: serious, Clocks: []clockOut{}, Submissions: subs, Timeline: entries}
+	tasks, err := svc.Tasks(r.Context(), p, id)
+	if err != nil {
+		return err
+	}
+	if tasks == nil {
+		tasks = []incident.Task{}
+	}
+	out := caseOut{Case: c, Serious: serious, Clocks: []clockOut{}, Submissions: subs, Tasks: tasks, Timeline: entries}
 	if out.Submissions == nil {
 		out.Submissions = []incident.Submission{}
 	}
@@ -194,4 +202,49 @@ func (h *Handler) IncidentNote(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	return respond.WriteJSON(w, http.StatusCreated, e)
+}
+
+// IncidentPlaybook applies a playbook to a case, adding its steps as tasks
+// ({"playbook": "ransomware"}; permission incident.write on its unit).
+func (h *Handler) IncidentPlaybook(w http.ResponseWriter, r *http.Request) error {
+	svc, err := h.incidents()
+	if err != nil {
+		return err
+	}
+	var in struct {
+		Playbook string `json:"playbook"`
+	}
+	if err := decode(r, &in); err != nil {
+		return err
+	}
+	tasks, err := svc.ApplyPlaybook(r.Context(), respond.Principal(r), pathID(r), in.Playbook)
+	if err != nil {
+		return err
+	}
+	return respond.WriteJSON(w, http.StatusCreated, Page[incident.Task]{Items: tasks})
+}
+
+// IncidentTask marks a task of a case done, skipped or open ({"status":
+// …, "note": …}; permission incident.write on its unit).
+func (h *Handler) IncidentTask(w http.ResponseWriter, r *http.Request) error {
+	svc, err := h.incidents()
+	if err != nil {
+		return err
+	}
+	var in struct {
+		Status incident.TaskStatus `json:"status"`
+		Note   string              `json:"note"`
+	}
+	if err := decode(r, &in); err != nil {
+		return err
+	}
+	task, err := strconv.ParseInt(r.PathValue("task"), 10, 64)
+	if err != nil {
+		return errs.Invalid("task", "err.invalid")
+	}
+	t, err := svc.SetTask(r.Context(), respond.Principal(r), pathID(r), task, in.Status, in.Note)
+	if err != nil {
+		return err
+	}
+	return ok(w, t)
 }

@@ -112,7 +112,9 @@ type alertPage struct {
 	CloseReasons []alert.CloseReason
 	CanTriage    bool
 	CanManage    bool
-	Expires      string // default expiry of a new exception (date)
+	// CanOpenIncident shows the form that opens an incident case from the alert.
+	CanOpenIncident bool
+	Expires         string // default expiry of a new exception (date)
 }
 
 // maxAlertEvents is how many of an alert's events its page shows.
@@ -141,9 +143,10 @@ func (h *Handler) alertPage(w http.ResponseWriter, r *http.Request, status int, 
 	unitName, systemName := h.names(r)
 	v := alertPage{Base: h.base(w, r, "alerts.one", "alerts"), A: alertRow{Alert: a, UnitName: unitName(a.UnitID), SystemName: systemName(a.SystemID)},
 		Comments: comments, CloseReasons: alert.CloseReasons,
-		CanTriage: p.Authorize(authz.PermAlertTriage, a.UnitID) == nil,
-		CanManage: p.Authorize(authz.PermRuleManage, a.UnitID) == nil,
-		Expires:   time.Now().AddDate(0, 0, 30).Format(time.DateOnly)}
+		CanTriage:       p.Authorize(authz.PermAlertTriage, a.UnitID) == nil,
+		CanManage:       p.Authorize(authz.PermRuleManage, a.UnitID) == nil,
+		CanOpenIncident: h.Deps.Incidents != nil && p.Authorize(authz.PermIncidentWrite, a.UnitID) == nil,
+		Expires:         time.Now().AddDate(0, 0, 30).Format(time.DateOnly)}
 	v.Title = fmt.Sprintf("%s #%d", v.Title, a.ID)
 	if flash != nil {
 		v.Flash = flash

@@ -20,6 +20,7 @@ import (
 	"khien.vn/khien/internal/compliance"
 	"khien.vn/khien/internal/hunt"
 	"khien.vn/khien/internal/i18n"
+	"khien.vn/khien/internal/incident"
 	"khien.vn/khien/internal/intel"
 	"khien.vn/khien/internal/job"
 	"khien.vn/khien/internal/notify"
@@ -78,6 +79,8 @@ type Deps struct {
 	HuntRecords *HuntRecords
 	// Warnings is the register of national warnings.
 	Warnings *warning.Service
+	// Incidents holds the incident cases and their legal clocks.
+	Incidents *incident.Service
 }
 
 // Handler serves the pages.
@@ -92,7 +95,7 @@ var pageNames = []string{"login", "login_mfa", "password", "home", "units", "uni
 	"systems", "system", "system_form", "dossier", "readiness", "systems_import", "focal_points", "assets",
 	"requirements", "requirement_item", "calendar", "compliance", "reports", "engagements", "engagement",
 	"frameworks", "framework", "notifications", "channels", "sources", "unknown_sources", "detection_rules",
-	"alerts", "alert", "hunt", "intel", "hunts", "hunt_record", "warnings", "warning"}
+	"alerts", "alert", "hunt", "intel", "hunts", "hunt_record", "warnings", "warning", "incidents", "incident"}
 
 // partials are shared templates some pages include.
 var partials = map[string][]string{"home": {"audit_table"}, "audit": {"audit_table"}}
@@ -251,6 +254,7 @@ func (h *Handler) base(w http.ResponseWriter, r *http.Request, titleKey, nav str
 		b.Can["event_read"] = p.Can(authz.PermEventRead) && h.Ingest != nil
 		b.Can["event_import"] = p.Can(authz.PermEventImport) && h.Ingest != nil
 		b.Can["alert_read"] = p.Can(authz.PermAlertRead) && h.Deps.Alerts != nil
+		b.Can["incident_read"] = p.Can(authz.PermIncidentRead) && h.Deps.Incidents != nil
 		if h.Notify != nil {
 			b.Unread, _ = h.Notify.Unread(r.Context(), p)
 		}

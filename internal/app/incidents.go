@@ -1,0 +1,95 @@
+package app
+
+import (
+	"context"
+	"fmt"
+
+	"khien.vn/khien/internal/authz"
+	"khien.vn/khien/internal/incident"
+	"khien.vn/khien/internal/job"
+	"khien.vn/khien/internal/notify"
+)
+
+// JobIncidentClocks is the job kind that reminds the units of the legal
+// clocks of their open incident cases (hourly, idempotent: one
+// notification per case, clock, deadline and kind).
+const JobIncidentClocks = "incident.clocks"
+
+// Notification kinds of the incident cases.
+const (
+	NotifyIncidentDue     notify.Kind = "incident_due"
+	NotifyIncidentOverdue notify.Kind = "incident_overdue"
+)
+
+// openIncidents builds the incident cases and registers their reminder
+// job.
+func (c *Core) openIncidents() {
+	c.Incidents = incident.NewService(c.Backend, c.Backend, c.Units, c.Audit)
+	c.Jobs.Register(JobIncidentClocks, func(ctx context.Context, p *job.Progress) error {
+		n, created, err := c.remindIncidentClocks(ctx)
+		if err != nil {
+			return err
+		}
+		p.SetResult(fmt.Sprintf("%d clocks due soon or overdue, %d new reminders", n, created))
+		return nil
+	})
+}
+
+// remindIncidentClocks notifies the clocks of open cases that are due
+// soon or overdue.
+func (c *Core) remindIncidentClocks(ctx context.Context) (n, created int, err error) {
+	sys := authz.System()
+	open := true
+	for offset := 0; ; offset += 500 {
+		cases, total, err := c.Incidents.List(ctx, sys, incident.Filter{Open: &open, Limit: 500, Offset: offset})
+		if err != nil {
+			return n, created, err
+		}
+		for _, cs := range cases {
+			subs, err := c.Incidents.Submissions(ctx, sys, cs.ID)
+			if err != nil {
+				return n, created, err
+			}
+			clocks, _, err := c.Incidents.Clocks(ctx, cs, subs)
+			if err != nil {
+				return n, created, err
+			}
+			for _, k := range clocks {
+				if k.State != incident.DueSoon && k.State != incident.Overdue {
+					continue
+				}
+				n++
+				note := incidentNotification(cs, k)
+				ok, err := c.Notify.Notify(ctx, &note)
+				if err != nil {
+					return n, created, err
+				}
+				if ok {
+					created++
+				}
+			}
+		}
+		if offset+len(cases) >= total || len(cases) == 0 {
+			return n, created, nil
+		}
+	}
+}
+
+// incidentNotification is the reminder of one legal clock, in both
+// languages.
+func incidentNotification(c incident.Case, k incident.ClockView) notify.Notification {
+	due := k.Due.In(incident.Vietnam).Format("02/01/2006 15:04")
+	n := notify.Notification{UnitID: c.UnitID, Kind: NotifyIncidentDue, Severity: notify.Warning,
+		TitleVI: fmt.Sprintf("Sự cố %s: hạn %s là %s", c.Ref, k.Rule.Title.VI, due),
+		TitleEN: fmt.Sprintf("Incident %s: %s is due %s", c.Ref, k.Rule.Title.EN, due),
+		BodyVI:  c.Title, BodyEN: c.Title,
+		Link:      fmt.Sprintf("/incidents/%d", c.ID),
+		DedupeKey: fmt.Sprintf("incident_due:%d:%s:%d", c.ID, k.Rule.ID, k.Due.Unix())}
+	if k.State == incident.Overdue {
+		n.Kind, n.Severity = NotifyIncidentOverdue, notify.Critical
+		n.TitleVI = fmt.Sprintf("Sự cố %s: đã quá hạn %s (hạn %s)", c.Ref, k.Rule.Title.VI, due)
+		n.TitleEN = fmt.Sprintf("Incident %s: %s is overdue (was due %s)", c.Ref, k.Rule.Title.EN, due)
+		n.DedupeKey = fmt.Sprintf("incident_overdue:%d:%s:%d", c.ID, k.Rule.ID, k.Due.Unix())
+	}
+	return n
+}

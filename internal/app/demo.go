@@ -9,6 +9,7 @@ import (
 	"khien.vn/khien/internal/asset"
 	"khien.vn/khien/internal/authz"
 	"khien.vn/khien/internal/compliance"
+	"khien.vn/khien/internal/incident"
 	"khien.vn/khien/internal/job"
 	"khien.vn/khien/internal/regulation"
 	"khien.vn/khien/internal/system"
@@ -70,6 +71,9 @@ func (c *Core) SeedDemo(ctx context.Context) ([]DemoAccount, error) {
 		out = append(out, DemoAccount{Username: p.username, Role: p.role, Unit: p.unit.Name, Password: password})
 	}
 	if err := c.seedSystems(ctx, root, hn, hcm); err != nil {
+		return nil, err
+	}
+	if err := c.seedIncident(ctx, root); err != nil {
 		return nil, err
 	}
 	if err := c.seedWarning(ctx, root); err != nil {
@@ -284,6 +288,41 @@ func (c *Core) seedWarning(ctx context.Context, root unit.Unit) error {
 	if len(targets) > 0 {
 		if _, err := c.Warnings.Transition(ctx, sys, w.ID, targets[0], warning.Acknowledged, "Đã giao bộ phận vận hành"); err != nil {
 			return fmt.Errorf("seed warning: %w", err)
+		}
+	}
+	return nil
+}
+
+// seedIncident opens a (sample) ransomware case detected 30 hours ago on
+// the first system: under the Law 116 regime its 72-hour report is
+// running, the ransomware playbook is applied and its first step done.
+func (c *Core) seedIncident(ctx context.Context, root unit.Unit) error {
+	sys := systemPrincipal()
+	systems, err := c.Systems.List(ctx, sys, system.Filter{})
+	if err != nil {
+		return fmt.Errorf("seed incident: %w", err)
+	}
+	var affected []int64
+	if len(systems) > 0 {
+		affected = []int64{systems[0].ID}
+	}
+	cs, err := c.Incidents.Create(ctx, sys, incident.Case{UnitID: root.ID, Title: "Sự cố mẫu: mã độc tống tiền mã hóa máy chủ tệp",
+		Description: "Dữ liệu minh hoạ của bản demo. Người dùng phát hiện tệp bị đổi đuôi và thư đòi tiền chuộc trên máy chủ tệp.",
+		Category:    incident.Ransomware, Severity: incident.Critical, SystemIDs: affected, DetectedAt: time.Now().Add(-30 * time.Hour),
+		Impacts: []string{"service_disruption"}})
+	if err != nil {
+		return fmt.Errorf("seed incident: %w", err)
+	}
+	if _, err := c.Incidents.Transition(ctx, sys, cs.ID, incident.Contained, "Đã cô lập máy chủ tệp khỏi mạng"); err != nil {
+		return fmt.Errorf("seed incident: %w", err)
+	}
+	tasks, err := c.Incidents.ApplyPlaybook(ctx, sys, cs.ID, "ransomware")
+	if err != nil {
+		return fmt.Errorf("seed incident: %w", err)
+	}
+	if len(tasks) > 0 {
+		if _, err := c.Incidents.SetTask(ctx, sys, cs.ID, tasks[0].ID, incident.TaskDone, "Máy chủ tệp đã ngắt mạng"); err != nil {
+			return fmt.Errorf("seed incident: %w", err)
 		}
 	}
 	return nil

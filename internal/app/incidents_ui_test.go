@@ -353,3 +353,71 @@ func TestBrowserIncidentEndToEnd(t *testing.T) {
 		t.Errorf("the list:\n%s", s)
 	}
 }
+
+// The ransomware playbook on a case page: applied once, its restore
+// waits for the backup check, and a system owner sees the tasks without
+// the forms.
+func TestIncidentTasksPage(t *testing.T) {
+	a := startApp(t, nil)
+	ctx := context.Background()
+	root := a.srv.Ingest().DefaultUnit()
+	a.mkUser("pb.analyst", authz.RoleAnalyst, root)
+	a.mkUser("pb.owner", authz.RoleSystemOwner, root)
+	c, err := a.core.Incidents.Create(ctx, authz.System(), incident.Case{UnitID: root, Title: "Mã hóa tống tiền máy chủ tệp",
+		Category: incident.Ransomware, Severity: incident.Critical, DetectedAt: time.Now().Add(-time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	page := "/incidents/" + itoa(c.ID)
+	analyst := a.browser()
+	analyst.login("pb.analyst", testPassword)
+	if r := analyst.post("/profile/language", url.Values{"lang": {"vi"}}); r.status != http.StatusSeeOther {
+		t.Fatalf("set language: %d", r.status)
+	}
+	if r := analyst.get(page); !strings.Contains(string(r.body), `id="incident-apply-playbook"`) || !strings.Contains(string(r.body), "Chưa có nhiệm vụ") {
+		t.Fatalf("case page before the playbook:\n%s", r.body)
+	}
+	if r := analyst.post(page+"/playbook", url.Values{"playbook": {"ransomware"}}); r.status != http.StatusSeeOther {
+		t.Fatalf("apply: %d %s", r.status, r.body)
+	}
+	r := analyst.get(page)
+	body := string(r.body)
+	if !strings.Contains(body, "Kiểm tra tính toàn vẹn của bản sao lưu trước khi khôi phục") || strings.Contains(body, `id="incident-apply-playbook"`) ||
+		!strings.Contains(body, "Chờ bước trước hoàn thành.") {
+		t.Fatalf("case page with the playbook's tasks:\n%s", body)
+	}
+	tasks, err := a.core.Incidents.Tasks(ctx, authz.System(), c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	byStep := map[string]int64{}
+	for _, tk := range tasks {
+		byStep[tk.StepID] = tk.ID
+	}
+	// The restore before its prerequisites: refused on the page with a message.
+	if r := analyst.post(page+"/tasks/"+itoa(byStep["restore"]), url.Values{"status": {"done"}}); r.status != http.StatusConflict ||
+		!strings.Contains(string(r.body), "Cần hoàn thành hoặc bỏ qua") {
+		t.Errorf("restore first: %d\n%s", r.status, r.body)
+	}
+	if r := analyst.post(page+"/tasks/"+itoa(byStep["isolate"]), url.Values{"status": {"done"}}); r.status != http.StatusSeeOther {
+		t.Errorf("isolate: %d %s", r.status, r.body)
+	}
+	if r := analyst.post(page+"/tasks/"+itoa(byStep["notify"]), url.Values{"status": {"skipped"}}); r.status != http.StatusBadRequest {
+		t.Errorf("skip without a reason: %d", r.status)
+	}
+	owner := a.browser()
+	owner.login("pb.owner", testPassword)
+	r = owner.get(page)
+	if body := string(r.body); r.status != http.StatusOK || !strings.Contains(body, `id="task-isolate"`) || strings.Contains(body, `id="task-done-restore"`) {
+		t.Errorf("system owner's view: %d", r.status)
+	}
+	if r := owner.post(page+"/tasks/"+itoa(byStep["preserve_evidence"]), url.Values{"status": {"done"}}); r.status != http.StatusForbidden {
+		t.Errorf("system owner marking a task: %d", r.status)
+	}
+	list, _ := a.core.Incidents.Tasks(ctx, authz.System(), c.ID)
+	for _, tk := range list {
+		if want := tk.StepID == "isolate"; (tk.Status == incident.TaskDone) != want {
+			t.Errorf("task %s is %s", tk.StepID, tk.Status)
+		}
+	}
+}

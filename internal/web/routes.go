@@ -162,6 +162,8 @@ func (s *Server) routeTable() []Route {
 		auth("POST", "/incidents/{id}/status", u.IncidentStatus),
 		auth("POST", "/incidents/{id}/submissions", u.IncidentSubmission),
 		auth("POST", "/incidents/{id}/notes", u.IncidentNote),
+		auth("POST", "/incidents/{id}/playbook", u.IncidentPlaybook),
+		auth("POST", "/incidents/{id}/tasks/{task}", u.IncidentTask),
 		auth("POST", "/incidents/from-alert", u.IncidentFromAlert),
 		auth("POST", "/intel/feeds", u.CreateFeed),
 		auth("POST", "/intel/feeds/{id}/pull", u.PullFeed),

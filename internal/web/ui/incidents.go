@@ -364,6 +364,18 @@ type incidentPage struct {
 	Next        []incident.Status // the statuses the case may move to
 	CanAlerts   bool              // the user may open the linked alerts
 	Sub         submissionForm
+	Tasks       []taskRow
+	Playbooks   []playbookOption // the playbooks not yet applied (for the form)
+}
+
+type taskRow struct {
+	incident.Task
+	Title, Text, By string
+	Blocked         bool // a step it comes after is still open
+}
+
+type playbookOption struct {
+	ID, Title string
 }
 
 type submissionRow struct {
@@ -453,6 +465,32 @@ func (h *Handler) incidentPage(w http.ResponseWriter, r *http.Request, status in
 		}
 		v.Timeline = append(v.Timeline, row)
 	}
+	tasks, err := svc.Tasks(r.Context(), p, id)
+	if err != nil {
+		return err
+	}
+	open := map[string]bool{}
+	applied := map[string]bool{}
+	for _, t := range tasks {
+		applied[t.PlaybookID] = true
+		if t.Status == incident.TaskOpen {
+			open[t.PlaybookID+"/"+t.StepID] = true
+		}
+	}
+	for _, t := range tasks {
+		row := taskRow{Task: t, Title: t.Title.In(lang), Text: t.Text.In(lang), By: who(t.DoneBy)}
+		for _, a := range t.After {
+			row.Blocked = row.Blocked || open[t.PlaybookID+"/"+a]
+		}
+		v.Tasks = append(v.Tasks, row)
+	}
+	if v.CanWrite {
+		for _, pb := range incident.Playbooks() {
+			if !applied[pb.ID] {
+				v.Playbooks = append(v.Playbooks, playbookOption{ID: pb.ID, Title: pb.Title.In(lang)})
+			}
+		}
+	}
 	if v.CanWrite {
 		for _, s := range incident.Statuses {
 			if incident.CheckTransition(c.Status, s) == nil {
@@ -537,6 +575,25 @@ func (h *Handler) IncidentStatus(w http.ResponseWriter, r *http.Request) error {
 	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
 	return h.incidentPost(w, r, "incidents.status_done", nil, func(svc *incident.Service, p *authz.Principal, id int64) error {
 		_, err := svc.Transition(r.Context(), p, id, incident.Status(r.PostFormValue("status")), r.PostFormValue("note"))
+		return err
+	})
+}
+
+// IncidentPlaybook applies the posted playbook to the case as tasks.
+func (h *Handler) IncidentPlaybook(w http.ResponseWriter, r *http.Request) error {
+	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
+	return h.incidentPost(w, r, "incidents.playbook_applied", nil, func(svc *incident.Service, p *authz.Principal, id int64) error {
+		_, err := svc.ApplyPlaybook(r.Context(), p, id, r.PostFormValue("playbook"))
+		return err
+	})
+}
+
+// IncidentTask marks a task of the case done, skipped (with a note) or
+// open again.
+func (h *Handler) IncidentTask(w http.ResponseWriter, r *http.Request) error {
+	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
+	return h.incidentPost(w, r, "incidents.task_done", nil, func(svc *incident.Service, p *authz.Principal, id int64) error {
+		_, err := svc.SetTask(r.Context(), p, id, parseID(r.PathValue("task")), incident.TaskStatus(r.PostFormValue("status")), r.PostFormValue("note"))
 		return err
 	})
 }

@@ -2,7 +2,6 @@ package incident
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -14,19 +13,14 @@ import (
 	"khien.vn/khien/internal/authz"
 	"khien.vn/khien/internal/errs"
 	"khien.vn/khien/internal/system"
-	"khien.vn/khien/internal/unit"
 )
 
 // Systems is what the Service needs of the register of information
 // systems.
-type Systems interface {
-	GetSystem(ctx context.Context, id int64) (system.System, error)
-}
+type Systems = system.Getter
 
 // TreeSource gives the current tree of units (unit.Service does).
-type TreeSource interface {
-	Tree(ctx context.Context) (*unit.Tree, error)
-}
+type TreeSource = system.TreeSource
 
 // Service keeps incident cases with authorisation and auditing: seeing a
 // case needs incident.read on its unit, changing it incident.write. It is
@@ -103,25 +97,12 @@ func (s *Service) Create(ctx context.Context, p *authz.Principal, c Case) (Case,
 // checkSystems checks that each of ids is a system of unit unitID or of a
 // unit under it (else errs.ErrInvalid).
 func (s *Service) checkSystems(ctx context.Context, unitID int64, ids []int64) error {
-	var tree *unit.Tree
-	for _, id := range ids {
-		sys, err := s.systems.GetSystem(ctx, id)
-		switch {
-		case errors.Is(err, errs.ErrNotFound):
-			return errs.Invalid("system_ids", "err.incident_system", id)
-		case err != nil:
-			return err
-		case sys.UnitID == unitID:
-			continue
-		}
-		if tree == nil && s.units != nil {
-			if tree, err = s.units.Tree(ctx); err != nil {
-				return err
-			}
-		}
-		if tree == nil || !tree.IsAncestor(unitID, sys.UnitID) {
-			return errs.Invalid("system_ids", "err.incident_system", id)
-		}
+	bad, err := system.NotInUnit(ctx, s.systems, s.units, unitID, ids)
+	if err != nil {
+		return err
+	}
+	if bad != 0 {
+		return errs.Invalid("system_ids", "err.incident_system", bad)
 	}
 	return nil
 }

@@ -115,25 +115,12 @@ func (s *Service) checkSystems(ctx context.Context, unitID int64, ids []int64) (
 	ids = slices.Clone(ids)
 	slices.Sort(ids)
 	ids = slices.Compact(ids)
-	var tree *unit.Tree
-	for _, id := range ids {
-		sys, err := s.systems.GetSystem(ctx, id)
-		switch {
-		case errors.Is(err, errs.ErrNotFound):
-			return nil, errs.Invalid("systems", "err.warning_system", id)
-		case err != nil:
-			return nil, err
-		case sys.UnitID == unitID:
-			continue
-		}
-		if tree == nil && s.units != nil {
-			if tree, err = s.units.Tree(ctx); err != nil {
-				return nil, err
-			}
-		}
-		if tree == nil || !tree.IsAncestor(unitID, sys.UnitID) {
-			return nil, errs.Invalid("systems", "err.warning_system", id)
-		}
+	bad, err := system.NotInUnit(ctx, s.systems, s.units, unitID, ids)
+	if err != nil {
+		return nil, err
+	}
+	if bad != 0 {
+		return nil, errs.Invalid("systems", "err.warning_system", bad)
 	}
 	return ids, nil
 }

@@ -501,6 +501,26 @@ func (s *Service) Assign(ctx context.Context, p *authz.Principal, id, userID int
 	})
 }
 
+// LinkIncident records that alert id was handed to incident case
+// incidentID (alert.triage on its unit); an open alert becomes
+// acknowledged. An alert already handed to another case is
+// errs.ErrConflict: one alert, one case.
+func (s *Service) LinkIncident(ctx context.Context, p *authz.Principal, id, incidentID int64) (Alert, error) {
+	if incidentID <= 0 {
+		return Alert{}, errs.Invalid("incident_id", "err.invalid")
+	}
+	return s.triage(ctx, p, id, "alert.incident", "incident="+strconv.FormatInt(incidentID, 10), func(a *Alert) error {
+		if a.IncidentID != 0 && a.IncidentID != incidentID {
+			return errs.Public(errs.ErrConflict, "err.alert_has_incident", a.IncidentID)
+		}
+		a.IncidentID = incidentID
+		if a.Status == Open {
+			a.Status = Acknowledged
+		}
+		return nil
+	})
+}
+
 // Acknowledge marks an open alert as being worked on.
 func (s *Service) Acknowledge(ctx context.Context, p *authz.Principal, id int64) (Alert, error) {
 	return s.triage(ctx, p, id, "alert.acknowledge", "", func(a *Alert) error {

@@ -374,3 +374,33 @@ func TestService_refusedGroupDropped(t *testing.T) {
 		t.Errorf("stats %+v", st)
 	}
 }
+
+// An alert is handed to one incident case: the link is set once, by a
+// user who may triage it, and makes an open alert acknowledged.
+func TestService_linkIncident(t *testing.T) {
+	f := newFixture(t)
+	ctx := t.Context()
+	f.svc.Add(hit(f.unit.ID, t0, "host.name", "fs01"))
+	f.flush(t)
+	list, _ := f.svc.List(ctx, f.lead, alert.Filter{})
+	id := list[0].ID
+	if _, err := f.svc.LinkIncident(ctx, f.analyst, id, 7); !errors.Is(err, errs.ErrForbidden) {
+		t.Errorf("analyst of another unit links: %v", err)
+	}
+	if _, err := f.svc.LinkIncident(ctx, f.lead, id, 0); !errors.Is(err, errs.ErrInvalid) {
+		t.Errorf("link to case 0: %v", err)
+	}
+	a, err := f.svc.LinkIncident(ctx, f.lead, id, 7)
+	if err != nil || a.IncidentID != 7 || a.Status != alert.Acknowledged {
+		t.Fatalf("link: %+v, %v", a, err)
+	}
+	if _, err := f.svc.LinkIncident(ctx, f.lead, id, 7); err != nil {
+		t.Errorf("linking to the same case again: %v", err)
+	}
+	if _, err := f.svc.LinkIncident(ctx, f.lead, id, 8); !errors.Is(err, errs.ErrConflict) {
+		t.Errorf("linking to a second case: %v, want a conflict", err)
+	}
+	if got, _ := f.svc.Get(ctx, f.lead, id); got.IncidentID != 7 {
+		t.Errorf("stored incident %d, want 7", got.IncidentID)
+	}
+}

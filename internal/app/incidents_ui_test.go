@@ -290,6 +290,21 @@ func TestIncidentFromAlert(t *testing.T) {
 		!strings.Contains(body, "Incident report (cause, scope, remediation)") {
 		t.Errorf("the case page does not link the alert or lacks its clocks:\n%s", body)
 	}
+	// The alert now points at its case, offers no second one, and a second
+	// post goes to the same case rather than opening another.
+	linked, err := a.core.Alerts.Get(ctx, authz.System(), al.ID)
+	if err != nil || linked.IncidentID != id {
+		t.Errorf("alert after the case: incident %d, %v; want %d", linked.IncidentID, err, id)
+	}
+	if body := string(analyst.get(alertPath).body); !strings.Contains(body, `id="alert-incident"`) || strings.Contains(body, `id="open-incident-form"`) {
+		t.Errorf("alert page after the case:\n%s", body)
+	}
+	if r := analyst.post("/incidents/from-alert", from); r.status != http.StatusSeeOther || r.header.Get("Location") != "/incidents/"+itoa(id) {
+		t.Errorf("second open from the alert: %d %s", r.status, r.header.Get("Location"))
+	}
+	if list, total, err := a.core.Incidents.List(ctx, authz.System(), incident.Filter{}); err != nil || total != 1 {
+		t.Errorf("%d cases after two opens from one alert (%v, %v)", total, list, err)
+	}
 }
 
 // TestBrowserIncidentEndToEnd opens a case in Chromium from the form,

@@ -91,6 +91,11 @@ func (s *Service) Create(ctx context.Context, p *authz.Principal, c Case) (Case,
 	if err := s.store.AddEntry(ctx, &Entry{CaseID: c.ID, At: now, Kind: EntryCreated, Text: c.Title, By: p.UserID}); err != nil {
 		return c, err
 	}
+	for _, a := range c.AlertIDs {
+		if err := s.store.AddEntry(ctx, &Entry{CaseID: c.ID, At: now, Kind: EntryAlert, Text: "#" + strconv.FormatInt(a, 10), By: p.UserID}); err != nil {
+			return c, err
+		}
+	}
 	return c, s.record(ctx, p, "incident.create", c, string(c.Category)+" "+string(c.Severity)+": "+c.Title)
 }
 

@@ -145,7 +145,7 @@ func (h *Handler) alertPage(w http.ResponseWriter, r *http.Request, status int, 
 		Comments: comments, CloseReasons: alert.CloseReasons,
 		CanTriage:       p.Authorize(authz.PermAlertTriage, a.UnitID) == nil,
 		CanManage:       p.Authorize(authz.PermRuleManage, a.UnitID) == nil,
-		CanOpenIncident: h.Deps.Incidents != nil && p.Authorize(authz.PermIncidentWrite, a.UnitID) == nil,
+		CanOpenIncident: h.Deps.Incidents != nil && a.IncidentID == 0 && p.Authorize(authz.PermIncidentWrite, a.UnitID) == nil,
 		Expires:         time.Now().AddDate(0, 0, 30).Format(time.DateOnly)}
 	v.Title = fmt.Sprintf("%s #%d", v.Title, a.ID)
 	if flash != nil {

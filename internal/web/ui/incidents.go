@@ -651,6 +651,10 @@ func (h *Handler) IncidentFromAlert(w http.ResponseWriter, r *http.Request) erro
 	if err != nil {
 		return err
 	}
+	if a.IncidentID != 0 {
+		// Already handed to a case: go there rather than open a second.
+		return h.redirect(w, r, "/incidents/"+strconv.FormatInt(a.IncidentID, 10), "ok", "incidents.alert_has_case")
+	}
 	c := incident.Case{UnitID: a.UnitID, Title: alertCaseTitle(a), Category: incident.Intrusion, Severity: incident.Severity(a.Severity),
 		DetectedAt: a.FirstSeen, AlertIDs: []int64{a.ID},
 		Description: h.Translate(r, "incidents.from_alert_description", a.ID, oneLine(a.RuleTitle), oneLine(a.RuleID), a.Count)}
@@ -670,6 +674,10 @@ func (h *Handler) IncidentFromAlert(w http.ResponseWriter, r *http.Request) erro
 			return h.alertPage(w, r, status, flash)
 		}
 		return err
+	}
+	if _, err := alerts.LinkIncident(r.Context(), p, a.ID, created.ID); err != nil {
+		// The case stands; the alert page just will not point at it.
+		h.Logger.Warn("link an alert to its incident case", "alert", a.ID, "incident", created.ID, "err", err)
 	}
 	return h.redirect(w, r, "/incidents/"+strconv.FormatInt(created.ID, 10), "ok", "incidents.created")
 }

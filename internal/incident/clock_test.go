@@ -2,9 +2,13 @@ package incident
 
 import (
 	"errors"
+	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/goccy/go-yaml"
 )
 
 // ict returns a time in Vietnam.
@@ -87,7 +91,7 @@ func TestClocks(t *testing.T) {
 func businessRules(t *testing.T) *Rules {
 	t.Helper()
 	cal := embeddedRules[strings.Index(string(embeddedRules), "calendars:"):strings.Index(string(embeddedRules), "regimes:")]
-	serious := embeddedRules[strings.Index(string(embeddedRules), "serious_incident:"):]
+	serious := embeddedRules[strings.Index(string(embeddedRules), "serious_incident:"):strings.Index(string(embeddedRules), "\nforms:")]
 	r, err := ParseRules([]byte(`format: 1
 id: test
 version: "1"
@@ -211,6 +215,8 @@ func TestParseRulesRefusesBadData(t *testing.T) {
 		"bad date":            {`until: "2026-07-01"`, `until: "2026-13-01"`, "in_force.until"},
 		"bad holiday":         {`"2026-09-02"`, `"2026-09-31"`, "holiday"},
 		"repeated clock":      {`id: pd91.subject_notice`, `id: pd91.notice`, "repeated id"},
+		"form of no regime":   {`regime: pdpl91_2025`, `regime: gdpr`, `regime "gdpr" unknown`},
+		"repeated form field": {`pdp_contact, consequences`, `pdp_contact, pdp_contact`, `repeated field`},
 	} {
 		if !strings.Contains(good, c.old) {
 			t.Fatalf("%s: the rules lack %q", name, c.old)
@@ -243,4 +249,52 @@ func FuzzParseRules(f *testing.F) {
 			}
 		}
 	})
+}
+
+// The forms' fields are the lists of the shared regulation data (the
+// source of the form generator's coverage test).
+func TestFormsMatchSharedData(t *testing.T) {
+	b, err := os.ReadFile("../../../shared/domain/incident-reporting.yaml")
+	if err != nil {
+		t.Skipf("shared domain data absent: %v", err)
+	}
+	var shared struct {
+		Reporting []struct {
+			Regime string `yaml:"regime"`
+			Forms  []struct {
+				ID     string   `yaml:"id"`
+				Fields []string `yaml:"fields"`
+			} `yaml:"forms"`
+			Notify struct {
+				Form string `yaml:"form"`
+			} `yaml:"notify"`
+			Content []string `yaml:"content"`
+		} `yaml:"incident_reporting"`
+	}
+	if err := yaml.Unmarshal(b, &shared); err != nil {
+		t.Fatal(err)
+	}
+	r := DefaultRules()
+	byRegime := map[string]string{"tt20_2017": "tt20_2017", "decree13_2023": "decree13_2023_personal_data", "pdpl91_2025": "pdpl_91_2025_decree356_2025"}
+	checked := 0
+	for _, f := range r.Forms {
+		for _, g := range shared.Reporting {
+			if g.Regime != byRegime[f.Regime] {
+				continue
+			}
+			want := g.Content // a personal-data notice: its content list
+			for _, sf := range g.Forms {
+				if sf.ID == f.Number {
+					want = sf.Fields
+				}
+			}
+			if !slices.Equal(f.Fields, want) {
+				t.Errorf("form %s (%s): fields\n%v\nshared data has\n%v", f.ID, f.Number, f.Fields, want)
+			}
+			checked++
+		}
+	}
+	if checked != len(r.Forms) || checked < 7 {
+		t.Errorf("checked %d of %d forms", checked, len(r.Forms))
+	}
 }

@@ -44,6 +44,27 @@ type Rules struct {
 	Calendars []Calendar `yaml:"calendars"`
 	Regimes   []Regime   `yaml:"regimes"`
 	Serious   Serious    `yaml:"serious_incident"`
+	Forms     []Form     `yaml:"forms"`
+}
+
+// Form is an official form a report is written on: its fields, as keys,
+// in the order of the form.
+type Form struct {
+	ID     string   `yaml:"id"`
+	Regime string   `yaml:"regime"`
+	Number string   `yaml:"number"`
+	Title  Text     `yaml:"title"`
+	Fields []string `yaml:"fields"`
+}
+
+// Form returns the form with id.
+func (r *Rules) Form(id string) (Form, bool) {
+	for _, f := range r.Forms {
+		if f.ID == id {
+			return f, true
+		}
+	}
+	return Form{}, false
 }
 
 // Calendar is a working calendar: Monday–Friday except Holidays.
@@ -286,6 +307,25 @@ func (r *Rules) check() error {
 			if a.Kind == b.Kind && overlap(a, b) {
 				bad("regimes %q and %q of kind %s are in force at the same time", a.ID, b.ID, a.Kind)
 			}
+		}
+	}
+	forms := map[string]bool{}
+	for i, f := range r.Forms {
+		switch {
+		case f.ID == "" || forms[f.ID]:
+			bad("form %d: missing or repeated id %q", i+1, f.ID)
+		case !regimes[f.Regime]:
+			bad("form %q: regime %q unknown", f.ID, f.Regime)
+		case f.Number == "" || f.Title.VI == "" || f.Title.EN == "" || len(f.Fields) == 0:
+			bad("form %q: number, a title in vi and en, and fields are required", f.ID)
+		}
+		forms[f.ID] = true
+		seen := map[string]bool{}
+		for _, k := range f.Fields {
+			if k == "" || seen[k] {
+				bad("form %q: empty or repeated field %q", f.ID, k)
+			}
+			seen[k] = true
 		}
 	}
 	s := r.Serious

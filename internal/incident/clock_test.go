@@ -256,7 +256,7 @@ func FuzzParseRules(f *testing.F) {
 func TestFormsMatchSharedData(t *testing.T) {
 	b, err := os.ReadFile("../../../shared/domain/incident-reporting.yaml")
 	if err != nil {
-		t.Skipf("shared domain data absent: %v", err)
+		t.Skipf("../shared/domain/incident-reporting.yaml (the shared regulation data, outside this repository) is absent: %v", err)
 	}
 	var shared struct {
 		Reporting []struct {

@@ -194,7 +194,9 @@ func newCore(cfg config.Config, logger *slog.Logger, be Backend) (*Core, error) 
 	c.registerJobs()
 	c.registerComplianceJobs()
 	c.openWarnings()
-	c.openIncidents()
+	if err := c.openIncidents(); err != nil {
+		return nil, err
+	}
 	return c, nil
 }
 

@@ -363,6 +363,25 @@ var routeCases = map[string]routeCase{
 		c, task := f.caseTaskFor(in)
 		return "POST", "/api/v1/incidents/" + id(c) + "/tasks/" + id(task), map[string]any{"status": "done"}
 	}},
+	"GET /api/v1/incidents/{id}/evidence": {perm: authz.PermIncidentEvidence, scope: "unit", req: func(f *authzFixture, _ authz.Role, in bool) (string, string, any) {
+		c, _ := f.caseEvidenceFor(in)
+		return "GET", "/api/v1/incidents/" + id(c) + "/evidence", nil
+	}},
+	"POST /api/v1/incidents/{id}/evidence": {perm: authz.PermIncidentEvidence, scope: "unit", raw: []byte("ransom note: pay 5 BTC"), req: func(f *authzFixture, _ authz.Role, in bool) (string, string, any) {
+		return "POST", "/api/v1/incidents/" + id(f.caseFor(in)) + "/evidence?name=note.txt", nil
+	}},
+	"POST /api/v1/incidents/{id}/evidence/verify": {perm: authz.PermIncidentEvidence, scope: "unit", req: func(f *authzFixture, _ authz.Role, in bool) (string, string, any) {
+		c, _ := f.caseEvidenceFor(in)
+		return "POST", "/api/v1/incidents/" + id(c) + "/evidence/verify", nil
+	}},
+	"GET /api/v1/incidents/{id}/evidence/{item}": {perm: authz.PermIncidentEvidence, scope: "unit", req: func(f *authzFixture, _ authz.Role, in bool) (string, string, any) {
+		c, e := f.caseEvidenceFor(in)
+		return "GET", "/api/v1/incidents/" + id(c) + "/evidence/" + id(e), nil
+	}},
+	"GET /api/v1/incidents/{id}/evidence/{item}/content": {perm: authz.PermIncidentEvidence, scope: "unit", req: func(f *authzFixture, _ authz.Role, in bool) (string, string, any) {
+		c, e := f.caseEvidenceFor(in)
+		return "GET", "/api/v1/incidents/" + id(c) + "/evidence/" + id(e) + "/content", nil
+	}},
 	"GET /api/v1/feeds": {perm: authz.PermEventRead, scope: "list", req: get("/api/v1/feeds"),
 		leak: func(f *authzFixture) string { return "FEED-OF-B" }},
 	"POST /api/v1/feeds": {perm: authz.PermHuntWrite, scope: "unit", req: func(f *authzFixture, _ authz.Role, in bool) (string, string, any) {
@@ -501,6 +520,18 @@ func (f *authzFixture) caseTaskFor(in bool) (caseID, taskID int64) {
 		f.app.t.Fatal(err)
 	}
 	return caseID, tasks[0].ID
+}
+
+// caseEvidenceFor returns a new case of unit A (in) or B with one
+// evidence item.
+func (f *authzFixture) caseEvidenceFor(in bool) (caseID, itemID int64) {
+	caseID = f.caseFor(in)
+	e, err := f.app.core.Incidents.AddEvidence(context.Background(), authz.System(), caseID, incident.Evidence{Name: "auth.log"},
+		strings.NewReader(fmt.Sprintf("Failed password for root, case %d", caseID)))
+	if err != nil {
+		f.app.t.Fatal(err)
+	}
+	return caseID, e.ID
 }
 
 // feedFor returns a new, paused feed of unit A (in) or B that nothing serves.

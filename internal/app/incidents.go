@@ -3,8 +3,10 @@ package app
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 
 	"khien.vn/khien/internal/authz"
+	"khien.vn/khien/internal/filestore"
 	"khien.vn/khien/internal/incident"
 	"khien.vn/khien/internal/job"
 	"khien.vn/khien/internal/notify"
@@ -21,10 +23,16 @@ const (
 	NotifyIncidentOverdue notify.Kind = "incident_overdue"
 )
 
-// openIncidents builds the incident cases and registers their reminder
-// job.
-func (c *Core) openIncidents() {
+// openIncidents builds the incident cases, with their evidence store in
+// data_dir/incident-evidence, and registers their reminder job.
+func (c *Core) openIncidents() error {
 	c.Incidents = incident.NewService(c.Backend, c.Backend, c.Units, c.Audit)
+	files, err := filestore.New(filepath.Join(c.Config.DataDir, "incident-evidence"), int64(c.Config.Incident.EvidenceMaxMB)<<20)
+	if err != nil {
+		return err
+	}
+	c.Incidents.SetEvidenceFiles(files)
+	c.Incidents.OnTamper(c.notifyTamper)
 	c.Jobs.Register(JobIncidentClocks, func(ctx context.Context, p *job.Progress) error {
 		n, created, err := c.remindIncidentClocks(ctx)
 		if err != nil {
@@ -33,6 +41,25 @@ func (c *Core) openIncidents() {
 		p.SetResult(fmt.Sprintf("%d clocks due soon or overdue, %d new reminders", n, created))
 		return nil
 	})
+	return nil
+}
+
+// NotifyEvidenceTampered is the notification kind of an incident evidence
+// item found altered.
+const NotifyEvidenceTampered notify.Kind = "incident_evidence_tampered"
+
+// notifyTamper tells the case's unit that an evidence item no longer
+// matches its SHA-256 or its chain of custody.
+func (c *Core) notifyTamper(ctx context.Context, cs incident.Case, e incident.Evidence, detail string) {
+	n := notify.Notification{UnitID: cs.UnitID, Kind: NotifyEvidenceTampered, Severity: notify.Critical,
+		TitleVI: fmt.Sprintf("Sự cố %s: chứng cứ %q đã bị thay đổi", cs.Ref, e.Name),
+		TitleEN: fmt.Sprintf("Incident %s: evidence %q was altered", cs.Ref, e.Name),
+		BodyVI:  detail, BodyEN: detail,
+		Link:      fmt.Sprintf("/incidents/%d/evidence/%d", cs.ID, e.ID),
+		DedupeKey: fmt.Sprintf("incident_evidence_tampered:%d:%s", e.ID, detail)}
+	if _, err := c.Notify.Notify(ctx, &n); err != nil {
+		c.Logger.Error("notify evidence tampering", "case", cs.ID, "evidence", e.ID, "err", err)
+	}
 }
 
 // remindIncidentClocks notifies the clocks of open cases that are due

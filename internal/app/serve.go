@@ -96,7 +96,7 @@ func NewServer(ctx context.Context, core *Core, opts ServeOptions) (*Server, err
 		return nil, err
 	}
 	apiH := api.New(api.Deps{Units: core.Units, Users: core.Users, Audit: core.Audit, Jobs: core.Jobs, Systems: core.Systems, Assets: core.Assets,
-		Compliance: core.Compliance, ServeEvidence: ui.ServeEvidence, Notify: core.Notify,
+		Compliance: core.Compliance, ServeEvidence: ui.ServeEvidence, ServeFile: ui.ServeFile, Notify: core.Notify,
 		Catalog: core.Catalog, Logger: core.Logger, AuthorizeJob: ui.AuthorizeJob, AuditFilter: ui.AuditFilter,
 		JobFilter: ui.JobFilter, AuditVerifyKind: JobAuditVerify, Ingest: s.ingest, Alerts: core.Alerts, Hunt: hunts, Intel: core.Intel,
 		Feeds: core.Feeds, SavedQueries: core.SavedQueries, HuntRecords: huntRecords, Warnings: core.Warnings, Incidents: core.Incidents})

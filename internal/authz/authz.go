@@ -69,6 +69,9 @@ const (
 
 	PermIncidentRead  Permission = "incident.read"  // see incident cases, their legal clocks, timelines and submissions
 	PermIncidentWrite Permission = "incident.write" // open and update incident cases, record submissions to the authority
+	// PermIncidentEvidence handles the evidence of incident cases: add items, read their
+	// content and chain of custody, export them. Every use is in the chain of custody.
+	PermIncidentEvidence Permission = "incident.evidence"
 )
 
 // Permissions lists every permission.
@@ -77,7 +80,7 @@ var Permissions = []Permission{PermSelf, PermUnitRead, PermUnitWrite, PermUserRe
 	PermSystemRead, PermSystemWrite, PermDossierSubmit, PermDossierAppraise, PermDossierDecide, PermDossierRecord,
 	PermComplianceWrite, PermAssessmentWrite, PermReportGenerate, PermNotifyManage,
 	PermEventRead, PermEventImport, PermAlertRead, PermAlertTriage, PermRuleManage, PermHuntWrite,
-	PermIncidentRead, PermIncidentWrite}
+	PermIncidentRead, PermIncidentWrite, PermIncidentEvidence}
 
 // rolePermissions is the one table that grants permissions to roles.
 var rolePermissions = map[Role][]Permission{
@@ -85,9 +88,9 @@ var rolePermissions = map[Role][]Permission{
 	RoleSecurityLead: {PermSelf, PermUnitRead, PermUserRead, PermAuditRead, PermAuditVerify, PermJobRead, PermJobManage,
 		PermSystemRead, PermSystemWrite, PermDossierSubmit, PermDossierAppraise, PermDossierDecide,
 		PermComplianceWrite, PermAssessmentWrite, PermReportGenerate, PermEventRead, PermEventImport,
-		PermAlertRead, PermAlertTriage, PermRuleManage, PermHuntWrite, PermIncidentRead, PermIncidentWrite},
+		PermAlertRead, PermAlertTriage, PermRuleManage, PermHuntWrite, PermIncidentRead, PermIncidentWrite, PermIncidentEvidence},
 	RoleAnalyst: {PermSelf, PermUnitRead, PermJobRead, PermSystemRead, PermEventRead, PermEventImport,
-		PermAlertRead, PermAlertTriage, PermHuntWrite, PermIncidentRead, PermIncidentWrite},
+		PermAlertRead, PermAlertTriage, PermHuntWrite, PermIncidentRead, PermIncidentWrite, PermIncidentEvidence},
 	RoleSystemOwner: {PermSelf, PermUnitRead, PermJobRead, PermSystemRead, PermSystemWrite, PermDossierSubmit,
 		PermComplianceWrite, PermReportGenerate, PermEventRead, PermAlertRead, PermIncidentRead},
 	RoleAssessor: {PermSelf, PermUnitRead, PermUserRead, PermAuditRead, PermAuditVerify, PermJobRead, PermSystemRead,

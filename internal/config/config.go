@@ -33,6 +33,8 @@ type Config struct {
 	Regulation Regulation `yaml:"regulation"`
 	// Compliance configures requirement sets, evidence and the calendar.
 	Compliance Compliance `yaml:"compliance"`
+	// Incident configures incident cases and their evidence.
+	Incident Incident `yaml:"incident"`
 	// Ingest configures the telemetry listeners and the spool.
 	Ingest Ingest `yaml:"ingest"`
 	// Events configures the event store.
@@ -124,6 +126,12 @@ type Compliance struct {
 	Intervals string `yaml:"intervals" doc:"the organisation's own intervals for recurring obligations of the regulation pack, as id=months pairs separated by commas (e.g. vuln_scan=3,inspection_l3=12)"`
 	// ProbeInterval is how often the automatic evidence probes run for every system.
 	ProbeInterval Duration `yaml:"probe_interval" doc:"how often the automatic evidence probes run for every system (0 disables the schedule; probes still run on demand)"`
+}
+
+// Incident configures incident cases and their evidence store.
+type Incident struct {
+	// EvidenceMaxMB is the size limit of one evidence item.
+	EvidenceMaxMB int `yaml:"evidence_max_mb" doc:"largest incident evidence item accepted (a disk or memory image, a log extract), in MiB (kept in data_dir/incident-evidence, named by SHA-256)"`
 }
 
 // Regulation configures the regulation packs (versioned legal data).
@@ -233,6 +241,7 @@ func Default() Config {
 			EvidenceMaxMB: 25,
 			ProbeInterval: Duration(6 * time.Hour),
 		},
+		Incident: Incident{EvidenceMaxMB: 4096},
 		Ingest: Ingest{
 			SyslogTimeZone: "Asia/Ho_Chi_Minh",
 			SpoolMaxMB:     1024,

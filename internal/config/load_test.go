@@ -201,6 +201,7 @@ func TestLoad_goodFiles(t *testing.T) {
 				},
 				Regulation: config.Regulation{Dir: "/etc/khien/packs", Deadlines: "level_approval_operating_systems=2024-10-31"},
 				Compliance: config.Compliance{EvidenceMaxMB: 50, Intervals: "vuln_scan=3,inspection_l3=12", ProbeInterval: config.Duration(time.Hour)},
+				Incident:   config.Incident{EvidenceMaxMB: 8192},
 				Ingest: config.Ingest{SyslogUDP: ":514", SyslogTCP: ":601", SyslogTLS: ":6514", SyslogTimeZone: "Asia/Bangkok",
 					SyslogTimeZones: "10.8.0.0/16=UTC", HTTP: ":9200", JSONLinesTCP: ":5170", Tokens: "winlogbeat=0123456789abcdef0123",
 					TLSCertFile: "/etc/khien/ingest.crt", TLSKeyFile: "/etc/khien/ingest.key", SyslogTLSClientCA: "/etc/khien/senders-ca.pem", InsecureHTTP: true,

@@ -74,6 +74,9 @@ func (c Config) validate() []fieldError {
 		add("tls.insecure_http", "contradicts tls.cert_file: choose plain HTTP or a certificate")
 	}
 
+	if c.Incident.EvidenceMaxMB < 1 || c.Incident.EvidenceMaxMB > 1<<20 {
+		add("incident.evidence_max_mb", "%d is not between 1 and 1048576", c.Incident.EvidenceMaxMB)
+	}
 	if c.Compliance.EvidenceMaxMB < 1 || c.Compliance.EvidenceMaxMB > 1024 {
 		add("compliance.evidence_max_mb", "%d is not between 1 and 1024", c.Compliance.EvidenceMaxMB)
 	}

@@ -264,7 +264,7 @@ const (
 )
 
 // EntryKinds lists every kind of timeline entry.
-var EntryKinds = []string{EntryCreated, EntryStatus, EntryAlert, EntryNote, EntrySubmission, EntryTask}
+var EntryKinds = []string{EntryCreated, EntryStatus, EntryAlert, EntryNote, EntrySubmission, EntryTask, EntryEvidence}
 
 // Filter selects cases.
 type Filter struct {

@@ -12,6 +12,7 @@ import (
 	"khien.vn/khien/internal/audit"
 	"khien.vn/khien/internal/authz"
 	"khien.vn/khien/internal/errs"
+	"khien.vn/khien/internal/filestore"
 	"khien.vn/khien/internal/system"
 )
 
@@ -32,6 +33,9 @@ type Service struct {
 	audit   *audit.Log
 	rules   *Rules
 	now     func() time.Time
+
+	files    *filestore.Store // evidence contents
+	onTamper func(ctx context.Context, c Case, e Evidence, detail string)
 }
 
 // NewService returns a Service over store with the embedded rules. The
@@ -303,12 +307,24 @@ func (s *Service) Submissions(ctx context.Context, p *authz.Principal, id int64)
 	return s.store.ListSubmissions(ctx, id)
 }
 
-// Timeline lists a case's timeline (incident.read).
+// Timeline lists a case's timeline (incident.read). The text of its
+// evidence entries (an item's name and hash) is left out for those who
+// may not handle the case's evidence (incident.evidence).
 func (s *Service) Timeline(ctx context.Context, p *authz.Principal, id int64) ([]Entry, error) {
-	if _, err := s.Get(ctx, p, id); err != nil {
+	c, err := s.Get(ctx, p, id)
+	if err != nil {
 		return nil, err
 	}
-	return s.store.ListEntries(ctx, id)
+	list, err := s.store.ListEntries(ctx, id)
+	if err != nil || p.Authorize(authz.PermIncidentEvidence, c.UnitID) == nil {
+		return list, err
+	}
+	for i := range list {
+		if list[i].Kind == EntryEvidence {
+			list[i].Text = ""
+		}
+	}
+	return list, nil
 }
 
 // ClockView is a clock of a case with where it stands.

@@ -22,6 +22,7 @@ var t0 = time.Date(2026, 11, 20, 1, 0, 0, 0, time.UTC)
 
 type fixture struct {
 	db                      *sqlite.DB
+	dbPath                  string
 	svc                     *incident.Service
 	now                     time.Time
 	root, child, other      unit.Unit
@@ -33,12 +34,13 @@ type fixture struct {
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
 	ctx := t.Context()
-	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "k.db"), sqlite.Options{AutoMigrate: true})
+	path := filepath.Join(t.TempDir(), "k.db")
+	db, err := sqlite.Open(ctx, path, sqlite.Options{AutoMigrate: true})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	f := &fixture{db: db, now: t0}
+	f := &fixture{db: db, dbPath: path, now: t0}
 	f.root = unit.Unit{Code: "BO", Name: "Bộ A"}
 	if err := db.CreateUnit(ctx, &f.root); err != nil {
 		t.Fatal(err)

@@ -126,6 +126,17 @@
 //     UpdatedAt now, is atomic (concurrent read-modify-writes all land),
 //     writes nothing when update fails or its result cannot be stored
 //     (errs.ErrInvalid), and an unknown id is errs.ErrNotFound.
+//   - Incident evidence is listed by id, only the case's own (an unknown
+//     case: none); AddIncidentEvidence stores an item and the head of its
+//     chain of custody atomically (times UTC microseconds, a zero
+//     CreatedAt now, a zero CollectedAt and a zero first At the
+//     CreatedAt); an unknown case is errs.ErrNotFound and nothing is
+//     written. A chain of custody is listed by id and comes back exactly
+//     as sealed, so that incident.VerifyCustody holds on it until a row is
+//     changed in the database; AppendCustody takes CaseID from the item
+//     and is serialised per item (concurrent appends never fork the
+//     chain); an unknown item is errs.ErrNotFound. Items and chains go
+//     with their case.
 package storagetest
 
 import (
@@ -162,7 +173,9 @@ import (
 // units having a NOT NULL column name, and on the tables indicator_values
 // (indicator_id, type, value), sightings, hunt_systems and hunt_results
 // (hunt_id), incident_cases, incident_case_systems, incident_submissions,
-// incident_entries and incident_tasks, which it counts.
+// incident_entries, incident_tasks, incident_evidence and incident_custody,
+// which it counts, and on incident_custody having the columns id, case_id,
+// actor_id, actor, action, detail and hash, which it changes.
 type Backend interface {
 	unit.Store
 	user.Store
@@ -181,6 +194,7 @@ type Backend interface {
 	warning.Store
 	incident.Store
 	incident.TaskStore
+	incident.EvidenceStore
 	Exec(ctx context.Context, sql string, args ...any) error
 }
 
@@ -207,6 +221,7 @@ func Run(t *testing.T, open func(t *testing.T) Backend) {
 	t.Run("warning", func(t *testing.T) { testWarnings(t, open) })
 	t.Run("incident", func(t *testing.T) { testIncidents(t, open) })
 	t.Run("incident_task", func(t *testing.T) { testIncidentTasks(t, open) })
+	t.Run("incident_evidence", func(t *testing.T) { testIncidentEvidence(t, open) })
 }
 
 // t0 is a reference time with nanoseconds and a zone other than UTC, to

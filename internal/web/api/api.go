@@ -45,8 +45,10 @@ type Deps struct {
 	Notify *notify.Service
 	// ServeEvidence writes an evidence download (shared with the UI).
 	ServeEvidence func(w http.ResponseWriter, e compliance.Evidence, body io.Reader)
-	Catalog       *i18n.Catalog
-	Logger        *slog.Logger
+	// ServeFile writes any stored file's download (shared with the UI).
+	ServeFile func(w http.ResponseWriter, name, contentType, sum string, size int64, body io.Reader)
+	Catalog   *i18n.Catalog
+	Logger    *slog.Logger
 	// AuthorizeJob decides access to a job (shared with the UI).
 	AuthorizeJob func(p *authz.Principal, j job.Job, manage bool) error
 	// AuditFilter and JobFilter restrict a listing to a principal's scope.

@@ -234,17 +234,23 @@ func (h *Handler) DownloadEvidence(w http.ResponseWriter, r *http.Request) error
 // ServeEvidence writes the headers and body of an evidence download: never
 // rendered inline, never sniffed, the stored SHA-256 in a Digest header.
 func ServeEvidence(w http.ResponseWriter, e compliance.Evidence, body io.Reader) {
-	ct := e.ContentType
-	if ct == "" {
-		ct = "application/octet-stream"
+	ServeFile(w, e.Name, e.ContentType, e.SHA256, e.Size, body)
+}
+
+// ServeFile writes the headers and body of a stored file's download
+// (compliance or incident evidence): an attachment named name, never
+// rendered inline, never sniffed, with its SHA-256 in a Digest header.
+func ServeFile(w http.ResponseWriter, name, contentType, sum string, size int64, body io.Reader) {
+	if contentType == "" {
+		contentType = "application/octet-stream"
 	}
-	w.Header().Set("Content-Type", ct)
-	w.Header().Set("Content-Disposition", "attachment; filename*=UTF-8''"+url.PathEscape(e.Name))
+	w.Header().Set("Content-Type", contentType)
+	w.Header().Set("Content-Disposition", "attachment; filename*=UTF-8''"+url.PathEscape(name))
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.Header().Set("Content-Security-Policy", "sandbox; default-src 'none'")
 	w.Header().Set("Cache-Control", "private, no-store")
-	w.Header().Set("Digest", "sha-256="+e.SHA256)
-	w.Header().Set("Content-Length", strconv.FormatInt(e.Size, 10))
+	w.Header().Set("Digest", "sha-256="+sum)
+	w.Header().Set("Content-Length", strconv.FormatInt(size, 10))
 	_, _ = io.Copy(w, body)
 }
 

@@ -366,6 +366,16 @@ type incidentPage struct {
 	Sub         submissionForm
 	Tasks       []taskRow
 	Playbooks   []playbookOption // the playbooks not yet applied (for the form)
+	// CanEvidence: the user holds incident.evidence on the case's unit;
+	// only then are the evidence items listed (and the section shown).
+	CanEvidence bool
+	Evidence    []evidenceRow
+	Ev          evidenceForm
+	EvOpen      bool  // the upload form is shown again with an error
+	EvMaxMB     int64 // the size limit of one item
+	// Verified holds the results of "verify all" when it was just run.
+	Verified    []incident.Verification
+	VerifiedRun bool
 }
 
 type taskRow struct {
@@ -404,6 +414,13 @@ func (h *Handler) Incident(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *Handler) incidentPage(w http.ResponseWriter, r *http.Request, status int, flash *Flash, sub *submissionForm) error {
+	return h.incidentPageWith(w, r, status, flash, sub, nil)
+}
+
+// incidentPageWith is incidentPage with more set on the view before it is
+// rendered (the evidence form's values, the results of a verification).
+func (h *Handler) incidentPageWith(w http.ResponseWriter, r *http.Request, status int, flash *Flash, sub *submissionForm,
+	more func(*incidentPage)) error {
 	svc, err := h.incidents()
 	if err != nil {
 		return err
@@ -455,6 +472,25 @@ func (h *Handler) incidentPage(w http.ResponseWriter, r *http.Request, status in
 		v.Clocks = append(v.Clocks, row)
 	}
 	who := h.userNames(r)
+	// Evidence: listed only for the users who may handle it; for the
+	// others even the timeline does not name the items.
+	canEvidence := p.Authorize(authz.PermIncidentEvidence, c.UnitID) == nil
+	if canEvidence && svc.EvidenceFiles() != nil {
+		items, err := svc.ListEvidence(r.Context(), p, id)
+		switch {
+		case errors.Is(err, errs.ErrUnavailable):
+			// No evidence store behind the service: no section.
+		case err != nil:
+			return err
+		default:
+			v.CanEvidence, v.EvMaxMB = true, svc.EvidenceFiles().Max()>>20
+			for _, e := range items {
+				v.Evidence = append(v.Evidence, evidenceRow{Evidence: e, Short: shortHash(e.SHA256), AddedBy: who(e.AddedBy)})
+			}
+			local := now.In(incident.Vietnam)
+			v.Ev = evidenceForm{Date: local.Format(formDate), Time: local.Format(formTime)}
+		}
+	}
 	for _, s := range subs {
 		v.Submissions = append(v.Submissions, submissionRow{Submission: s, Clock: cmp.Or(titles[s.ClockID], s.ClockID), By: who(s.SentBy)})
 	}
@@ -462,6 +498,9 @@ func (h *Handler) incidentPage(w http.ResponseWriter, r *http.Request, status in
 		row := entryRow{Entry: e, By: who(e.By)}
 		if e.Kind == incident.EntryStatus {
 			row.From, row.To, row.Note = readStep(e.Text)
+		}
+		if e.Kind == incident.EntryEvidence && !canEvidence {
+			row.Text = h.Translate(r, "incidents.evidence_entry_hidden")
 		}
 		v.Timeline = append(v.Timeline, row)
 	}
@@ -506,6 +545,9 @@ func (h *Handler) incidentPage(w http.ResponseWriter, r *http.Request, status in
 	}
 	if flash != nil {
 		v.Flash = flash
+	}
+	if more != nil {
+		more(&v)
 	}
 	return h.render(w, r, status, "incident", v)
 }

@@ -711,3 +711,12 @@ func stixPath(c Comparison) (string, error) {
 	}
 	return "", fmt.Errorf("unknown indicator type %q", c.Type)
 }
+
+// STIXID returns the deterministic STIX id of an object of type typ named
+// by name: typ, "--" and the UUIDv5 of typ and name in Khiên's namespace,
+// so that exporting the same thing again gives the same id.
+func STIXID(typ, name string) string { return typ + "--" + uuid5(typ+"\x00"+name) }
+
+// STIXTime formats t as STIX timestamps are written: UTC, at least
+// millisecond precision.
+func STIXTime(t time.Time) string { return stixTime(t) }

@@ -137,6 +137,14 @@
 //     and is serialised per item (concurrent appends never fork the
 //     chain); an unknown item is errs.ErrNotFound. Items and chains go
 //     with their case.
+//   - Incident observables are listed by id, only the case's own (an
+//     unknown case: none). AddObservable writes the stored form back
+//     (times UTC microseconds, a zero CreatedAt now); an unknown case is
+//     errs.ErrNotFound, a Kind and Value the case already has (bytewise)
+//     errs.ErrConflict (of concurrent adds exactly one succeeds), text
+//     with a NUL or invalid UTF-8 errs.ErrInvalid, and nothing is
+//     written. DeleteObservable deletes only with the observable's own
+//     case id (else errs.ErrNotFound). Observables go with their case.
 package storagetest
 
 import (
@@ -173,8 +181,8 @@ import (
 // units having a NOT NULL column name, and on the tables indicator_values
 // (indicator_id, type, value), sightings, hunt_systems and hunt_results
 // (hunt_id), incident_cases, incident_case_systems, incident_submissions,
-// incident_entries, incident_tasks, incident_evidence and incident_custody,
-// which it counts, and on incident_custody having the columns id, case_id,
+// incident_entries, incident_tasks, incident_evidence, incident_custody
+// and incident_observables, which it counts, and on incident_custody having the columns id, case_id,
 // actor_id, actor, action, detail and hash, which it changes.
 type Backend interface {
 	unit.Store
@@ -195,6 +203,7 @@ type Backend interface {
 	incident.Store
 	incident.TaskStore
 	incident.EvidenceStore
+	incident.ObservableStore
 	Exec(ctx context.Context, sql string, args ...any) error
 }
 
@@ -222,6 +231,7 @@ func Run(t *testing.T, open func(t *testing.T) Backend) {
 	t.Run("incident", func(t *testing.T) { testIncidents(t, open) })
 	t.Run("incident_task", func(t *testing.T) { testIncidentTasks(t, open) })
 	t.Run("incident_evidence", func(t *testing.T) { testIncidentEvidence(t, open) })
+	t.Run("incident_observable", func(t *testing.T) { testIncidentObservables(t, open) })
 }
 
 // t0 is a reference time with nanoseconds and a zone other than UTC, to

@@ -382,6 +382,13 @@ var routeCases = map[string]routeCase{
 		c, e := f.caseEvidenceFor(in)
 		return "GET", "/api/v1/incidents/" + id(c) + "/evidence/" + id(e) + "/content", nil
 	}},
+	"GET /api/v1/incidents/{id}/forms/{form}": {perm: authz.PermIncidentRead, scope: "unit", req: func(f *authzFixture, _ authz.Role, in bool) (string, string, any) {
+		return "GET", "/api/v1/incidents/" + id(f.caseFor(in)) + "/forms/tt20.form03", nil
+	}},
+	"POST /api/v1/incidents/{id}/forms/{form}": {perm: authz.PermIncidentRead, scope: "unit", req: func(f *authzFixture, _ authz.Role, in bool) (string, string, any) {
+		return "POST", "/api/v1/incidents/" + id(f.caseFor(in)) + "/forms/tt20.form04?format=docx",
+			map[string]any{"values": map[string]string{"lessons_learned_and_proposals": "Vá máy chủ web"}, "place": "Hà Nội"}
+	}},
 	"GET /api/v1/feeds": {perm: authz.PermEventRead, scope: "list", req: get("/api/v1/feeds"),
 		leak: func(f *authzFixture) string { return "FEED-OF-B" }},
 	"POST /api/v1/feeds": {perm: authz.PermHuntWrite, scope: "unit", req: func(f *authzFixture, _ authz.Role, in bool) (string, string, any) {

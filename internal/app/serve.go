@@ -13,6 +13,7 @@ import (
 
 	"khien.vn/khien/internal/authz"
 	"khien.vn/khien/internal/hunt"
+	"khien.vn/khien/internal/incident/form"
 	"khien.vn/khien/internal/job"
 	"khien.vn/khien/internal/metrics"
 	"khien.vn/khien/internal/tlscert"
@@ -87,10 +88,14 @@ func NewServer(ctx context.Context, core *Core, opts ServeOptions) (*Server, err
 		return StartHunt(ctx, core.Jobs, records, p, id)
 	}}
 	s.registerImportJob()
+	// The official incident-report forms read the case through the incident
+	// service (with the user's rights) and its systems, unit and focal
+	// points directly, as the case's context.
+	forms := &form.Sources{Incidents: core.Incidents, Systems: core.Backend, Units: core.Backend, FocalPoints: core.Backend}
 	logins := opts.Metrics.NewCounterVec("khien_login_attempts_total", "Login attempts by result.", "result")
 	uiH, err := ui.New(ui.Deps{Units: core.Units, Users: core.Users, Audit: core.Audit, Jobs: core.Jobs, Systems: core.Systems, Assets: core.Assets, Checks: core.Checks,
 		Compliance: core.Compliance, Notify: core.Notify, Ingest: s.ingest, Alerts: core.Alerts, Hunt: hunts, Intel: core.Intel, Feeds: core.Feeds, SavedQueries: core.SavedQueries, HuntRecords: huntRecords, Warnings: core.Warnings,
-		Incidents: core.Incidents, Catalog: core.Catalog, Static: static, Logger: core.Logger, Version: version.Get().Version, Location: loc,
+		Incidents: core.Incidents, IncidentForms: forms, Catalog: core.Catalog, Static: static, Logger: core.Logger, Version: version.Get().Version, Location: loc,
 		OnLogin: func(result string) { logins.Inc(result) }})
 	if err != nil {
 		return nil, err
@@ -99,7 +104,8 @@ func NewServer(ctx context.Context, core *Core, opts ServeOptions) (*Server, err
 		Compliance: core.Compliance, ServeEvidence: ui.ServeEvidence, ServeFile: ui.ServeFile, Notify: core.Notify,
 		Catalog: core.Catalog, Logger: core.Logger, AuthorizeJob: ui.AuthorizeJob, AuditFilter: ui.AuditFilter,
 		JobFilter: ui.JobFilter, AuditVerifyKind: JobAuditVerify, Ingest: s.ingest, Alerts: core.Alerts, Hunt: hunts, Intel: core.Intel,
-		Feeds: core.Feeds, SavedQueries: core.SavedQueries, HuntRecords: huntRecords, Warnings: core.Warnings, Incidents: core.Incidents})
+		Feeds: core.Feeds, SavedQueries: core.SavedQueries, HuntRecords: huntRecords, Warnings: core.Warnings, Incidents: core.Incidents,
+		IncidentForms: forms})
 	h, err := web.New(web.Deps{UI: uiH, API: apiH, Users: core.Users, Static: static, Catalog: core.Catalog,
 		Metrics: opts.Metrics, Logger: core.Logger, Ready: core.Backend.Ping})
 	if err != nil {

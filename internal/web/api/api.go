@@ -21,6 +21,7 @@ import (
 	"khien.vn/khien/internal/hunt"
 	"khien.vn/khien/internal/i18n"
 	"khien.vn/khien/internal/incident"
+	"khien.vn/khien/internal/incident/form"
 	"khien.vn/khien/internal/intel"
 	"khien.vn/khien/internal/job"
 	"khien.vn/khien/internal/notify"
@@ -74,6 +75,9 @@ type Deps struct {
 	Warnings *warning.Service
 	// Incidents holds the incident cases.
 	Incidents *incident.Service
+	// IncidentForms fills in the official incident-report forms (nil: not
+	// served).
+	IncidentForms *form.Sources
 }
 
 // Handler serves the API.

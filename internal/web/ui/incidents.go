@@ -54,6 +54,8 @@ type incidentsPage struct {
 	Impacts    []impactOption
 	Form       caseForm
 	FormOpen   bool // the form is shown again with an error
+	// UnitForms offers the forms filled for a unit (nil: none).
+	UnitForms *unitFormsPanel
 }
 
 type caseRow struct {
@@ -155,6 +157,9 @@ func (h *Handler) incidentsPage(w http.ResponseWriter, r *http.Request, status i
 		for _, i := range svc.Rules().Serious.Impacts {
 			v.Impacts = append(v.Impacts, impactOption{ID: i.ID, Title: i.Title.In(lang)})
 		}
+	}
+	if v.UnitForms, err = h.unitForms(r, svc); err != nil {
+		return err
 	}
 	if form != nil {
 		v.Form, v.FormOpen = *form, true
@@ -376,6 +381,8 @@ type incidentPage struct {
 	// Verified holds the results of "verify all" when it was just run.
 	Verified    []incident.Verification
 	VerifiedRun bool
+	// Forms are the official forms the case is reported on.
+	Forms []formLink
 }
 
 type taskRow struct {
@@ -450,6 +457,9 @@ func (h *Handler) incidentPageWith(w http.ResponseWriter, r *http.Request, statu
 		StatusClass: statusClass(c.Status), Serious: serious, CanWrite: p.Authorize(authz.PermIncidentWrite, c.UnitID) == nil,
 		CanAlerts: h.Deps.Alerts != nil && p.Authorize(authz.PermAlertRead, c.UnitID) == nil}
 	v.Title = c.Ref + " · " + v.Title
+	if h.Deps.IncidentForms != nil {
+		v.Forms = caseFormLinks(svc.Rules(), c, lang)
+	}
 	for _, s := range c.SystemIDs {
 		v.Systems = append(v.Systems, sysName(s))
 	}

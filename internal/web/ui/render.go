@@ -21,6 +21,7 @@ import (
 	"khien.vn/khien/internal/hunt"
 	"khien.vn/khien/internal/i18n"
 	"khien.vn/khien/internal/incident"
+	"khien.vn/khien/internal/incident/form"
 	"khien.vn/khien/internal/intel"
 	"khien.vn/khien/internal/job"
 	"khien.vn/khien/internal/notify"
@@ -81,6 +82,9 @@ type Deps struct {
 	Warnings *warning.Service
 	// Incidents holds the incident cases and their legal clocks.
 	Incidents *incident.Service
+	// IncidentForms fills in the official incident-report forms (nil: none
+	// offered).
+	IncidentForms *form.Sources
 }
 
 // Handler serves the pages.
@@ -96,7 +100,7 @@ var pageNames = []string{"login", "login_mfa", "password", "home", "units", "uni
 	"requirements", "requirement_item", "calendar", "compliance", "reports", "engagements", "engagement",
 	"frameworks", "framework", "notifications", "channels", "sources", "unknown_sources", "detection_rules",
 	"alerts", "alert", "hunt", "intel", "hunts", "hunt_record", "warnings", "warning", "incidents", "incident",
-	"incident_evidence"}
+	"incident_evidence", "incident_form"}
 
 // partials are shared templates some pages include.
 var partials = map[string][]string{"home": {"audit_table"}, "audit": {"audit_table"}}

@@ -713,7 +713,13 @@ func (h *Handler) IncidentFromAlert(w http.ResponseWriter, r *http.Request) erro
 	if !slices.Contains(incident.Severities, c.Severity) {
 		c.Severity = incident.Medium
 	}
-	if slices.ContainsFunc(a.Tags, func(t string) bool { return strings.Contains(strings.ToLower(t), "malware") }) {
+	tagged := func(word string) bool {
+		return slices.ContainsFunc(a.Tags, func(t string) bool { return strings.Contains(strings.ToLower(t), word) })
+	}
+	switch {
+	case tagged("ransom") || strings.Contains(strings.ToLower(a.RuleTitle), "ransom"):
+		c.Category = incident.Ransomware
+	case tagged("malware"):
 		c.Category = incident.Malware
 	}
 	if a.SystemID != 0 && h.inUnit(r, a.SystemID, a.UnitID) {

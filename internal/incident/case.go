@@ -106,6 +106,10 @@ type Case struct {
 	// AssigneeID is the user in charge (0: nobody).
 	AssigneeID int64 `json:"assignee_id,omitempty"`
 
+	// StartedAt is when the incident actually began, as the investigation
+	// established it (zero: unknown); never after DetectedAt. It does not
+	// move the legal clocks: it measures the time to detect.
+	StartedAt time.Time `json:"started_at,omitzero"`
 	// DetectedAt starts the legal clocks; ResponseCompletedAt is set when
 	// the case first reaches Recovered (or Closed) and starts the final
 	// report's clock.
@@ -159,6 +163,8 @@ func (c *Case) Check() error {
 		return errs.Invalid("unit_id", "err.required")
 	case c.DetectedAt.IsZero():
 		return errs.Invalid("detected_at", "err.required")
+	case !c.StartedAt.IsZero() && c.StartedAt.After(c.DetectedAt):
+		return errs.Invalid("started_at", "err.incident_started_after")
 	case len(c.SystemIDs) > MaxSystems:
 		return errs.Invalid("system_ids", "err.invalid")
 	case len(c.AlertIDs) > MaxAlerts:

@@ -16,7 +16,7 @@ var _ incident.Store = (*DB)(nil)
 
 const caseColumns = `id, unit_id, ref, title, description, category, severity, status, alert_ids, assignee_id,
 	detected_at, response_completed_at, closed_at, impacts, national_critical, owner_cannot_control, personal_data,
-	subject_notice, support_requested, conclusion, created_by, created_at, updated_at,
+	subject_notice, support_requested, conclusion, created_by, created_at, updated_at, started_at,
 	(SELECT json_group_array(system_id ORDER BY system_id) FROM incident_case_systems WHERE case_id = incident_cases.id)`
 
 func scanCase(s scanner) (incident.Case, error) {
@@ -25,18 +25,18 @@ func scanCase(s scanner) (incident.Case, error) {
 		category, severity, status                 string
 		alerts, impacts, systems                   string
 		detected, completed, closed                sql.NullInt64
-		created, updated                           sql.NullInt64
+		created, updated, started                  sql.NullInt64
 		national, noControl, personal, notice, sup int
 	)
 	err := s.Scan(&c.ID, &c.UnitID, &c.Ref, &c.Title, &c.Description, &category, &severity, &status, &alerts,
 		&c.AssigneeID, &detected, &completed, &closed, &impacts, &national, &noControl, &personal, &notice, &sup,
-		&c.Conclusion, &c.CreatedBy, &created, &updated, &systems)
+		&c.Conclusion, &c.CreatedBy, &created, &updated, &started, &systems)
 	if err != nil {
 		return incident.Case{}, err
 	}
 	c.Category, c.Severity, c.Status = incident.Category(category), incident.Severity(severity), incident.Status(status)
 	c.DetectedAt, c.ResponseCompletedAt, c.ClosedAt = fromMicros(detected), fromMicros(completed), fromMicros(closed)
-	c.CreatedAt, c.UpdatedAt = fromMicros(created), fromMicros(updated)
+	c.CreatedAt, c.UpdatedAt, c.StartedAt = fromMicros(created), fromMicros(updated), fromMicros(started)
 	c.NationalCritical, c.OwnerCannotControl, c.PersonalData = national != 0, noControl != 0, personal != 0
 	c.SubjectNotice, c.SupportRequested = notice != 0, sup != 0
 	if c.AlertIDs, err = decodeList[int64](alerts); err != nil {
@@ -58,11 +58,15 @@ func caseRef(detected time.Time, id int64) string {
 }
 
 // checkCase returns an errs.ErrInvalid error unless c can be stored in
-// both backends alike: a DetectedAt and storable text. The rest of the
-// contents is incident.Case.Check's business, which the caller runs.
+// both backends alike: a DetectedAt, a StartedAt not after it, and
+// storable text. The rest of the contents is incident.Case.Check's
+// business, which the caller runs.
 func checkCase(c *incident.Case) error {
 	if c.DetectedAt.IsZero() {
 		return errs.Invalid("detected_at", "err.invalid")
+	}
+	if c.StartedAt.After(c.DetectedAt) {
+		return errs.Invalid("started_at", "err.incident_started_after")
 	}
 	for _, s := range []string{c.Title, c.Description, string(c.Category), string(c.Severity), string(c.Status),
 		c.Conclusion} {
@@ -82,7 +86,7 @@ func checkCase(c *incident.Case) error {
 // AlertIDs sorted without duplicates, empty lists nil.
 func normCase(c incident.Case) incident.Case {
 	c.DetectedAt, c.ResponseCompletedAt, c.ClosedAt = toTime(c.DetectedAt), toTime(c.ResponseCompletedAt), toTime(c.ClosedAt)
-	c.CreatedAt, c.UpdatedAt = toTime(c.CreatedAt), toTime(c.UpdatedAt)
+	c.CreatedAt, c.UpdatedAt, c.StartedAt = toTime(c.CreatedAt), toTime(c.UpdatedAt), toTime(c.StartedAt)
 	c.SystemIDs, c.AlertIDs = uniqueIDs(c.SystemIDs), uniqueIDs(c.AlertIDs)
 	if len(c.Impacts) == 0 {
 		c.Impacts = nil
@@ -132,14 +136,14 @@ func (db *DB) CreateCase(ctx context.Context, c *incident.Case) error {
 		err := tx.QueryRowContext(ctx, `INSERT INTO incident_cases (unit_id, title, description, category,
 			severity, status, alert_ids, assignee_id, detected_at, response_completed_at, closed_at, impacts,
 			national_critical, owner_cannot_control, personal_data, subject_notice, support_requested, conclusion,
-			created_by, created_at, updated_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)
+			created_by, created_at, updated_at, started_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)
 			RETURNING id`,
 			v.UnitID, v.Title, v.Description, string(v.Category), string(v.Severity), string(v.Status),
 			encodeList(v.AlertIDs), v.AssigneeID, v.DetectedAt.UnixMicro(), timeArg(v.ResponseCompletedAt),
 			timeArg(v.ClosedAt), encodeList(v.Impacts), boolArg(v.NationalCritical), boolArg(v.OwnerCannotControl),
 			boolArg(v.PersonalData), boolArg(v.SubjectNotice), boolArg(v.SupportRequested), v.Conclusion,
-			v.CreatedBy, v.CreatedAt.UnixMicro(), v.UpdatedAt.UnixMicro()).Scan(&v.ID)
+			v.CreatedBy, v.CreatedAt.UnixMicro(), v.UpdatedAt.UnixMicro(), timeArg(v.StartedAt)).Scan(&v.ID)
 		if err != nil {
 			return translate(err)
 		}
@@ -239,12 +243,12 @@ func (db *DB) UpdateCase(ctx context.Context, id int64, update func(*incident.Ca
 			severity = $4, status = $5, alert_ids = $6, assignee_id = $7, detected_at = $8,
 			response_completed_at = $9, closed_at = $10, impacts = $11, national_critical = $12,
 			owner_cannot_control = $13, personal_data = $14, subject_notice = $15, support_requested = $16,
-			conclusion = $17, updated_at = $18 WHERE id = $19`,
+			conclusion = $17, updated_at = $18, started_at = $19 WHERE id = $20`,
 			v.Title, v.Description, string(v.Category), string(v.Severity), string(v.Status), encodeList(v.AlertIDs),
 			v.AssigneeID, v.DetectedAt.UnixMicro(), timeArg(v.ResponseCompletedAt), timeArg(v.ClosedAt),
 			encodeList(v.Impacts), boolArg(v.NationalCritical), boolArg(v.OwnerCannotControl),
 			boolArg(v.PersonalData), boolArg(v.SubjectNotice), boolArg(v.SupportRequested), v.Conclusion,
-			v.UpdatedAt.UnixMicro(), id)
+			v.UpdatedAt.UnixMicro(), timeArg(v.StartedAt), id)
 		if err != nil {
 			return translate(err)
 		}

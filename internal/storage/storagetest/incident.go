@@ -45,7 +45,7 @@ func mustGetCase(t *testing.T, b Backend, id int64) incident.Case {
 
 func checkCaseUTC(t *testing.T, what string, c incident.Case) {
 	t.Helper()
-	checkUTC(t, what, c.DetectedAt, c.ResponseCompletedAt, c.ClosedAt, c.CreatedAt, c.UpdatedAt)
+	checkUTC(t, what, c.StartedAt, c.DetectedAt, c.ResponseCompletedAt, c.ClosedAt, c.CreatedAt, c.UpdatedAt)
 }
 
 func caseIDs(list []incident.Case) []int64 {
@@ -92,6 +92,7 @@ func testIncidents(t *testing.T, open func(t *testing.T) Backend) {
 			Description: "Dòng 1\nDòng 2 <b>không phải html</b> & \"trích\"\ttab", Category: incident.Ransomware,
 			Severity: incident.Critical, Status: incident.Contained, SystemIDs: []int64{s2.ID, s1.ID, s2.ID},
 			AlertIDs: []int64{30, 7, 1000000, 7}, AssigneeID: 17, DetectedAt: detected,
+			StartedAt:           detected.Add(-36*time.Hour - 999*time.Nanosecond),
 			ResponseCompletedAt: t0.Add(48 * time.Hour), ClosedAt: t0.Add(72 * time.Hour),
 			Impacts:          []string{"data_loss", "service_down"},
 			NationalCritical: true, OwnerCannotControl: true, PersonalData: true, SubjectNotice: true,
@@ -105,7 +106,7 @@ func testIncidents(t *testing.T, open func(t *testing.T) Backend) {
 		want.ID, want.Ref = c.ID, c.Ref
 		want.SystemIDs, want.AlertIDs = []int64{s1.ID, s2.ID}, []int64{7, 30, 1000000}
 		want.DetectedAt, want.ResponseCompletedAt, want.ClosedAt = stored(detected), stored(in.ResponseCompletedAt), stored(in.ClosedAt)
-		want.CreatedAt, want.UpdatedAt = stored(in.CreatedAt), stored(in.UpdatedAt)
+		want.CreatedAt, want.UpdatedAt, want.StartedAt = stored(in.CreatedAt), stored(in.UpdatedAt), stored(in.StartedAt)
 		if d := diff(want, c); d != "" {
 			t.Errorf("CreateCase did not write back the stored form (-want +got):\n%s", d)
 		}
@@ -125,7 +126,7 @@ func testIncidents(t *testing.T, open func(t *testing.T) Backend) {
 			t.Errorf("CreateCase(bare) did not write back the stored form (-want +got):\n%s", d)
 		}
 		if got.CreatedAt.Before(before) || got.UpdatedAt.Before(before) || !got.ResponseCompletedAt.IsZero() ||
-			!got.ClosedAt.IsZero() || got.SystemIDs != nil || got.AlertIDs != nil || got.Impacts != nil ||
+			!got.ClosedAt.IsZero() || !got.StartedAt.IsZero() || got.SystemIDs != nil || got.AlertIDs != nil || got.Impacts != nil ||
 			bare.SystemIDs != nil || bare.AlertIDs != nil || bare.Impacts != nil || got.NationalCritical ||
 			got.AssigneeID != 0 || got.CreatedBy != 0 || got.Ref != fmt.Sprintf("SC-2025-%04d", got.ID) {
 			t.Errorf("bare case stored as %+v; want times now or zero, nil lists", got)
@@ -157,6 +158,7 @@ func testIncidents(t *testing.T, open func(t *testing.T) Backend) {
 			{"no_unit", func(c *incident.Case) { c.UnitID = 0 }},
 			{"unknown_system", func(c *incident.Case) { c.SystemIDs = []int64{s.ID, 999} }},
 			{"no_detected_at", func(c *incident.Case) { c.DetectedAt = time.Time{} }},
+			{"started_after_detected", func(c *incident.Case) { c.StartedAt = c.DetectedAt.Add(time.Microsecond) }},
 			{"title_nul", func(c *incident.Case) { c.Title = "a\x00b" }},
 			{"description_not_utf8", func(c *incident.Case) { c.Description = "a\xffb" }},
 			{"impact_nul", func(c *incident.Case) { c.Impacts = []string{"a\x00"} }},
@@ -174,9 +176,10 @@ func testIncidents(t *testing.T, open func(t *testing.T) Backend) {
 		// The same in UpdateCase: nothing is written.
 		c := mustCase(t, b, newCase(u.ID, "c", t0, s.ID))
 		for name, edit := range map[string]func(c *incident.Case){
-			"unknown_system": func(c *incident.Case) { c.SystemIDs = []int64{999} },
-			"no_detected_at": func(c *incident.Case) { c.DetectedAt = time.Time{} },
-			"title_nul":      func(c *incident.Case) { c.Title = "a\x00b" },
+			"unknown_system":         func(c *incident.Case) { c.SystemIDs = []int64{999} },
+			"no_detected_at":         func(c *incident.Case) { c.DetectedAt = time.Time{} },
+			"started_after_detected": func(c *incident.Case) { c.StartedAt = c.DetectedAt.Add(time.Microsecond) },
+			"title_nul":              func(c *incident.Case) { c.Title = "a\x00b" },
 		} {
 			_, err := b.UpdateCase(ctx, c.ID, func(c *incident.Case) error {
 				c.Conclusion = name
@@ -321,6 +324,7 @@ func testIncidents(t *testing.T, open func(t *testing.T) Backend) {
 			x.Category, x.Severity, x.Status = incident.DataBreach, incident.High, incident.Closed
 			x.SystemIDs, x.AlertIDs = []int64{s2.ID}, []int64{9, 3}
 			x.AssigneeID, x.DetectedAt = 8, t0.AddDate(-2, 0, 0)
+			x.StartedAt = t0.AddDate(-2, 0, -3).Add(1234567 * time.Nanosecond)
 			x.ResponseCompletedAt, x.ClosedAt = t0.Add(time.Hour), t0.Add(2*time.Hour)
 			x.Impacts = []string{"data_loss", "reputation"}
 			x.NationalCritical, x.OwnerCannotControl, x.PersonalData = true, true, true
@@ -336,6 +340,7 @@ func testIncidents(t *testing.T, open func(t *testing.T) Backend) {
 		want.Category, want.Severity, want.Status = incident.DataBreach, incident.High, incident.Closed
 		want.SystemIDs, want.AlertIDs = []int64{s2.ID}, []int64{3, 9}
 		want.AssigneeID, want.DetectedAt = 8, stored(t0.AddDate(-2, 0, 0))
+		want.StartedAt = stored(t0.AddDate(-2, 0, -3).Add(1234567 * time.Nanosecond))
 		want.ResponseCompletedAt, want.ClosedAt = stored(t0.Add(time.Hour)), stored(t0.Add(2*time.Hour))
 		want.Impacts = []string{"data_loss", "reputation"}
 		want.NationalCritical, want.OwnerCannotControl, want.PersonalData = true, true, true
@@ -370,6 +375,7 @@ func testIncidents(t *testing.T, open func(t *testing.T) Backend) {
 		cleared, err := b.UpdateCase(ctx, c.ID, func(x *incident.Case) error {
 			x.SystemIDs, x.AlertIDs, x.Impacts = nil, []int64{}, nil
 			x.ResponseCompletedAt, x.ClosedAt, x.Description, x.AssigneeID = time.Time{}, time.Time{}, "", 0
+			x.StartedAt = time.Time{}
 			x.NationalCritical, x.PersonalData = false, false
 			return nil
 		})
@@ -379,7 +385,7 @@ func testIncidents(t *testing.T, open func(t *testing.T) Backend) {
 			t.Errorf("GetCase after clearing (-want +got):\n%s", d)
 		}
 		if back.SystemIDs != nil || back.AlertIDs != nil || back.Impacts != nil || !back.ResponseCompletedAt.IsZero() ||
-			!back.ClosedAt.IsZero() || back.Description != "" || back.AssigneeID != 0 || back.NationalCritical ||
+			!back.ClosedAt.IsZero() || !back.StartedAt.IsZero() || back.Description != "" || back.AssigneeID != 0 || back.NationalCritical ||
 			back.PersonalData || !back.OwnerCannotControl || back.Title != "Đổi tên" {
 			t.Errorf("cleared case stored as %+v", back)
 		}

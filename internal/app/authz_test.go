@@ -382,6 +382,26 @@ var routeCases = map[string]routeCase{
 		c, e := f.caseEvidenceFor(in)
 		return "GET", "/api/v1/incidents/" + id(c) + "/evidence/" + id(e) + "/content", nil
 	}},
+	"GET /api/v1/incidents/{id}/observables": {perm: authz.PermIncidentRead, scope: "unit", req: func(f *authzFixture, _ authz.Role, in bool) (string, string, any) {
+		c, _ := f.caseObservableFor(in)
+		return "GET", "/api/v1/incidents/" + id(c) + "/observables", nil
+	}},
+	"POST /api/v1/incidents/{id}/observables": {perm: authz.PermIncidentWrite, scope: "unit", req: func(f *authzFixture, _ authz.Role, in bool) (string, string, any) {
+		return "POST", "/api/v1/incidents/" + id(f.caseFor(in)) + "/observables", map[string]any{"kind": "ip", "value": "203.0.113.7", "note": "C2"}
+	}},
+	"DELETE /api/v1/incidents/{id}/observables/{observable}": {perm: authz.PermIncidentWrite, scope: "unit", req: func(f *authzFixture, _ authz.Role, in bool) (string, string, any) {
+		c, o := f.caseObservableFor(in)
+		return "DELETE", "/api/v1/incidents/" + id(c) + "/observables/" + id(o), nil
+	}},
+	"GET /api/v1/incidents/{id}/export": {perm: authz.PermIncidentEvidence, scope: "unit", req: func(f *authzFixture, _ authz.Role, in bool) (string, string, any) {
+		c, _ := f.caseEvidenceFor(in)
+		return "GET", "/api/v1/incidents/" + id(c) + "/export?format=stix", nil
+	}},
+	// Grouped by unit, the out-of-scope unit must not be a group.
+	"GET /api/v1/incident-metrics": {perm: authz.PermIncidentRead, scope: "list", req: func(f *authzFixture, _ authz.Role, _ bool) (string, string, any) {
+		f.caseFor(false) // a case of unit B the metrics must not count
+		return "GET", "/api/v1/incident-metrics?group=unit", nil
+	}, leak: func(f *authzFixture) string { return `"key":"` + id(f.b) + `"` }},
 	"GET /api/v1/incidents/{id}/forms/{form}": {perm: authz.PermIncidentRead, scope: "unit", req: func(f *authzFixture, _ authz.Role, in bool) (string, string, any) {
 		return "GET", "/api/v1/incidents/" + id(f.caseFor(in)) + "/forms/tt20.form03", nil
 	}},

@@ -387,3 +387,30 @@ func (r *Records) Close(ctx context.Context, p *authz.Principal, id int64, outco
 	}
 	return h, r.record(ctx, p, "hunt.close", h, string(outcome))
 }
+
+// LinkIncident records that incident case caseID was opened from hunt id
+// (hunt.write on its unit). A hunt leads to one case: linking it again to
+// another is errs.ErrConflict.
+func (r *Records) LinkIncident(ctx context.Context, p *authz.Principal, id, caseID int64) (Hunt, error) {
+	cur, err := r.store.GetHunt(ctx, id)
+	if err != nil {
+		return Hunt{}, err
+	}
+	if err := p.Authorize(authz.PermHuntWrite, cur.UnitID); err != nil {
+		return Hunt{}, err
+	}
+	if caseID <= 0 {
+		return Hunt{}, errs.Invalid("incident_id", "err.invalid")
+	}
+	h, err := r.store.UpdateHunt(ctx, id, func(h *Hunt) error {
+		if h.IncidentID != 0 && h.IncidentID != caseID {
+			return errs.Public(errs.ErrConflict, "err.hunt_has_incident")
+		}
+		h.IncidentID = caseID
+		return nil
+	})
+	if err != nil {
+		return Hunt{}, err
+	}
+	return h, r.record(ctx, p, "hunt.incident", h, "incident:"+strconv.FormatInt(caseID, 10))
+}

@@ -182,3 +182,28 @@ func TestExport(t *testing.T) {
 		t.Errorf("the STIX reader takes back %d indicators, want 2", len(batch.Indicators))
 	}
 }
+
+func TestGuessObservable(t *testing.T) {
+	for value, want := range map[string]string{
+		"203.0.113.7":                  "ip 203.0.113.7",
+		"2001:db8::1":                  "ip 2001:db8::1",
+		"198.51.100.0/24":              "cidr 198.51.100.0/24",
+		strings.Repeat("A", 32):        "md5 " + strings.Repeat("a", 32),
+		strings.Repeat("b", 40):        "sha1 " + strings.Repeat("b", 40),
+		strings.Repeat("c", 64):        "sha256 " + strings.Repeat("c", 64),
+		"Evil@Example.VN":              "email evil@example.vn",
+		"http://evil.example/pay.html": "url http://evil.example/pay.html",
+		"C2.Evil.Example":              "domain c2.evil.example",
+		"not a value":                  "",
+		"mimikatz.exe":                 "domain mimikatz.exe", // a file name reads as a domain: its type is lost without its indicator
+	} {
+		o, ok := incident.GuessObservable(value)
+		got := ""
+		if ok {
+			got = string(o.Kind) + " " + o.Value
+		}
+		if got != want {
+			t.Errorf("GuessObservable(%q) = %q, want %q", value, got, want)
+		}
+	}
+}

@@ -123,3 +123,36 @@ type ObservableStore interface {
 	ListObservables(ctx context.Context, caseID int64) ([]Observable, error)
 	DeleteObservable(ctx context.Context, caseID, id int64) error
 }
+
+// guessOrder is the order GuessObservable tries the kinds in: the most
+// specific shapes first.
+var guessOrder = []intel.Type{intel.IP, intel.CIDR, intel.MD5, intel.SHA1, intel.SHA256, intel.SHA512, intel.Email, intel.URL, intel.Domain}
+
+// GuessObservable returns the observable a bare value most likely is — an
+// IP address, a network, a hash by its length, an e-mail address, a URL,
+// a domain — normalised; false when it is none of these (an indicator
+// value shown without its type, as a hunt's results give it).
+func GuessObservable(value string) (Observable, bool) {
+	value = strings.TrimSpace(value)
+	for _, t := range guessOrder {
+		switch t {
+		case intel.CIDR:
+			if !strings.Contains(value, "/") || strings.Contains(value, "://") {
+				continue
+			}
+		case intel.URL:
+			if !strings.Contains(value, "://") {
+				continue
+			}
+		case intel.Domain:
+			if !strings.Contains(value, ".") || strings.ContainsAny(value, "/@ ") {
+				continue
+			}
+		}
+		o := Observable{Kind: ObservableKind(t), Value: value}
+		if o.Check() == nil {
+			return o, true
+		}
+	}
+	return Observable{}, false
+}

@@ -173,7 +173,11 @@ func (e *Email) Send(ctx context.Context, n Notification) error {
 	if e.from == nil || len(e.to) == 0 {
 		return errors.New("smtp: channel has no valid sender or recipient")
 	}
-	msg := e.Message(n)
+	return e.deliver(ctx, e.to, e.Message(n))
+}
+
+// deliver sends msg to the addresses to in one SMTP session.
+func (e *Email) deliver(ctx context.Context, to []*mail.Address, msg []byte) error {
 	ctx, cancel := context.WithTimeout(ctx, e.timeout)
 	defer cancel()
 	addr := net.JoinHostPort(e.cfg.Host, strconv.Itoa(e.cfg.Port))
@@ -201,7 +205,7 @@ func (e *Email) Send(ctx context.Context, n Notification) error {
 		return e.fail(ctx, "greeting", err)
 	}
 	defer c.Close()
-	if err := e.session(c, msg); err != nil {
+	if err := e.session(c, to, msg); err != nil {
 		return e.fail(ctx, "", err)
 	}
 	return nil
@@ -218,7 +222,7 @@ func (e *Email) fail(ctx context.Context, step string, err error) error {
 	return err
 }
 
-func (e *Email) session(c *smtp.Client, msg []byte) error {
+func (e *Email) session(c *smtp.Client, to []*mail.Address, msg []byte) error {
 	helo := e.cfg.HELO
 	if helo == "" {
 		helo = "localhost"
@@ -250,7 +254,7 @@ func (e *Email) session(c *smtp.Client, msg []byte) error {
 	if err := c.Mail(e.from.Address); err != nil {
 		return fmt.Errorf("smtp mail from: %w", err)
 	}
-	for _, a := range e.to {
+	for _, a := range to {
 		if err := c.Rcpt(a.Address); err != nil {
 			return fmt.Errorf("smtp rcpt to %s: %w", a.Address, err)
 		}

@@ -16,6 +16,7 @@ import (
 	"khien.vn/khien/internal/errs"
 	"khien.vn/khien/internal/incident"
 	"khien.vn/khien/internal/incident/form"
+	"khien.vn/khien/internal/notify"
 	"khien.vn/khien/internal/report"
 	"khien.vn/khien/internal/user"
 	"khien.vn/khien/internal/web/respond"
@@ -234,6 +235,17 @@ func asciiName(s string, lower bool) string {
 		dash = true
 	}
 	return strings.Trim(b.String(), ".")
+}
+
+// FormAttachment fills in's form (Prefill, then Document) and renders it
+// in format ("docx" or "pdf") as an e-mail attachment named after prefix
+// and the form's number.
+func FormAttachment(in form.Input, format, prefix string) (notify.Attachment, error) {
+	data, ctype, err := report.Render(format, form.Document(in, form.Prefill(in)))
+	if err != nil {
+		return notify.Attachment{}, err
+	}
+	return notify.Attachment{Name: FormFilename(prefix, in.Form.Number, format), ContentType: ctype, Data: data}, nil
 }
 
 // WriteForm fills in's form (Prefill, then Document), renders it in

@@ -1,11 +1,15 @@
 package api
 
 import (
+	"bytes"
+	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
 
 	"khien.vn/khien/internal/errs"
 	"khien.vn/khien/internal/incident"
+	"khien.vn/khien/internal/unit"
 	"khien.vn/khien/internal/web/respond"
 )
 
@@ -51,9 +55,18 @@ func (h *Handler) AddIncidentObservable(w http.ResponseWriter, r *http.Request) 
 	}
 	o, err := svc.AddObservable(r.Context(), respond.Principal(r), pathID(r), incident.Observable{Kind: in.Kind, Value: in.Value, Note: in.Note})
 	if err != nil {
-		return err
+		return ObservableError(err)
 	}
 	return respond.WriteJSON(w, http.StatusCreated, observableOut{Observable: o, HuntQuery: o.HuntQuery()})
+}
+
+// ObservableError gives the conflict of an observable the case already
+// has its own message. Shared with the UI.
+func ObservableError(err error) error {
+	if _, public := errs.AsPublic(err); errors.Is(err, errs.ErrConflict) && !public {
+		return fmt.Errorf("%w (%w)", errs.Public(errs.ErrConflict, "err.incident_observable_duplicate"), err)
+	}
+	return err
 }
 
 // DeleteIncidentObservable removes an observable from a case (permission
@@ -84,17 +97,25 @@ func (h *Handler) ExportIncident(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	return WriteIncidentExport(w, r, svc, h.Units, pathID(r))
+}
+
+// WriteIncidentExport writes the export of case id in the format of the
+// query (json, the default, or stix) as an attachment named after the
+// case, for the principal of r (incident.evidence on the case's unit).
+// Shared with the UI.
+func WriteIncidentExport(w http.ResponseWriter, r *http.Request, svc *incident.Service, units *unit.Service, id int64) error {
 	format := r.URL.Query().Get("format")
 	if format != "" && format != "json" && format != "stix" {
 		return errs.Invalid("format", "err.invalid")
 	}
 	p := respond.Principal(r)
-	c, err := svc.Get(r.Context(), p, pathID(r))
+	c, err := svc.Get(r.Context(), p, id)
 	if err != nil {
 		return err
 	}
 	unitName := ""
-	if u, err := h.Units.Get(r.Context(), p, c.UnitID); err == nil {
+	if u, err := units.Get(r.Context(), p, c.UnitID); err == nil {
 		unitName = u.Name
 	}
 	pkg, err := svc.Export(r.Context(), p, c.ID, unitName)
@@ -106,8 +127,15 @@ func (h *Handler) ExportIncident(w http.ResponseWriter, r *http.Request) error {
 	if format == "stix" {
 		name, write = c.Ref+".stix.json", pkg.WriteSTIX
 	}
+	// Written whole before anything is sent: a failure is still an error
+	// response, not a truncated file.
+	var buf bytes.Buffer
+	if err := write(&buf); err != nil {
+		return err
+	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Content-Disposition", "attachment; filename=\""+name+"\"")
 	w.Header().Set("Cache-Control", "private, no-store")
-	return write(w)
+	_, err = buf.WriteTo(w)
+	return err
 }

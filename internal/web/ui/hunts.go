@@ -117,6 +117,9 @@ type huntRecordPage struct {
 	Outcomes []hunt.Outcome
 	CanWrite bool
 	Running  bool
+	// CanOpenIncident: the hunt is done or closed with matches, and the
+	// user may open an incident case in its unit.
+	CanOpenIncident bool
 }
 
 // HuntRecord shows a hunt: what it looks for, its run, results and conclusion.
@@ -141,6 +144,8 @@ func (h *Handler) huntRecordPage(w http.ResponseWriter, r *http.Request, status 
 	}
 	v := huntRecordPage{Base: h.base(w, r, "hunts.one", "hunt"), H: hu, Results: results, Outcomes: hunt.Outcomes,
 		CanWrite: p.Authorize(authz.PermHuntWrite, hu.UnitID) == nil, Running: hu.Status == hunt.Running}
+	v.CanOpenIncident = v.CanWrite && h.Deps.Incidents != nil && hu.Matches > 0 && (hu.Status == hunt.Done || hu.Status == hunt.Closed) &&
+		p.Authorize(authz.PermIncidentWrite, hu.UnitID) == nil
 	v.Title = hu.Title
 	if flash != nil {
 		v.Flash = flash

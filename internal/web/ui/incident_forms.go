@@ -15,6 +15,7 @@ import (
 	"khien.vn/khien/internal/errs"
 	"khien.vn/khien/internal/incident"
 	"khien.vn/khien/internal/incident/form"
+	"khien.vn/khien/internal/notify"
 	"khien.vn/khien/internal/unit"
 	"khien.vn/khien/internal/web/api"
 	"khien.vn/khien/internal/web/respond"
@@ -82,6 +83,22 @@ type incidentFormPage struct {
 	Place      string
 	Recipients string
 	Reporter   form.Person
+	// Send is the e-mail panel: shown with incident.write when the unit
+	// has an e-mail channel.
+	Send *formSendPanel
+}
+
+// formSendPanel is the form page's "send by e-mail" panel.
+type formSendPanel struct {
+	Channels           []channelOption
+	ChannelID          int64
+	To, Subject, Body  string
+	WithDOCX, Evidence bool
+}
+
+type channelOption struct {
+	ID   int64
+	Name string
 }
 
 // formFieldRow is one field of the form as the page shows it.
@@ -101,6 +118,13 @@ type formFieldRow struct {
 // every field editable, to download as DOCX or PDF (incident.read on the
 // case's unit).
 func (h *Handler) IncidentForm(w http.ResponseWriter, r *http.Request) error {
+	return h.showIncidentForm(w, r, http.StatusOK, nil)
+}
+
+// showIncidentForm renders the form page; after a failed post (flash set)
+// it shows what was posted rather than the prefill, so nothing typed is
+// lost.
+func (h *Handler) showIncidentForm(w http.ResponseWriter, r *http.Request, status int, flash *Flash) error {
 	src, err := h.incidentForms()
 	if err != nil {
 		return err
@@ -111,7 +135,13 @@ func (h *Handler) IncidentForm(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	in.Reporter = api.FormReporter(r.Context(), h.Users, p)
+	posted := flash != nil && r.PostForm != nil
+	if posted {
+		in.Values = postedValues(r, in.Form)
+		h.formCommon(r, &in)
+	} else {
+		in.Reporter = api.FormReporter(r.Context(), h.Users, p)
+	}
 	v := incidentFormPage{Base: h.base(w, r, "incforms.title", "incidents"), C: in.Case, Form: in.Form, ShowVI: lang != "vi",
 		Reporter: in.Reporter}
 	v.Title = in.Case.Ref + " · " + in.Form.Number + " — " + in.Form.Title.VI
@@ -119,6 +149,11 @@ func (h *Handler) IncidentForm(w http.ResponseWriter, r *http.Request) error {
 		v.TitleLocal = in.Form.Title.In(lang)
 	}
 	v.Recipients = strings.Join(h.formRecipients(r, src.Incidents, in), "\n")
+	if posted {
+		v.Place, v.Recipients = in.Place, strings.Join(in.Recipients, "\n")
+	}
+	v.Send = h.formSendPanel(r, in, posted)
+	v.Flash = flash
 	for i, f := range form.Prefill(in) {
 		row := formFieldRow{Field: f, Num: i + 1, DOMID: strings.ReplaceAll(f.Key, ".", "-"), Label: f.Label.In(lang),
 			HintText: f.Hint.In(lang), Textarea: f.Multiline || strings.Contains(f.Value, "\n")}
@@ -135,7 +170,105 @@ func (h *Handler) IncidentForm(w http.ResponseWriter, r *http.Request) error {
 		}
 		v.Fields = append(v.Fields, row)
 	}
-	return h.render(w, r, http.StatusOK, "incident_form", v)
+	return h.render(w, r, status, "incident_form", v)
+}
+
+// formSendPanel returns the e-mail panel of a form page (nil when p may
+// not change the case or its unit has no e-mail channel).
+func (h *Handler) formSendPanel(r *http.Request, in form.Input, posted bool) *formSendPanel {
+	p := respond.Principal(r)
+	if h.Deps.Notify == nil || p.Authorize(authz.PermIncidentWrite, in.Case.UnitID) != nil {
+		return nil
+	}
+	chans, err := h.Deps.Notify.ReportChannels(r.Context(), in.Case.UnitID)
+	if err != nil || len(chans) == 0 {
+		return nil
+	}
+	v := &formSendPanel{Subject: in.Case.Ref + " — " + in.Form.Number + " " + in.Form.Title.VI,
+		Body: "Kính gửi Quý cơ quan,\n\n" + cmp.Or(in.Unit.Name, "Đơn vị") + " gửi kèm " + in.Form.Number + " (" + in.Form.Title.VI +
+			") về sự cố " + in.Case.Ref + ": " + in.Case.Title + ".\n\nTrân trọng.",
+		Evidence: p.Authorize(authz.PermIncidentEvidence, in.Case.UnitID) == nil, WithDOCX: true}
+	for _, c := range chans {
+		v.Channels = append(v.Channels, channelOption{ID: c.ID, Name: c.Name})
+	}
+	if posted {
+		f := r.PostForm
+		v.ChannelID, _ = strconv.ParseInt(f.Get("channel_id"), 10, 64)
+		v.To, v.Subject, v.Body, v.WithDOCX = f.Get("to"), f.Get("subject"), f.Get("body"), f.Get("with_docx") != ""
+	}
+	return v
+}
+
+// postedValues reads the typed field values (f.<key>) of a posted form.
+func postedValues(r *http.Request, f incident.Form) map[string]string {
+	out := map[string]string{}
+	for _, key := range f.Fields {
+		if v := r.PostForm.Get("f." + key); strings.TrimSpace(v) != "" {
+			out[key] = v
+		}
+	}
+	return out
+}
+
+// SendIncidentForm e-mails official form {form} of case {id}, filled as
+// posted, as PDF (and DOCX when asked) through the chosen e-mail channel
+// of the case's unit, records the sending as a submission of the case
+// (stopping the clock that asks for the form) and keeps a copy of each
+// file in the case's evidence when the user may (incident.write; the
+// copies need incident.evidence).
+func (h *Handler) SendIncidentForm(w http.ResponseWriter, r *http.Request) error {
+	src, err := h.incidentForms()
+	if err != nil {
+		return err
+	}
+	if h.Deps.Notify == nil {
+		return errs.ErrUnavailable
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, maxFormPost)
+	if err := r.ParseForm(); err != nil {
+		return errs.Invalid("form", "err.invalid")
+	}
+	p := respond.Principal(r)
+	in, err := src.ForCase(r.Context(), p, parseID(r.PathValue("id")), r.PathValue("form"))
+	if err != nil {
+		return err
+	}
+	if err := p.Authorize(authz.PermIncidentWrite, in.Case.UnitID); err != nil {
+		return err
+	}
+	in.Values = postedValues(r, in.Form)
+	h.formCommon(r, &in)
+	f := r.PostForm
+	formats := []string{"pdf"}
+	if f.Get("with_docx") != "" {
+		formats = append(formats, "docx")
+	}
+	rep := notify.Report{To: api.FormRecipients([]string{strings.ReplaceAll(f.Get("to"), ",", "\n")}), Subject: strings.TrimSpace(f.Get("subject")),
+		Body: f.Get("body")}
+	for _, format := range formats {
+		a, err := api.FormAttachment(in, format, api.CaseFormPrefix(in.Case))
+		if err != nil {
+			return err
+		}
+		rep.Attachments = append(rep.Attachments, a)
+	}
+	channelID, _ := strconv.ParseInt(f.Get("channel_id"), 10, 64)
+	sent, err := src.Send(r.Context(), p, h.Deps.Notify, in, channelID, rep)
+	if err != nil && sent.MessageID == "" {
+		if flash, status, ok := h.incidentFormErr(r, err); ok {
+			return h.showIncidentForm(w, r, status, flash)
+		}
+		return err
+	}
+	if err != nil {
+		// Sent, but not recorded: say so rather than fail silently.
+		h.Deps.Logger.Error("form sent but the submission was not recorded", "case", in.Case.ID, "message_id", sent.MessageID, "err", err)
+		return h.redirect(w, r, "/incidents/"+strconv.FormatInt(in.Case.ID, 10), "error", "incforms.sent_unrecorded")
+	}
+	if sent.CopyErr != nil {
+		h.Deps.Logger.Error("form sent; no evidence copy", "case", in.Case.ID, "err", sent.CopyErr)
+	}
+	return h.redirect(w, r, "/incidents/"+strconv.FormatInt(in.Case.ID, 10), "ok", "incforms.sent")
 }
 
 // formRecipients suggests the addressees of a case form: the recipients
@@ -190,12 +323,7 @@ func (h *Handler) RenderIncidentForm(w http.ResponseWriter, r *http.Request) err
 	if format != "docx" && format != "pdf" {
 		return errs.Invalid("format", "err.format")
 	}
-	in.Values = map[string]string{}
-	for _, key := range in.Form.Fields {
-		if v := r.PostForm.Get("f." + key); strings.TrimSpace(v) != "" {
-			in.Values[key] = v
-		}
-	}
+	in.Values = postedValues(r, in.Form)
 	h.formCommon(r, &in)
 	return api.WriteForm(w, in, format, api.CaseFormPrefix(in.Case))
 }

@@ -383,6 +383,14 @@ type incidentPage struct {
 	VerifiedRun bool
 	// Forms are the official forms the case is reported on.
 	Forms []formLink
+	// HasObservables: the service keeps observables (the section shows).
+	HasObservables  bool
+	Observables     []observableRow
+	ObservableKinds []kindOption   // for the add form (users who may write)
+	Obs             observableForm // the add form's values
+	ObsOpen         bool           // the add form is shown again with an error
+	// CanExport: the user may export the case (incident.evidence on its unit).
+	CanExport bool
 }
 
 type taskRow struct {
@@ -500,6 +508,10 @@ func (h *Handler) incidentPageWith(w http.ResponseWriter, r *http.Request, statu
 			local := now.In(incident.Vietnam)
 			v.Ev = evidenceForm{Date: local.Format(formDate), Time: local.Format(formTime)}
 		}
+	}
+	v.CanExport = canEvidence
+	if err := h.fillObservables(r, svc, p, c, &v, who); err != nil {
+		return err
 	}
 	for _, s := range subs {
 		v.Submissions = append(v.Submissions, submissionRow{Submission: s, Clock: cmp.Or(titles[s.ClockID], s.ClockID), By: who(s.SentBy)})

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"time"
 
 	"khien.vn/khien/internal/authz"
 	"khien.vn/khien/internal/filestore"
@@ -38,7 +39,12 @@ func (c *Core) openIncidents() error {
 		if err != nil {
 			return err
 		}
-		p.SetResult(fmt.Sprintf("%d clocks due soon or overdue, %d new reminders", n, created))
+		pn, pcreated, err := c.remindPeriodic(ctx, time.Now())
+		if err != nil {
+			return err
+		}
+		p.SetResult(fmt.Sprintf("%d clocks due soon or overdue, %d new reminders; %d periodic reports due, %d new reminders",
+			n, created, pn, pcreated))
 		return nil
 	})
 	return nil
@@ -119,4 +125,56 @@ func incidentNotification(c incident.Case, k incident.ClockView) notify.Notifica
 		n.DedupeKey = fmt.Sprintf("incident_overdue:%d:%s:%d", c.ID, k.Rule.ID, k.Due.Unix())
 	}
 	return n
+}
+
+// NotifyIncidentPeriodic is the notification kind of a periodic incident
+// report (Form 05) coming due.
+const NotifyIncidentPeriodic notify.Kind = "incident_periodic_due"
+
+// periodicNotice are the days before a periodic report's due day on which
+// the top-level units are reminded of it.
+var periodicNotice = []int{30, 7}
+
+// remindPeriodic reminds every top-level unit of the periodic reports of
+// the rules (Circular 20/2017's Form 05) falling due within 30 days of
+// now: once when 30 days or fewer are left, again at 7 (idempotent).
+func (c *Core) remindPeriodic(ctx context.Context, now time.Time) (n, created int, err error) {
+	dues := c.Incidents.Rules().PeriodicDue(now, now.Add(time.Duration(periodicNotice[0])*24*time.Hour+time.Hour))
+	if len(dues) == 0 {
+		return 0, 0, nil
+	}
+	tree, err := c.Units.Tree(ctx)
+	if err != nil {
+		return 0, 0, err
+	}
+	rules := c.Incidents.Rules()
+	for _, d := range dues {
+		left := int(d.Due.Sub(now).Hours() / 24)
+		stage := periodicNotice[0]
+		for _, s := range periodicNotice {
+			if left <= s {
+				stage = s
+			}
+		}
+		f, _ := rules.Form(d.Rule.Form)
+		day := d.Due.Format("02/01/2006")
+		for _, unit := range tree.Children(0) {
+			n++
+			note := notify.Notification{UnitID: unit, Kind: NotifyIncidentPeriodic, Severity: notify.Warning,
+				TitleVI:   fmt.Sprintf("%s: hạn gửi trước ngày %s", d.Rule.Title.VI, day),
+				TitleEN:   fmt.Sprintf("%s: due before %s", d.Rule.Title.EN, day),
+				BodyVI:    d.Rule.Note.VI + " " + f.Number + " — " + f.Title.VI + ".",
+				BodyEN:    d.Rule.Note.EN + " " + f.Number + " — " + f.Title.EN + ".",
+				Link:      "/incidents#unit-forms",
+				DedupeKey: fmt.Sprintf("incident_periodic:%s:%d:%d:%d", d.Rule.ID, d.Due.Year(), unit, stage)}
+			ok, err := c.Notify.Notify(ctx, &note)
+			if err != nil {
+				return n, created, err
+			}
+			if ok {
+				created++
+			}
+		}
+	}
+	return n, created, nil
 }

@@ -144,3 +144,55 @@ func TestIncidentClockReminders(t *testing.T) {
 		t.Errorf("%d overdue reminders, want 1: %+v", overdue, notes)
 	}
 }
+
+// The periodic Form 05 reports are reminded to every top-level unit 30
+// days and 7 days before they fall due, once each, while Circular 20/2017
+// is in force; nothing after it.
+func TestIncidentPeriodicReminders(t *testing.T) {
+	a := startApp(t, nil)
+	ctx := context.Background()
+	root := a.srv.Ingest().DefaultUnit()
+	count := func() (n int, last notify.Notification) {
+		list, err := a.core.Backend.ListNotifications(ctx, notify.Filter{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, x := range list {
+			if x.Kind == app.NotifyIncidentPeriodic {
+				n++
+				last = x
+			}
+		}
+		return n, last
+	}
+	at := func(s string) time.Time {
+		d, err := time.ParseInLocation("2006-01-02 15:04", s, incident.Vietnam)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+	for _, step := range []struct {
+		now        string
+		due, added int
+	}{
+		{"2026-05-01 09:00", 0, 0}, // 50 days before 20/6
+		{"2026-05-25 09:00", 1, 1}, // within 30 days
+		{"2026-05-26 09:00", 1, 0}, // the same stage again: nothing new
+		{"2026-06-14 09:00", 1, 1}, // within 7 days
+		{"2026-06-20 09:00", 0, 0}, // the due day: past
+		{"2026-11-20 09:00", 0, 0}, // 15/12 after the 2026-07-01 change: no Form 05
+	} {
+		n, created, err := a.core.RemindPeriodic(ctx, at(step.now))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n != step.due || created != step.added {
+			t.Errorf("%s: %d due, %d new; want %d, %d", step.now, n, created, step.due, step.added)
+		}
+	}
+	n, last := count()
+	if n != 2 || last.UnitID != root || !strings.Contains(last.TitleVI, "trước ngày 20/06/2026") || !strings.Contains(last.BodyVI, "Mẫu 05") {
+		t.Errorf("%d reminders, the last %+v", n, last)
+	}
+}

@@ -217,6 +217,9 @@ func TestParseRulesRefusesBadData(t *testing.T) {
 		"repeated clock":      {`id: pd91.subject_notice`, `id: pd91.notice`, "repeated id"},
 		"form of no regime":   {`regime: pdpl91_2025`, `regime: gdpr`, `regime "gdpr" unknown`},
 		"repeated form field": {`pdp_contact, consequences`, `pdp_contact, pdp_contact`, `repeated field`},
+		"bad periodic day":    {`due: "06-20"`, `due: "06-31"`, `due "06-31"`},
+		"periodic of no form": {`form: tt20.form05`, `form: tt20.form99`, `form "tt20.form99" unknown`},
+		"repeated periodic":   {`id: tt20.periodic_annual`, `id: tt20.periodic_half_year`, "repeated id"},
 	} {
 		if !strings.Contains(good, c.old) {
 			t.Fatalf("%s: the rules lack %q", name, c.old)
@@ -296,5 +299,70 @@ func TestFormsMatchSharedData(t *testing.T) {
 	}
 	if checked != len(r.Forms) || checked < 7 {
 		t.Errorf("checked %d of %d forms", checked, len(r.Forms))
+	}
+}
+
+// The periodic Form 05 reports fall due before 20/6 and 15/12 while
+// Circular 20/2017 is in force, and not after the 2026-07-01 change.
+func TestPeriodicDue(t *testing.T) {
+	r := DefaultRules()
+	day := func(s string) time.Time {
+		d, err := time.ParseInLocation(time.DateOnly, s, Vietnam)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+	var got []string
+	for _, p := range r.PeriodicDue(day("2025-06-01"), day("2027-01-01")) {
+		got = append(got, p.Rule.ID+"@"+p.Due.Format(time.DateOnly)+"/"+p.Regime)
+	}
+	want := []string{"tt20.periodic_half_year@2025-06-20/tt20_2017", "tt20.periodic_annual@2025-12-15/tt20_2017",
+		"tt20.periodic_half_year@2026-06-20/tt20_2017"}
+	if !slices.Equal(got, want) {
+		t.Errorf("due\n got %v\nwant %v", got, want)
+	}
+	if got := r.PeriodicDue(day("2026-06-20"), day("2026-06-21")); len(got) != 1 || got[0].Rule.Form != "tt20.form05" {
+		t.Errorf("the due day itself: %v", got)
+	}
+	if got := r.PeriodicDue(day("2026-06-21"), day("2026-06-20")); len(got) != 0 {
+		t.Errorf("an empty span: %v", got)
+	}
+}
+
+// The periodic reports' due days are those of the shared regulation data.
+func TestPeriodicMatchesSharedData(t *testing.T) {
+	b, err := os.ReadFile("../../../shared/domain/incident-reporting.yaml")
+	if err != nil {
+		t.Skipf("../shared/domain/incident-reporting.yaml (the shared regulation data, outside this repository) is absent: %v", err)
+	}
+	var shared struct {
+		Reporting []struct {
+			Regime    string `yaml:"regime"`
+			Deadlines []struct {
+				Step, Form, Due string
+			} `yaml:"deadlines"`
+		} `yaml:"incident_reporting"`
+	}
+	if err := yaml.Unmarshal(b, &shared); err != nil {
+		t.Fatal(err)
+	}
+	var want []string
+	for _, g := range shared.Reporting {
+		for _, d := range g.Deadlines {
+			if strings.HasPrefix(d.Step, "periodic_") {
+				want = append(want, "tt20."+d.Step+" "+d.Form+" "+strings.TrimPrefix(d.Due, "before "))
+			}
+		}
+	}
+	var got []string
+	for _, g := range DefaultRules().Regimes {
+		for _, p := range g.Periodic {
+			f, _ := DefaultRules().Form(p.Form)
+			got = append(got, p.ID+" "+f.Number+" "+p.Due)
+		}
+	}
+	if len(want) == 0 || !slices.Equal(got, want) {
+		t.Errorf("periodic reports %v, shared data has %v", got, want)
 	}
 }

@@ -85,7 +85,53 @@ type Regime struct {
 	Source       string      `yaml:"source"`
 	Confirmation string      `yaml:"confirmation"`
 	Clocks       []ClockRule `yaml:"clocks"`
-	from, until  time.Time
+	// Periodic are the reports due every year whatever the cases (Circular
+	// 20/2017's Form 05, by network members).
+	Periodic    []PeriodicRule `yaml:"periodic"`
+	from, until time.Time
+}
+
+// PeriodicRule is a report due on a day of every year while its regime is
+// in force.
+type PeriodicRule struct {
+	ID    string `yaml:"id"`
+	Title Text   `yaml:"title"`
+	// Form is the id of the form it is written on.
+	Form string `yaml:"form"`
+	// Due is the day of the year it is due before, "MM-DD".
+	Due          string `yaml:"due"`
+	By           string `yaml:"by"` // who reports: network_member …
+	Note         Text   `yaml:"note"`
+	Confirmation string `yaml:"confirmation"`
+	month, day   int
+}
+
+// PeriodicDue is one occurrence of a periodic report.
+type PeriodicDue struct {
+	Rule   PeriodicRule
+	Regime string
+	// Due is the start of the due day (Vietnam time): the report is sent
+	// before it.
+	Due time.Time
+}
+
+// PeriodicDue returns the periodic reports due in [from, to), by due
+// date, each of the regime in force on its due day.
+func (r *Rules) PeriodicDue(from, to time.Time) []PeriodicDue {
+	var out []PeriodicDue
+	for _, g := range r.Regimes {
+		for _, p := range g.Periodic {
+			for y := from.In(Vietnam).Year(); y <= to.In(Vietnam).Year(); y++ {
+				due := time.Date(y, time.Month(p.month), p.day, 0, 0, 0, 0, Vietnam)
+				if due.Before(from) || !due.Before(to) || due.Before(g.from) || !g.until.IsZero() && !due.Before(g.until) {
+					continue
+				}
+				out = append(out, PeriodicDue{Rule: p, Regime: g.ID, Due: due})
+			}
+		}
+	}
+	slices.SortFunc(out, func(a, b PeriodicDue) int { return a.Due.Compare(b.Due) })
+	return out
 }
 
 // Period is a span of dates (YYYY-MM-DD, Vietnam time); Until is
@@ -301,6 +347,28 @@ func (r *Rules) check() error {
 			}
 		}
 	}
+	periodic := map[string]bool{}
+	for i := range r.Regimes {
+		for j := range r.Regimes[i].Periodic {
+			p := &r.Regimes[i].Periodic[j]
+			where := fmt.Sprintf("regime %q: periodic %q", r.Regimes[i].ID, p.ID)
+			if p.ID == "" || periodic[p.ID] || clocks[p.ID] {
+				bad("%s: missing or repeated id", where)
+			}
+			periodic[p.ID] = true
+			if p.Title.VI == "" || p.Title.EN == "" {
+				bad("%s: title needs vi and en", where)
+			}
+			d, err := time.Parse("01-02", p.Due)
+			if err != nil || d.Month() == time.February && d.Day() == 29 {
+				bad("%s: due %q: want MM-DD (not 02-29)", where, p.Due)
+			}
+			p.month, p.day = int(d.Month()), d.Day()
+			if !slices.Contains(confirmations, p.Confirmation) {
+				bad("%s: confirmation %q", where, p.Confirmation)
+			}
+		}
+	}
 	// Two regimes of one kind must not be in force at once.
 	for i, a := range r.Regimes {
 		for _, b := range r.Regimes[i+1:] {
@@ -326,6 +394,13 @@ func (r *Rules) check() error {
 				bad("form %q: empty or repeated field %q", f.ID, k)
 			}
 			seen[k] = true
+		}
+	}
+	for _, g := range r.Regimes {
+		for _, p := range g.Periodic {
+			if !forms[p.Form] {
+				bad("regime %q: periodic %q: form %q unknown", g.ID, p.ID, p.Form)
+			}
 		}
 	}
 	s := r.Serious

@@ -159,6 +159,14 @@ func TestIncidentPages(t *testing.T) {
 		t.Errorf("the note is not in the timeline:\n%s", body)
 	}
 
+	// The system owner, without user.read, still sees who wrote the note:
+	// a colleague of their units.
+	ownerView := a.browser()
+	ownerView.login("ir.owner", testPassword)
+	if body := string(ownerView.get(path).body); !strings.Contains(body, "User ir.analyst") {
+		t.Errorf("the owner's timeline does not name the analyst:\n%s", body)
+	}
+
 	// In English, for the lead.
 	lead := a.browser()
 	lead.login("ir.lead", testPassword)

@@ -104,6 +104,24 @@ func (s *Service) Get(ctx context.Context, p *authz.Principal, id int64) (User, 
 	return u, nil
 }
 
+// DisplayName returns the name (display name, else user name) of account
+// id when its home unit is in p's scope — a colleague, whose name p may
+// see on the records they share without holding user.read — and
+// errs.ErrForbidden otherwise. Nothing else of the account is returned.
+func (s *Service) DisplayName(ctx context.Context, p *authz.Principal, id int64) (string, error) {
+	u, err := s.store.GetUser(ctx, id)
+	if err != nil {
+		return "", err
+	}
+	if id != p.UserID && !p.InScope(u.UnitID) {
+		return "", errs.ErrForbidden
+	}
+	if u.DisplayName != "" {
+		return u.DisplayName, nil
+	}
+	return u.Username, nil
+}
+
 // List returns the accounts whose home unit is in p's scope.
 func (s *Service) List(ctx context.Context, p *authz.Principal) ([]User, error) {
 	if err := p.Authorize(authz.PermUserRead, 0); err != nil {

@@ -590,7 +590,7 @@ func readStep(text string) (from, to incident.Status, note string) {
 }
 
 // userNames resolves user ids to names for display: the user themself,
-// the users p may read, else "#id".
+// the users of p's units (user.Service.DisplayName), else "#id".
 func (h *Handler) userNames(r *http.Request) func(int64) string {
 	p := respond.Principal(r)
 	cache := map[int64]string{}
@@ -605,10 +605,8 @@ func (h *Handler) userNames(r *http.Request) func(int64) string {
 			return n
 		}
 		n := "#" + strconv.FormatInt(id, 10)
-		if p.Can(authz.PermUserRead) {
-			if u, err := h.Users.Get(r.Context(), p, id); err == nil {
-				n = cmp.Or(u.DisplayName, u.Username)
-			}
+		if name, err := h.Users.DisplayName(r.Context(), p, id); err == nil {
+			n = name
 		}
 		cache[id] = n
 		return n

@@ -325,5 +325,20 @@ func (c *Core) seedIncident(ctx context.Context, root unit.Unit) error {
 			return fmt.Errorf("seed incident: %w", err)
 		}
 	}
+	for _, o := range []incident.Observable{
+		{Kind: "ip", Value: "203.0.113.66", Note: "Máy chủ điều khiển (C2) trong thư đòi tiền chuộc (minh hoạ)"},
+		{Kind: "file_name", Value: "README_GIAI_MA.txt", Note: "Thư đòi tiền chuộc"},
+		{Kind: incident.Host, Value: "fs01", Note: "Máy chủ tệp bị mã hoá"},
+	} {
+		if _, err := c.Incidents.AddObservable(ctx, sys, cs.ID, o); err != nil {
+			return fmt.Errorf("seed incident: %w", err)
+		}
+	}
+	note := "TẤT CẢ TỆP CỦA BẠN ĐÃ BỊ MÃ HOÁ.\nLiên hệ để nhận công cụ giải mã (dữ liệu minh hoạ của bản demo).\n"
+	if _, err := c.Incidents.AddEvidence(ctx, sys, cs.ID, incident.Evidence{Name: "README_GIAI_MA.txt",
+		Description: "Thư đòi tiền chuộc để lại trên máy chủ tệp", Source: "fs01:D:\\Share\\README_GIAI_MA.txt",
+		CollectedBy: "Tổ ứng cứu sự cố"}, strings.NewReader(note)); err != nil {
+		return fmt.Errorf("seed incident: %w", err)
+	}
 	return nil
 }

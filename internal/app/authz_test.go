@@ -409,6 +409,23 @@ var routeCases = map[string]routeCase{
 		return "POST", "/api/v1/incidents/" + id(f.caseFor(in)) + "/forms/tt20.form04?format=docx",
 			map[string]any{"values": map[string]string{"lessons_learned_and_proposals": "Vá máy chủ web"}, "place": "Hà Nội"}
 	}},
+	"GET /api/v1/systems/{id}/response-plan": {perm: authz.PermIncidentRead, scope: "unit", req: func(f *authzFixture, _ authz.Role, in bool) (string, string, any) {
+		return "GET", "/api/v1/systems/" + id(f.planFor(in)) + "/response-plan", nil
+	}},
+	"PUT /api/v1/systems/{id}/response-plan": {perm: authz.PermIncidentWrite, scope: "unit", req: func(f *authzFixture, _ authz.Role, in bool) (string, string, any) {
+		return "PUT", "/api/v1/systems/" + id(f.sysFor(in)) + "/response-plan", completePlanBody()
+	}},
+	"POST /api/v1/systems/{id}/response-plan/approve": {perm: authz.PermIncidentWrite, scope: "unit", req: func(f *authzFixture, _ authz.Role, in bool) (string, string, any) {
+		return "POST", "/api/v1/systems/" + id(f.planFor(in)) + "/response-plan/approve", map[string]any{"approved_by": "Giám đốc"}
+	}},
+	"GET /api/v1/drills": {perm: authz.PermIncidentRead, scope: "list", req: func(f *authzFixture, _ authz.Role, _ bool) (string, string, any) {
+		f.drillOfB()
+		return "GET", "/api/v1/drills?limit=1000", nil
+	}, leak: func(f *authzFixture) string { return "DRILL-OF-B" }},
+	"POST /api/v1/drills": {perm: authz.PermIncidentWrite, scope: "unit", req: func(f *authzFixture, _ authz.Role, in bool) (string, string, any) {
+		return "POST", "/api/v1/drills", map[string]any{"unit_id": f.unitFor(in), "system_ids": []int64{f.sysFor(in)},
+			"date": time.Now().Format(time.DateOnly), "kind": "tabletop", "scenario": "Diễn tập mã độc tống tiền"}
+	}},
 	"GET /api/v1/feeds": {perm: authz.PermEventRead, scope: "list", req: get("/api/v1/feeds"),
 		leak: func(f *authzFixture) string { return "FEED-OF-B" }},
 	"POST /api/v1/feeds": {perm: authz.PermHuntWrite, scope: "unit", req: func(f *authzFixture, _ authz.Role, in bool) (string, string, any) {

@@ -36,6 +36,7 @@ type Service struct {
 
 	files    *filestore.Store // evidence contents
 	onTamper func(ctx context.Context, c Case, e Evidence, detail string)
+	onDrill  func(ctx context.Context, d Drill) // see OnDrill (plan_service.go)
 }
 
 // NewService returns a Service over store with the embedded rules. The

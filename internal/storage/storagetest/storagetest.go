@@ -145,6 +145,20 @@
 //     with a NUL or invalid UTF-8 errs.ErrInvalid, and nothing is
 //     written. DeleteObservable deletes only with the observable's own
 //     case id (else errs.ErrNotFound). Observables go with their case.
+//   - Response plans are one per system: SaveResponsePlan passes update
+//     the stored plan, or a zero plan with only SystemID set, and inserts
+//     or updates what update leaves, never its ID, SystemID or (once
+//     inserted) CreatedAt, with UpdatedAt now; it writes nothing when
+//     update fails and is atomic (concurrent read-modify-writes all land,
+//     the first ones racing to insert). An unknown system or unit and text
+//     with a NUL or invalid UTF-8 are errs.ErrInvalid. ListResponsePlans
+//     orders by system id. Drills are listed latest Date first, then by
+//     highest id; DrillFilter.SystemID selects those covering the system.
+//     AddDrill writes the stored form back (SystemIDs sorted without
+//     duplicates, empty nil); an unknown unit or system, a zero Date and
+//     text with a NUL or invalid UTF-8 are errs.ErrInvalid and nothing is
+//     written (the suite counts response_plans, drills and drill_systems
+//     rows).
 package storagetest
 
 import (
@@ -204,6 +218,7 @@ type Backend interface {
 	incident.TaskStore
 	incident.EvidenceStore
 	incident.ObservableStore
+	incident.PlanStore
 	Exec(ctx context.Context, sql string, args ...any) error
 }
 
@@ -232,6 +247,7 @@ func Run(t *testing.T, open func(t *testing.T) Backend) {
 	t.Run("incident_task", func(t *testing.T) { testIncidentTasks(t, open) })
 	t.Run("incident_evidence", func(t *testing.T) { testIncidentEvidence(t, open) })
 	t.Run("incident_observable", func(t *testing.T) { testIncidentObservables(t, open) })
+	t.Run("response_plan", func(t *testing.T) { testResponsePlans(t, open) })
 }
 
 // t0 is a reference time with nanoseconds and a zone other than UTC, to

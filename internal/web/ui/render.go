@@ -100,7 +100,8 @@ var pageNames = []string{"login", "login_mfa", "password", "home", "units", "uni
 	"requirements", "requirement_item", "calendar", "compliance", "reports", "engagements", "engagement",
 	"frameworks", "framework", "notifications", "channels", "sources", "unknown_sources", "detection_rules",
 	"alerts", "alert", "hunt", "intel", "hunts", "hunt_record", "warnings", "warning", "incidents", "incident",
-	"incident_evidence", "incident_form", "incident_metrics"}
+	"incident_evidence", "incident_form", "incident_metrics", "incident_edit",
+	"response_plan", "drills"}
 
 // partials are shared templates some pages include.
 var partials = map[string][]string{"home": {"audit_table"}, "audit": {"audit_table"}}

@@ -64,6 +64,9 @@ func TestIncidentFromHunt(t *testing.T) {
 		!strings.Contains(c.Description, "#"+itoa(h.ID)) {
 		t.Errorf("case %+v", c)
 	}
+	if body := string(b.get("/incidents/" + itoa(caseID)).body); !strings.Contains(body, `id="incident-started"`) {
+		t.Errorf("the case page does not show when the incident began")
+	}
 	obs, err := a.core.Incidents.Observables(ctx, authz.System(), caseID)
 	if err != nil {
 		t.Fatal(err)

@@ -15,9 +15,15 @@ import (
 const ObligationIRDrill = "ir_drill"
 
 // drillRecorded records the drill obligation as done, on the drill's date,
-// for every system the drill covered whose level the obligation applies
-// to; the other systems need no drill and are left alone.
+// for every system a live drill covered whose level the obligation
+// applies to; the other systems need no drill and are left alone. The
+// obligation is a live drill (diễn tập thực chiến): a tabletop or
+// technical exercise is evidence for the requirement's check, but does not
+// fulfil it.
 func (c *Core) drillRecorded(ctx context.Context, d incident.Drill) {
+	if d.Kind != incident.DrillLive {
+		return
+	}
 	sys := authz.System()
 	for _, id := range d.SystemIDs {
 		s, err := c.Systems.Get(ctx, sys, id)

@@ -156,6 +156,19 @@ func TestResponsePlanAndDrillPages(t *testing.T) {
 	if r := b.post("/drills", url.Values{"unit_id": {"1"}, "date": {today}, "kind": {"live"}, "scenario": {"x"}}); r.status != http.StatusBadRequest {
 		t.Errorf("drill without systems: %d", r.status)
 	}
+	// A tabletop exercise is not the live drill the calendar asks for.
+	tabletop := url.Values{}
+	for k, v := range drill {
+		tabletop[k] = v
+	}
+	tabletop.Set("kind", "tabletop")
+	tabletop.Set("scenario", "Diễn tập trên bàn")
+	if r := b.post("/drills", tabletop); r.status != http.StatusSeeOther {
+		t.Fatalf("record a tabletop drill: %d %s", r.status, r.body)
+	}
+	if done, err := a.core.Backend.ListCompletions(ctx, sys.ID); err != nil || len(done) != 0 {
+		t.Errorf("a tabletop drill fulfilled the live-drill obligation: %+v %v", done, err)
+	}
 	if r := b.post("/drills", drill); r.status != http.StatusSeeOther {
 		t.Fatalf("record drill: %d %s", r.status, r.body)
 	}

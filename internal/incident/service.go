@@ -165,12 +165,16 @@ func (s *Service) Update(ctx context.Context, p *authz.Principal, id int64, edit
 	if err := p.Authorize(authz.PermIncidentWrite, cur.UnitID); err != nil {
 		return Case{}, err
 	}
+	now := s.now()
 	c, err := s.store.UpdateCase(ctx, id, func(c *Case) error {
 		status, unitID := c.Status, c.UnitID
 		edit(c)
 		c.Status, c.UnitID = status, unitID
 		if err := c.Check(); err != nil {
 			return err
+		}
+		if c.DetectedAt.After(now.Add(time.Minute)) {
+			return errs.Invalid("detected_at", "err.incident_future")
 		}
 		return s.checkSystems(ctx, c.UnitID, c.SystemIDs)
 	})

@@ -402,3 +402,20 @@ func TestPlaybookTasks(t *testing.T) {
 		t.Errorf("%d task entries in the timeline, want 6", tasksLogged)
 	}
 }
+
+// An edit cannot move the detection into the future.
+func TestUpdateRefusesFutureDetection(t *testing.T) {
+	f := newFixture(t)
+	ctx := t.Context()
+	c, err := f.svc.Create(ctx, f.analyst, ransomware(f.child, f.sChild.ID))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = f.svc.Update(ctx, f.analyst, c.ID, func(c *incident.Case) { c.DetectedAt = f.now.Add(time.Hour) })
+	if pe, ok := errs.AsPublic(err); !ok || pe.Key != "err.incident_future" {
+		t.Errorf("detection an hour ahead: %v", err)
+	}
+	if got, _ := f.svc.Get(ctx, f.analyst, c.ID); !got.DetectedAt.Equal(c.DetectedAt) {
+		t.Errorf("detection changed to %v", got.DetectedAt)
+	}
+}

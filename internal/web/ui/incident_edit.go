@@ -113,11 +113,6 @@ func (h *Handler) UpdateIncident(w http.ResponseWriter, r *http.Request) error {
 			return fail(err)
 		}
 	}
-	// The service does not look at the clock on an edit: as on creation,
-	// a detection in the future is refused.
-	if detected.After(time.Now().Add(time.Minute)) && !sameMinute(detected, c.DetectedAt) {
-		return fail(errs.Invalid("detected_at", "err.incident_future"))
-	}
 	offered := map[int64]bool{}
 	for _, s := range systems {
 		offered[s.ID] = true

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -33,6 +34,10 @@ type Service struct {
 	audit   *audit.Log
 	rules   *Rules
 	now     func() time.Time
+
+	// taskMu serialises SetTask within this process, so that a task's
+	// prerequisites cannot reopen between their check and its update.
+	taskMu sync.Mutex
 
 	files    *filestore.Store // evidence contents
 	onTamper func(ctx context.Context, c Case, e Evidence, detail string)
@@ -477,6 +482,8 @@ func (s *Service) SetTask(ctx context.Context, p *authz.Principal, caseID, taskI
 	if to == TaskSkipped && note == "" {
 		return Task{}, errs.Invalid("note", "err.incident_skip_note")
 	}
+	s.taskMu.Lock()
+	defer s.taskMu.Unlock()
 	list, err := ts.ListTasks(ctx, caseID)
 	if err != nil {
 		return Task{}, err

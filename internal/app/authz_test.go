@@ -349,6 +349,9 @@ var routeCases = map[string]routeCase{
 	"POST /api/v1/incidents/{id}/status": {perm: authz.PermIncidentWrite, scope: "unit", req: func(f *authzFixture, _ authz.Role, in bool) (string, string, any) {
 		return "POST", "/api/v1/incidents/" + id(f.caseFor(in)) + "/status", map[string]any{"status": "triage"}
 	}},
+	"POST /api/v1/incidents/{id}/take": {perm: authz.PermIncidentWrite, scope: "unit", req: func(f *authzFixture, _ authz.Role, in bool) (string, string, any) {
+		return "POST", "/api/v1/incidents/" + id(f.caseFor(in)) + "/take", map[string]any{"release": false}
+	}},
 	"POST /api/v1/incidents/{id}/submissions": {perm: authz.PermIncidentWrite, scope: "unit", req: func(f *authzFixture, _ authz.Role, in bool) (string, string, any) {
 		return "POST", "/api/v1/incidents/" + id(f.caseFor(in)) + "/submissions", map[string]any{"clock_id": "tt20.notification",
 			"what": "Thông báo sự cố", "recipient": "VNCERT/CC", "channel": "e-mail", "sent_at": time.Now()}

@@ -193,3 +193,58 @@ func TestIncidentEditPage(t *testing.T) {
 		t.Errorf("the Vietnamese link:\n%s", body)
 	}
 }
+
+// An analyst takes a case from its page and releases it; the page names
+// who is in charge; the system owner may not take it; the API does the
+// same.
+func TestIncidentTakePage(t *testing.T) {
+	a := startApp(t, nil)
+	ctx := context.Background()
+	root := a.srv.Ingest().DefaultUnit()
+	a.mkUser("tk.analyst", authz.RoleAnalyst, root)
+	a.mkUser("tk.owner", authz.RoleSystemOwner, root)
+	c, err := a.core.Incidents.Create(ctx, authz.System(), incident.Case{UnitID: root, Title: "Dò quét cổng từ bên ngoài",
+		Category: incident.Intrusion, Severity: incident.Low, DetectedAt: time.Now().Add(-time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := "/incidents/" + itoa(c.ID)
+	b := a.browser()
+	b.login("tk.analyst", testPassword)
+	if body := string(b.get(path).body); !strings.Contains(body, `id="incident-take"`) || strings.Contains(body, `id="incident-release"`) {
+		t.Fatalf("the case page before taking:\n%s", body)
+	}
+	if r := b.post(path+"/take", url.Values{}); r.status != http.StatusSeeOther {
+		t.Fatalf("take: %d %s", r.status, r.body)
+	}
+	body := string(b.get(path).body)
+	if !strings.Contains(body, `id="incident-release"`) || !strings.Contains(body, "User tk.analyst") {
+		t.Errorf("the case page after taking:\n%s", body)
+	}
+	owner := a.browser()
+	owner.login("tk.owner", testPassword)
+	if body := string(owner.get(path).body); strings.Contains(body, `id="incident-take"`) || !strings.Contains(body, "User tk.analyst") {
+		t.Errorf("the owner's view of who is in charge:\n%s", body)
+	}
+	if r := owner.post(path+"/take", url.Values{}); r.status != http.StatusForbidden {
+		t.Errorf("the owner takes the case: %d", r.status)
+	}
+	if r := b.post(path+"/take", url.Values{"release": {"1"}}); r.status != http.StatusSeeOther {
+		t.Fatalf("release: %d", r.status)
+	}
+	if got, _ := a.core.Incidents.Get(ctx, authz.System(), c.ID); got.AssigneeID != 0 {
+		t.Errorf("after release: assignee %d", got.AssigneeID)
+	}
+	tok := a.token("tk.analyst")
+	var out struct {
+		AssigneeID int64 `json:"assignee_id"`
+	}
+	r := a.api("POST", "/api/v1/incidents/"+itoa(c.ID)+"/take", tok, nil)
+	if r.status != http.StatusOK {
+		t.Fatalf("API take: %d %s", r.status, r.body)
+	}
+	r.json(t, &out)
+	if out.AssigneeID == 0 {
+		t.Errorf("API take: %s", r.body)
+	}
+}

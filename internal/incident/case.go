@@ -270,7 +270,7 @@ const (
 )
 
 // EntryKinds lists every kind of timeline entry.
-var EntryKinds = []string{EntryCreated, EntryStatus, EntryAlert, EntryNote, EntrySubmission, EntryTask, EntryEvidence}
+var EntryKinds = []string{EntryCreated, EntryStatus, EntryAlert, EntryNote, EntrySubmission, EntryTask, EntryEvidence, EntryObservable, EntryAssigned}
 
 // Filter selects cases.
 type Filter struct {

@@ -419,3 +419,38 @@ func TestUpdateRefusesFutureDetection(t *testing.T) {
 		t.Errorf("detection changed to %v", got.DetectedAt)
 	}
 }
+
+// A case is taken by the one who handles it and released; the timeline
+// says so, and only those who may change the case take it.
+func TestTakeCase(t *testing.T) {
+	f := newFixture(t)
+	ctx := t.Context()
+	c, err := f.svc.Create(ctx, f.lead, ransomware(f.child, f.sChild.ID))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c, err = f.svc.Take(ctx, f.analyst, c.ID, false); err != nil || c.AssigneeID != f.analyst.UserID {
+		t.Fatalf("take: %+v, %v", c, err)
+	}
+	for _, p := range []*authz.Principal{f.owner, f.outsider, f.viewer} {
+		if _, err := f.svc.Take(ctx, p, c.ID, false); !errors.Is(err, errs.ErrForbidden) {
+			t.Errorf("%s takes the case: %v", p.Username, err)
+		}
+	}
+	if c, err = f.svc.Take(ctx, f.lead, c.ID, false); err != nil || c.AssigneeID != f.lead.UserID {
+		t.Fatalf("the lead takes it over: %+v, %v", c, err)
+	}
+	if c, err = f.svc.Take(ctx, f.lead, c.ID, true); err != nil || c.AssigneeID != 0 {
+		t.Fatalf("release: %+v, %v", c, err)
+	}
+	tl, _ := f.svc.Timeline(ctx, f.lead, c.ID)
+	var got []string
+	for _, e := range tl {
+		if e.Kind == incident.EntryAssigned {
+			got = append(got, e.Text)
+		}
+	}
+	if strings.Join(got, ", ") != "→ analyst, → lead, — lead" {
+		t.Errorf("timeline %v", got)
+	}
+}

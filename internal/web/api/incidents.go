@@ -357,3 +357,24 @@ func (h *Handler) VerifyIncidentEvidence(w http.ResponseWriter, r *http.Request)
 	}
 	return ok(w, Page[incident.Verification]{Items: res})
 }
+
+// TakeIncident makes the caller the one in charge of a case, or releases
+// it ({"release": true}; permission incident.write on its unit).
+func (h *Handler) TakeIncident(w http.ResponseWriter, r *http.Request) error {
+	svc, err := h.incidents()
+	if err != nil {
+		return err
+	}
+	var in struct {
+		Release bool `json:"release"`
+	}
+	if r.ContentLength != 0 {
+		if err := decode(r, &in); err != nil {
+			return err
+		}
+	}
+	if _, err := svc.Take(r.Context(), respond.Principal(r), pathID(r), in.Release); err != nil {
+		return err
+	}
+	return h.caseOut(w, r, svc, pathID(r), http.StatusOK)
+}

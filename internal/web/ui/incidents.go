@@ -358,6 +358,10 @@ type incidentPage struct {
 	Base
 	C           incident.Case
 	UnitName    string
+	// Assignee is the name of the user in charge ("" when nobody); Mine:
+	// it is the user viewing.
+	Assignee    string
+	Mine        bool
 	StatusClass string
 	Systems     []string
 	Impacts     []string
@@ -490,6 +494,7 @@ func (h *Handler) incidentPageWith(w http.ResponseWriter, r *http.Request, statu
 		v.Clocks = append(v.Clocks, row)
 	}
 	who := h.userNames(r)
+	v.Assignee, v.Mine = who(c.AssigneeID), c.AssigneeID != 0 && c.AssigneeID == p.UserID
 	// Evidence: listed only for the users who may handle it; for the
 	// others even the timeline does not name the items.
 	canEvidence := p.Authorize(authz.PermIncidentEvidence, c.UnitID) == nil
@@ -793,4 +798,19 @@ func oneLine(s string) string {
 		return r
 	}, strings.ToValidUTF8(s, "\uFFFD"))
 	return strings.Join(strings.Fields(s), " ")
+}
+
+// TakeIncident makes the user the one in charge of the case, or releases
+// it (release=1).
+func (h *Handler) TakeIncident(w http.ResponseWriter, r *http.Request) error {
+	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
+	release := r.PostFormValue("release") != ""
+	key := "incidents.taken"
+	if release {
+		key = "incidents.released"
+	}
+	return h.incidentPost(w, r, key, nil, func(svc *incident.Service, p *authz.Principal, id int64) error {
+		_, err := svc.Take(r.Context(), p, id, release)
+		return err
+	})
 }

@@ -356,8 +356,8 @@ func (h *Handler) incidentFormErr(r *http.Request, err error) (*Flash, int, bool
 
 type incidentPage struct {
 	Base
-	C           incident.Case
-	UnitName    string
+	C        incident.Case
+	UnitName string
 	// Assignee is the name of the user in charge ("" when nobody); Mine:
 	// it is the user viewing.
 	Assignee    string

@@ -287,3 +287,8 @@ func lowestFixAbove(v version.Version, fixed []string) string {
 	}
 	return best.String()
 }
+
+// parseIn parses v in ecosystem eco.
+func parseIn(eco, v string) (version.Version, error) {
+	return version.Parse(version.Ecosystem(eco), v)
+}

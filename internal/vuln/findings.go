@@ -55,11 +55,11 @@ type Finding struct {
 	Aliases []string `json:"aliases,omitempty"`
 	// The package as installed, and the lowest version that fixes it
 	// ("" when no advisory gives a fix).
-	Ecosystem string `json:"ecosystem"`
-	Package   string `json:"package"`
-	Version   string `json:"version"`
-	Arch      string `json:"arch,omitempty"`
-	Fixed     string `json:"fixed,omitempty"`
+	Ecosystem string   `json:"ecosystem"`
+	Package   string   `json:"package"`
+	Version   string   `json:"version"`
+	Arch      string   `json:"arch,omitempty"`
+	Fixed     string   `json:"fixed,omitempty"`
 	Severity  Severity `json:"severity"`
 	// Score is the highest CVSS base score stated (0: none stated).
 	Score float64 `json:"score,omitempty"`

@@ -88,11 +88,12 @@ type Evidence struct {
 }
 
 // vulnIDs returns the vulnerabilities an advisory is about: its CVE ids
-// (itself when it is one), else its own id. A distribution advisory that
-// fixes three CVEs is about three vulnerabilities.
+// (itself when it is one; its aliases; the upstream CVEs a distribution
+// advisory lists as related), else its own id. A distribution advisory
+// that fixes three CVEs is about three vulnerabilities.
 func vulnIDs(m Meta) []string {
 	var out []string
-	for _, id := range append([]string{m.ID}, m.Aliases...) {
+	for _, id := range append(append([]string{m.ID}, m.Aliases...), m.Related...) {
 		if strings.HasPrefix(id, "CVE-") && !slices.Contains(out, id) {
 			out = append(out, id)
 		}

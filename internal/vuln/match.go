@@ -38,9 +38,12 @@ type Index struct {
 
 // Meta is what a finding says of its advisory.
 type Meta struct {
-	ID       string
-	Source   string
-	Aliases  []string
+	ID      string
+	Source  string
+	Aliases []string
+	// Related are ids of connected records; distribution advisories list
+	// the upstream CVEs they fix there.
+	Related  []string
 	Summary  string
 	Severity []advisory.Severity
 }
@@ -116,7 +119,8 @@ func NewIndex(advs []advisory.Advisory) *Index {
 			added = true
 		}
 		if added {
-			ix.advisories = append(ix.advisories, Meta{ID: a.ID, Source: a.Source, Aliases: a.Aliases, Summary: a.Summary, Severity: a.Severity})
+			ix.advisories = append(ix.advisories, Meta{ID: a.ID, Source: a.Source, Aliases: a.Aliases, Related: a.Related,
+				Summary: a.Summary, Severity: a.Severity})
 		}
 	}
 	return ix
@@ -137,17 +141,21 @@ func distro(e version.Ecosystem) bool {
 }
 
 // indexEcosystem is the ecosystem part of a key: the base, with the
-// release's first component that has a digit for distributions
-// ("Ubuntu:22.04:LTS" → "Ubuntu:22.04", "Red Hat:enterprise_linux:9::appstream"
-// → "Red Hat:9").
+// release up to its first component that has a digit for distributions
+// ("Ubuntu:22.04:LTS" → "Ubuntu:22.04"). Components before the number
+// name a separate lineage and stay: "Ubuntu:Pro:22.04:LTS" →
+// "Ubuntu:Pro:22.04", "Ubuntu:Pro:FIPS-updates:22.04:LTS" →
+// "Ubuntu:Pro:FIPS-updates:22.04" — their fixed versions do not apply to
+// the standard release.
 func indexEcosystem(e version.Ecosystem) version.Ecosystem {
 	base := e.Base()
 	if !distro(base) {
 		return base
 	}
-	for _, part := range strings.Split(e.Release(), ":") {
+	parts := strings.Split(e.Release(), ":")
+	for i, part := range parts {
 		if strings.ContainsAny(part, "0123456789") {
-			return base + ":" + version.Ecosystem(part)
+			return base + ":" + version.Ecosystem(strings.Join(parts[:i+1], ":"))
 		}
 	}
 	return base

@@ -31,6 +31,7 @@ import (
 	"khien.vn/khien/internal/system"
 	"khien.vn/khien/internal/unit"
 	"khien.vn/khien/internal/user"
+	"khien.vn/khien/internal/vuln"
 	"khien.vn/khien/internal/warning"
 )
 
@@ -54,6 +55,10 @@ type Backend interface {
 	warning.Store
 	incident.Store
 	incident.TaskStore
+	incident.EvidenceStore
+	incident.ObservableStore
+	incident.PlanStore
+	vuln.Store
 	Ping(ctx context.Context) error
 	Migrate(ctx context.Context) error
 	SchemaVersion(ctx context.Context) (current, latest int, err error)
@@ -94,8 +99,10 @@ type Core struct {
 	Warnings *warning.Service
 	// Incidents holds the incident cases and their legal clocks.
 	Incidents *incident.Service
-	Packs     *regulation.Registry
-	Catalog   *i18n.Catalog
+	// Vulns holds software inventories, advisories and vulnerability findings.
+	Vulns   *vuln.Service
+	Packs   *regulation.Registry
+	Catalog *i18n.Catalog
 
 	detection  detectionOnce
 	alertNotes *alertNotifier
@@ -197,6 +204,7 @@ func newCore(cfg config.Config, logger *slog.Logger, be Backend) (*Core, error) 
 	if err := c.openIncidents(); err != nil {
 		return nil, err
 	}
+	c.Vulns = vuln.NewService(be, be, be, log)
 	c.Incidents.OnDrill(c.drillRecorded)
 	return c, nil
 }

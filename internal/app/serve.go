@@ -5,6 +5,8 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"khien.vn/khien/internal/asset"
+	"khien.vn/khien/internal/vuln"
 	"net"
 	"net/http"
 	"path/filepath"
@@ -87,6 +89,9 @@ func NewServer(ctx context.Context, core *Core, opts ServeOptions) (*Server, err
 	huntRecords := &ui.HuntRecords{Records: records, Start: func(ctx context.Context, p *authz.Principal, id int64) (hunt.Hunt, error) {
 		return StartHunt(ctx, core.Jobs, records, p, id)
 	}}
+	core.Vulns.OnFixed(func(ctx context.Context, a asset.Asset, fixed []vuln.StoredFinding) {
+		s.retroHunt(ctx, records, a, fixed)
+	})
 	s.registerImportJob()
 	// The official incident-report forms read the case through the incident
 	// service (with the user's rights) and its systems, unit and focal

@@ -72,6 +72,12 @@ const (
 	// PermIncidentEvidence handles the evidence of incident cases: add items, read their
 	// content and chain of custody, export them. Every use is in the chain of custody.
 	PermIncidentEvidence Permission = "incident.evidence"
+
+	PermVulnRead Permission = "vuln.read" // see software inventories, vulnerability findings and advisories
+	// PermVulnWrite imports software inventories of assets (and, with a top-level
+	// unit, advisories, which are shared by every unit).
+	PermVulnWrite  Permission = "vuln.write"
+	PermVulnAccept Permission = "vuln.accept" // accept the risk of a vulnerability finding until a date
 )
 
 // Permissions lists every permission.
@@ -80,7 +86,7 @@ var Permissions = []Permission{PermSelf, PermUnitRead, PermUnitWrite, PermUserRe
 	PermSystemRead, PermSystemWrite, PermDossierSubmit, PermDossierAppraise, PermDossierDecide, PermDossierRecord,
 	PermComplianceWrite, PermAssessmentWrite, PermReportGenerate, PermNotifyManage,
 	PermEventRead, PermEventImport, PermAlertRead, PermAlertTriage, PermRuleManage, PermHuntWrite,
-	PermIncidentRead, PermIncidentWrite, PermIncidentEvidence}
+	PermIncidentRead, PermIncidentWrite, PermIncidentEvidence, PermVulnRead, PermVulnWrite, PermVulnAccept}
 
 // rolePermissions is the one table that grants permissions to roles.
 var rolePermissions = map[Role][]Permission{
@@ -88,13 +94,15 @@ var rolePermissions = map[Role][]Permission{
 	RoleSecurityLead: {PermSelf, PermUnitRead, PermUserRead, PermAuditRead, PermAuditVerify, PermJobRead, PermJobManage,
 		PermSystemRead, PermSystemWrite, PermDossierSubmit, PermDossierAppraise, PermDossierDecide,
 		PermComplianceWrite, PermAssessmentWrite, PermReportGenerate, PermEventRead, PermEventImport,
-		PermAlertRead, PermAlertTriage, PermRuleManage, PermHuntWrite, PermIncidentRead, PermIncidentWrite, PermIncidentEvidence},
+		PermAlertRead, PermAlertTriage, PermRuleManage, PermHuntWrite, PermIncidentRead, PermIncidentWrite, PermIncidentEvidence,
+		PermVulnRead, PermVulnWrite, PermVulnAccept},
 	RoleAnalyst: {PermSelf, PermUnitRead, PermJobRead, PermSystemRead, PermEventRead, PermEventImport,
-		PermAlertRead, PermAlertTriage, PermHuntWrite, PermIncidentRead, PermIncidentWrite, PermIncidentEvidence},
+		PermAlertRead, PermAlertTriage, PermHuntWrite, PermIncidentRead, PermIncidentWrite, PermIncidentEvidence,
+		PermVulnRead, PermVulnWrite},
 	RoleSystemOwner: {PermSelf, PermUnitRead, PermJobRead, PermSystemRead, PermSystemWrite, PermDossierSubmit,
-		PermComplianceWrite, PermReportGenerate, PermEventRead, PermAlertRead, PermIncidentRead},
+		PermComplianceWrite, PermReportGenerate, PermEventRead, PermAlertRead, PermIncidentRead, PermVulnRead, PermVulnWrite},
 	RoleAssessor: {PermSelf, PermUnitRead, PermUserRead, PermAuditRead, PermAuditVerify, PermJobRead, PermSystemRead,
-		PermAssessmentWrite, PermEventRead, PermAlertRead, PermIncidentRead},
+		PermAssessmentWrite, PermEventRead, PermAlertRead, PermIncidentRead, PermVulnRead},
 	RoleViewer: {PermSelf, PermUnitRead, PermSystemRead},
 }
 

@@ -159,6 +159,26 @@
 //     text with a NUL or invalid UTF-8 are errs.ErrInvalid and nothing is
 //     written (the suite counts response_plans, drills and drill_systems
 //     rows).
+//   - Vulnerability data: AddInventoryImport writes the stored form back
+//     (times UTC microseconds, a zero ImportedAt now, a zero UnitID the
+//     asset's); an unknown asset is errs.ErrNotFound. GetInventoryImport and
+//     LastInventoryImport (latest ImportedAt, then highest id) give the
+//     packages back, ListInventoryImports (newest first) does not.
+//     PutAdvisories is all or nothing and replaces a stored advisory only
+//     with a later Modified; EachAdvisory stops at fn's first error and
+//     returns it. ReplaceKEV is all or nothing (a CVE twice:
+//     errs.ErrConflict); ListKEV orders by CVE. JSON-held values (packages,
+//     advisories, KEV entries, aliases, evidence) come back as written.
+//     SaveVulnFindings is atomic and serialised per asset (concurrent
+//     read-modify-writes all land), inserts findings with ID 0 and updates
+//     the others, writes ids and times back into apply's result, leaves
+//     findings apply leaves out alone, and writes nothing when apply fails,
+//     a Key is given twice or already stored (errs.ErrConflict), text has a
+//     NUL or invalid UTF-8 (errs.ErrInvalid) or the asset is unknown
+//     (errs.ErrNotFound). Findings are listed most severe first, then by
+//     due date (none last), then id, with the total; nil Units select none.
+//     UpdateVulnFinding never changes ID, UnitID, AssetID or CreatedAt.
+//     Imports and findings go with their asset.
 package storagetest
 
 import (
@@ -182,6 +202,7 @@ import (
 	"khien.vn/khien/internal/system"
 	"khien.vn/khien/internal/unit"
 	"khien.vn/khien/internal/user"
+	"khien.vn/khien/internal/vuln"
 	"khien.vn/khien/internal/warning"
 )
 
@@ -219,6 +240,7 @@ type Backend interface {
 	incident.EvidenceStore
 	incident.ObservableStore
 	incident.PlanStore
+	vuln.Store
 	Exec(ctx context.Context, sql string, args ...any) error
 }
 
@@ -248,6 +270,7 @@ func Run(t *testing.T, open func(t *testing.T) Backend) {
 	t.Run("incident_evidence", func(t *testing.T) { testIncidentEvidence(t, open) })
 	t.Run("incident_observable", func(t *testing.T) { testIncidentObservables(t, open) })
 	t.Run("response_plan", func(t *testing.T) { testResponsePlans(t, open) })
+	t.Run("vuln", func(t *testing.T) { testVuln(t, open) })
 }
 
 // t0 is a reference time with nanoseconds and a zone other than UTC, to

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -23,6 +25,7 @@ import (
 	"khien.vn/khien/internal/regulation"
 	"khien.vn/khien/internal/system"
 	"khien.vn/khien/internal/user"
+	"khien.vn/khien/internal/vuln"
 	"khien.vn/khien/internal/warning"
 	"khien.vn/khien/internal/web"
 )
@@ -401,6 +404,25 @@ var routeCases = map[string]routeCase{
 		return "GET", "/api/v1/incidents/" + id(c) + "/export?format=stix", nil
 	}},
 	// Grouped by unit, the out-of-scope unit must not be a group.
+	"POST /api/v1/assets/{id}/inventories": {perm: authz.PermVulnWrite, scope: "unit", raw: []byte("bash 5.2.15-2+b2 amd64\n"),
+		req: func(f *authzFixture, _ authz.Role, in bool) (string, string, any) {
+			return "POST", "/api/v1/assets/" + id(f.assetFor(in)) + "/inventories?format=dpkg&distro=debian&release=12", nil
+		}},
+	"GET /api/v1/vuln-findings": {perm: authz.PermVulnRead, scope: "list", req: func(f *authzFixture, _ authz.Role, _ bool) (string, string, any) {
+		f.vulnFindingFor(false) // a finding of unit B the list must not show
+		return "GET", "/api/v1/vuln-findings?limit=1000", nil
+	}, leak: func(f *authzFixture) string { return "VULN-OF-B" }},
+	"POST /api/v1/vuln-findings/{id}/accept": {perm: authz.PermVulnAccept, scope: "unit", req: func(f *authzFixture, _ authz.Role, in bool) (string, string, any) {
+		return "POST", "/api/v1/vuln-findings/" + id(f.vulnFindingFor(in)) + "/accept",
+			map[string]any{"accepted_by": "Nguyễn Văn A, Giám đốc", "reason": "Máy chủ cách ly", "until": time.Now().AddDate(0, 1, 0).Format(time.DateOnly)}
+	}},
+	"POST /api/v1/vuln-advisories": {perm: authz.PermVulnWrite, scope: "global", req: func(f *authzFixture, _ authz.Role, _ bool) (string, string, any) {
+		data, err := os.ReadFile(filepath.Join("..", "vuln", "testdata", "advisories", "DSA-9001-1.json"))
+		if err != nil {
+			f.app.t.Fatal(err)
+		}
+		return "POST", "/api/v1/vuln-advisories?format=osv", data
+	}},
 	"GET /api/v1/incident-metrics": {perm: authz.PermIncidentRead, scope: "list", req: func(f *authzFixture, _ authz.Role, _ bool) (string, string, any) {
 		f.caseFor(false) // a case of unit B the metrics must not count
 		return "GET", "/api/v1/incident-metrics?group=unit", nil
@@ -541,6 +563,39 @@ func (f *authzFixture) warningFor(in bool) int64 {
 		f.app.t.Fatal(err)
 	}
 	return w.ID
+}
+
+// vulnFindingFor returns a new open vulnerability finding of the asset of
+// unit A (in) or B.
+func (f *authzFixture) vulnFindingFor(in bool) int64 {
+	vulnID := fmt.Sprintf("CVE-2026-%d", 10000+f.next())
+	if !in {
+		vulnID = "VULN-OF-B-" + vulnID
+	}
+	assetID := f.assetFor(in)
+	var saved int64
+	err := f.app.core.Backend.SaveVulnFindings(context.Background(), assetID, func(current []vuln.StoredFinding) ([]vuln.StoredFinding, error) {
+		now := time.Now()
+		return append(current, vuln.StoredFinding{UnitID: f.unitFor(in), AssetID: assetID, Status: vuln.Open, FirstSeen: now, LastSeen: now,
+			Finding: vuln.Finding{VulnID: vulnID, Ecosystem: "Debian:12", Package: "bash", Version: "5.2.15-2", Severity: vuln.High,
+				Evidence: []vuln.Evidence{{Advisory: "DSA-0000-1", Source: "osv", Ecosystem: "Debian:12", Name: "bash"}}}}), nil
+	})
+	if err != nil {
+		f.app.t.Fatal(err)
+	}
+	list, _, err := f.app.core.Backend.ListVulnFindings(context.Background(), vuln.FindingFilter{Units: []int64{f.unitFor(in)}, AssetID: assetID, Limit: 10000})
+	if err != nil {
+		f.app.t.Fatal(err)
+	}
+	for _, fd := range list {
+		if fd.VulnID == vulnID {
+			saved = fd.ID
+		}
+	}
+	if saved == 0 {
+		f.app.t.Fatalf("finding %s not stored", vulnID)
+	}
+	return saved
 }
 
 // caseFor returns a new incident case of unit A (in) or B.

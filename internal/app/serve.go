@@ -100,7 +100,7 @@ func NewServer(ctx context.Context, core *Core, opts ServeOptions) (*Server, err
 	logins := opts.Metrics.NewCounterVec("khien_login_attempts_total", "Login attempts by result.", "result")
 	uiH, err := ui.New(ui.Deps{Units: core.Units, Users: core.Users, Audit: core.Audit, Jobs: core.Jobs, Systems: core.Systems, Assets: core.Assets, Checks: core.Checks,
 		Compliance: core.Compliance, Notify: core.Notify, Ingest: s.ingest, Alerts: core.Alerts, Hunt: hunts, Intel: core.Intel, Feeds: core.Feeds, SavedQueries: core.SavedQueries, HuntRecords: huntRecords, Warnings: core.Warnings,
-		Incidents: core.Incidents, IncidentForms: forms, Catalog: core.Catalog, Static: static, Logger: core.Logger, Version: version.Get().Version, Location: loc,
+		Incidents: core.Incidents, IncidentForms: forms, Vulns: core.Vulns, Catalog: core.Catalog, Static: static, Logger: core.Logger, Version: version.Get().Version, Location: loc,
 		OnLogin: func(result string) { logins.Inc(result) }})
 	if err != nil {
 		return nil, err
@@ -110,7 +110,7 @@ func NewServer(ctx context.Context, core *Core, opts ServeOptions) (*Server, err
 		Catalog: core.Catalog, Logger: core.Logger, AuthorizeJob: ui.AuthorizeJob, AuditFilter: ui.AuditFilter,
 		JobFilter: ui.JobFilter, AuditVerifyKind: JobAuditVerify, Ingest: s.ingest, Alerts: core.Alerts, Hunt: hunts, Intel: core.Intel,
 		Feeds: core.Feeds, SavedQueries: core.SavedQueries, HuntRecords: huntRecords, Warnings: core.Warnings, Incidents: core.Incidents,
-		IncidentForms: forms})
+		IncidentForms: forms, Vulns: core.Vulns})
 	h, err := web.New(web.Deps{UI: uiH, API: apiH, Users: core.Users, Static: static, Catalog: core.Catalog,
 		Metrics: opts.Metrics, Logger: core.Logger, Ready: core.Backend.Ping})
 	if err != nil {

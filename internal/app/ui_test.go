@@ -25,7 +25,7 @@ func TestPagesRender(t *testing.T) {
 			t.Fatalf("set language: %d", r.status)
 		}
 		for _, path := range []string{"/", "/units", "/units/1", "/users", "/users/new", "/users/" + itoa(admin.ID),
-			"/audit", "/jobs", "/profile", "/profile/mfa", "/password"} {
+			"/audit", "/jobs", "/profile", "/profile/mfa", "/password", "/vulnerabilities"} {
 			r := b.get(path)
 			if r.status != http.StatusOK {
 				t.Errorf("%s %s: status %d", lang, path, r.status)
@@ -36,7 +36,7 @@ func TestPagesRender(t *testing.T) {
 				t.Errorf("%s %s: page not in %s", lang, path, lang)
 			}
 			// A catalogue key left untranslated shows up as a dotted key.
-			if m := regexp.MustCompile(`>\s*((?:nav|common|err|users|units|audit|jobs|profile|tokens|mfa|password|home|login|role|job|jobstatus)\.[a-z_.]+)\s*<`).FindStringSubmatch(body); m != nil {
+			if m := regexp.MustCompile(`>\s*((?:nav|common|err|users|units|audit|jobs|profile|tokens|mfa|password|home|login|role|job|jobstatus|vulns|vulnstatus|vulnsev)\.[a-z_.]+)\s*<`).FindStringSubmatch(body); m != nil {
 				t.Errorf("%s %s: untranslated key %s", lang, path, m[1])
 			}
 		}

@@ -232,6 +232,10 @@ func (s *Server) routeTable() []Route {
 		auth("GET", "/frameworks", u.Frameworks),
 		auth("POST", "/frameworks", u.ImportFramework),
 		auth("GET", "/frameworks/{id}", u.FrameworkView),
+		auth("GET", "/vulnerabilities", u.Vulnerabilities),
+		auth("POST", "/vulnerabilities/inventories", u.ImportInventory),
+		auth("POST", "/vulnerabilities/advisories", u.ImportAdvisories),
+		auth("POST", "/vulnerabilities/findings/{id}/accept", u.AcceptVulnFinding),
 		auth("GET", "/oscal/catalog", u.OSCALCatalog),
 		auth("GET", "/oscal/profiles/{level}", u.OSCALProfile),
 		auth("GET", "/systems/{id}/oscal-assessment-results.json", u.OSCALAssessmentResults),
@@ -370,6 +374,10 @@ func (s *Server) routeTable() []Route {
 		apiRoute("GET", "/api/v1/notifications", a.ListNotifications),
 		apiRoute("POST", "/api/v1/notifications/{id}/read", a.ReadNotification),
 		apiRoute("GET", "/api/v1/tokens", a.ListTokens),
+		apiRoute("POST", "/api/v1/assets/{id}/inventories", a.ImportInventory),
+		apiRoute("GET", "/api/v1/vuln-findings", a.ListVulnFindings),
+		apiRoute("POST", "/api/v1/vuln-findings/{id}/accept", a.AcceptVulnFinding),
+		apiRoute("POST", "/api/v1/vuln-advisories", a.ImportAdvisories),
 		apiRoute("DELETE", "/api/v1/tokens/{id}", a.DeleteToken),
 	}
 }

@@ -28,6 +28,7 @@ import (
 	"khien.vn/khien/internal/system"
 	"khien.vn/khien/internal/unit"
 	"khien.vn/khien/internal/user"
+	"khien.vn/khien/internal/vuln"
 	"khien.vn/khien/internal/warning"
 	"khien.vn/khien/internal/web/respond"
 )
@@ -78,6 +79,9 @@ type Deps struct {
 	// IncidentForms fills in the official incident-report forms (nil: not
 	// served).
 	IncidentForms *form.Sources
+	// Vulns holds software inventories, advisories and vulnerability
+	// findings.
+	Vulns *vuln.Service
 }
 
 // Handler serves the API.

@@ -29,6 +29,7 @@ import (
 	"khien.vn/khien/internal/system"
 	"khien.vn/khien/internal/unit"
 	"khien.vn/khien/internal/user"
+	"khien.vn/khien/internal/vuln"
 	"khien.vn/khien/internal/warning"
 	"khien.vn/khien/internal/web/assets"
 	"khien.vn/khien/internal/web/respond"
@@ -85,6 +86,9 @@ type Deps struct {
 	// IncidentForms fills in the official incident-report forms (nil: none
 	// offered).
 	IncidentForms *form.Sources
+	// Vulns holds software inventories, advisories and vulnerability
+	// findings (nil: not served).
+	Vulns *vuln.Service
 }
 
 // Handler serves the pages.
@@ -101,7 +105,7 @@ var pageNames = []string{"login", "login_mfa", "password", "home", "units", "uni
 	"frameworks", "framework", "notifications", "channels", "sources", "unknown_sources", "detection_rules",
 	"alerts", "alert", "hunt", "intel", "hunts", "hunt_record", "warnings", "warning", "incidents", "incident",
 	"incident_evidence", "incident_form", "incident_metrics", "incident_edit",
-	"response_plan", "drills"}
+	"response_plan", "drills", "vulns"}
 
 // partials are shared templates some pages include.
 var partials = map[string][]string{"home": {"audit_table"}, "audit": {"audit_table"}}
@@ -261,6 +265,7 @@ func (h *Handler) base(w http.ResponseWriter, r *http.Request, titleKey, nav str
 		b.Can["event_import"] = p.Can(authz.PermEventImport) && h.Ingest != nil
 		b.Can["alert_read"] = p.Can(authz.PermAlertRead) && h.Deps.Alerts != nil
 		b.Can["incident_read"] = p.Can(authz.PermIncidentRead) && h.Deps.Incidents != nil
+		b.Can["vuln_read"] = p.Can(authz.PermVulnRead) && h.Deps.Vulns != nil
 		if h.Notify != nil {
 			b.Unread, _ = h.Notify.Unread(r.Context(), p)
 		}

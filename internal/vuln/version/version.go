@@ -117,7 +117,10 @@ func cmpSemantic(a, b semantic.Version) (int, error) {
 // not a version of the ecosystem is rejected (semantic orders most strings
 // somewhere); RubyGems versions get Gem::Version's "-" → ".pre." rewrite,
 // which semantic lacks; Go toolchain tags ("go1.21rc2") are read as the
-// SemVer OSV uses for the standard library; Photon OS uses RPM ordering.
+// SemVer OSV uses for the standard library; Photon OS uses RPM ordering;
+// Maven versions follow the current ComparableVersion ("_" a separator,
+// ".qualifier" = "-qualifier"); an Alpine version that ends first is the
+// older, as apk-tools has it.
 func Compare(e Ecosystem, a, b string) (int, error) {
 	base, k, ok := resolve(e)
 	if !ok || k == kindNone {
@@ -201,7 +204,11 @@ func parseKind(eco Ecosystem, k kind, s string) (Version, error) {
 		if !alpineRE.MatchString(norm) {
 			return fail("not number{.number}[letter]{_suffix[number]}[~hash][-r#]", nil)
 		}
-		sv, err = semantic.ParseAlpineVersion(norm)
+		var av semantic.Version
+		av, err = semantic.ParseAlpineVersion(norm)
+		if err == nil {
+			sv = alpineVersion{Version: av, norm: norm}
+		}
 	case kindGo:
 		norm = goTagToSemver(norm)
 		fallthrough
@@ -219,6 +226,7 @@ func parseKind(eco Ecosystem, k kind, s string) (Version, error) {
 		if !hasDigit(norm) {
 			return fail("no digits", nil)
 		}
+		norm = mavenSeparators(norm)
 		sv = semantic.ParseMavenVersion(norm)
 	case kindNuGet:
 		if !nugetRE.MatchString(norm) {
@@ -408,3 +416,54 @@ var (
 		`(_(alpha|beta|pre|rc|cvs|svn|git|hg|p)[0-9]*)*` +
 		`(~[0-9a-f]+)?(-r[0-9]+)?$`)
 )
+
+// mavenSeparators rewrites a Maven version as the current ComparableVersion
+// reads it, where semantic follows Maven 3.x: "_" is a separator like "."
+// ("1_0" = "1.0"), and a qualifier after "." is the same as after "-"
+// ("1.foo" = "1-foo").
+func mavenSeparators(s string) string {
+	b := []byte(strings.ReplaceAll(s, "_", "."))
+	for i := 0; i+1 < len(b); i++ {
+		if b[i] == '.' && (b[i+1] >= 'a' && b[i+1] <= 'z' || b[i+1] >= 'A' && b[i+1] <= 'Z') {
+			b[i] = '-'
+		}
+	}
+	return string(b)
+}
+
+// alpineVersion is an Alpine version ordered as apk-tools orders it where
+// semantic does not: semantic pads a version that ends early with zeros
+// (and a missing -r# with -r0) and calls "1.0" and "1.0.0" equal; apk's
+// version.c takes the version that ends first as the older.
+type alpineVersion struct {
+	semantic.Version
+	norm string
+}
+
+// Compare compares with another alpineVersion.
+func (v alpineVersion) Compare(w semantic.Version) (int, error) {
+	o, ok := w.(alpineVersion)
+	if !ok {
+		return 0, fmt.Errorf("compare Alpine version %q: %w", v.norm, ErrIncomparable)
+	}
+	c, err := v.Version.Compare(o.Version)
+	if err != nil || c != 0 || v.norm == o.norm {
+		return c, err
+	}
+	switch {
+	case strings.HasPrefix(o.norm, v.norm):
+		return -1, nil
+	case strings.HasPrefix(v.norm, o.norm):
+		return 1, nil
+	}
+	return 0, nil
+}
+
+// CompareStr parses str as an Alpine version and compares with it.
+func (v alpineVersion) CompareStr(str string) (int, error) {
+	w, err := semantic.ParseAlpineVersion(str)
+	if err != nil {
+		return 0, err
+	}
+	return v.Compare(alpineVersion{Version: w, norm: str})
+}

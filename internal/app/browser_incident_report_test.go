@@ -95,7 +95,9 @@ func TestBrowserIncidentReportEndToEnd(t *testing.T) {
 		chromedp.Click(id("incident-apply-playbook")),
 		chromedp.WaitVisible(id("task-done-isolate")),
 		chromedp.Click(id("task-done-isolate")),
-		chromedp.WaitVisible(`#task-isolate`),
+		// Present only on the page that comes back: the next step, which
+		// waited for the isolation, can now be marked done.
+		chromedp.WaitVisible(`#task-done-preserve_evidence:not([disabled])`),
 	)
 	p.shot("73-incident-ransomware-playbook")
 	if s := p.text("incident-tasks"); !strings.Contains(s, "backup") {

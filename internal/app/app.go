@@ -204,7 +204,7 @@ func newCore(cfg config.Config, logger *slog.Logger, be Backend) (*Core, error) 
 	if err := c.openIncidents(); err != nil {
 		return nil, err
 	}
-	c.Vulns = vuln.NewService(be, be, be, log)
+	c.openVulns()
 	c.Incidents.OnDrill(c.drillRecorded)
 	return c, nil
 }

@@ -26,6 +26,7 @@ import (
 	"khien.vn/khien/internal/system"
 	"khien.vn/khien/internal/user"
 	"khien.vn/khien/internal/vuln"
+	"khien.vn/khien/internal/vuln/inventory"
 	"khien.vn/khien/internal/warning"
 	"khien.vn/khien/internal/web"
 )
@@ -408,6 +409,18 @@ var routeCases = map[string]routeCase{
 		req: func(f *authzFixture, _ authz.Role, in bool) (string, string, any) {
 			return "POST", "/api/v1/assets/" + id(f.assetFor(in)) + "/inventories?format=dpkg&distro=debian&release=12", nil
 		}},
+	"GET /api/v1/assets/{id}/inventories": {perm: authz.PermVulnRead, scope: "unit", req: func(f *authzFixture, _ authz.Role, in bool) (string, string, any) {
+		return "GET", "/api/v1/assets/" + id(f.assetFor(in)) + "/inventories", nil
+	}},
+	"GET /api/v1/assets/{id}/inventories/{import}": {perm: authz.PermVulnRead, scope: "unit", req: func(f *authzFixture, _ authz.Role, in bool) (string, string, any) {
+		a, imp := f.inventoryImportFor(in)
+		return "GET", "/api/v1/assets/" + id(a) + "/inventories/" + id(imp), nil
+	}},
+	"GET /api/v1/vuln-dashboard": {perm: authz.PermVulnRead, scope: "list", req: func(f *authzFixture, _ authz.Role, _ bool) (string, string, any) {
+		f.vulnFindingFor(false) // a finding of unit B the dashboard must not count
+		return "GET", "/api/v1/vuln-dashboard", nil
+	}},
+	"GET /api/v1/vuln-database": {perm: authz.PermVulnRead, scope: "list", req: get("/api/v1/vuln-database")},
 	"GET /api/v1/vuln-findings": {perm: authz.PermVulnRead, scope: "list", req: func(f *authzFixture, _ authz.Role, _ bool) (string, string, any) {
 		f.vulnFindingFor(false) // a finding of unit B the list must not show
 		return "GET", "/api/v1/vuln-findings?limit=1000", nil
@@ -567,6 +580,18 @@ func (f *authzFixture) warningFor(in bool) int64 {
 
 // vulnFindingFor returns a new open vulnerability finding of the asset of
 // unit A (in) or B.
+// inventoryImportFor returns the asset of unit A (in) or B and an
+// inventory import of it.
+func (f *authzFixture) inventoryImportFor(in bool) (int64, int64) {
+	a := f.assetFor(in)
+	imp := vuln.Import{AssetID: a, Format: "dpkg", SHA256: strings.Repeat("0", 64), PackageCount: 1,
+		Packages: []inventory.Package{{Name: "bash", Version: "5.2.15-2", Ecosystem: "Debian:12", Arch: "amd64"}}}
+	if err := f.app.core.Backend.AddInventoryImport(context.Background(), &imp); err != nil {
+		f.app.t.Fatal(err)
+	}
+	return a, imp.ID
+}
+
 func (f *authzFixture) vulnFindingFor(in bool) int64 {
 	vulnID := fmt.Sprintf("CVE-2026-%d", 10000+f.next())
 	if !in {

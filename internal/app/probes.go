@@ -5,11 +5,13 @@ import (
 	"errors"
 	"time"
 
+	"khien.vn/khien/internal/asset"
 	"khien.vn/khien/internal/authz"
 	"khien.vn/khien/internal/compliance"
 	"khien.vn/khien/internal/errs"
 	"khien.vn/khien/internal/incident"
 	"khien.vn/khien/internal/system"
+	"khien.vn/khien/internal/vuln"
 )
 
 // probeFacts answers the compliance probes from the stores Khiên already has.
@@ -127,6 +129,10 @@ func newProbes(c *Core) *compliance.Registry {
 	// level 3 a drill every 12 months (Directive 18/CT-TTg; the pack's ir_drill
 	// obligation names incident management as its evidence).
 	r.Register(compliance.NewResponsePlanProbe(facts, "mgmt.ops.incident", incident.DrillFromLevel, incident.DrillEvery, time.Now))
+	// Every scannable asset scanned for vulnerabilities within 6 months
+	// (Directive 18/CT-TTg; the pack's vuln_scan obligation names
+	// vulnerability management as its evidence).
+	r.Register(compliance.NewVulnScanProbe(facts, "mgmt.ops.vulnerability", VulnScanInterval, time.Now))
 	return r
 }
 
@@ -137,4 +143,86 @@ func (c *Core) Checks(ctx context.Context, s system.System) []compliance.Outcome
 		level = s.ProposedLevel
 	}
 	return c.Probes.Run(ctx, compliance.Subject{SystemID: s.ID, UnitID: s.UnitID, Level: level}, time.Now)
+}
+
+// VulnScans returns the scannable assets of the system with their last
+// inventory import and their open and overdue findings.
+func (f probeFacts) VulnScans(ctx context.Context, systemID int64) ([]compliance.AssetScan, error) {
+	assets, err := f.c.Backend.ListAssets(ctx, asset.Filter{SystemID: systemID})
+	if err != nil {
+		return nil, err
+	}
+	units := map[int64]bool{}
+	var out []compliance.AssetScan
+	index := map[int64]int{}
+	for _, a := range assets {
+		if !scannable(a.Kind) {
+			continue
+		}
+		s := compliance.AssetScan{AssetID: a.ID, Name: a.Name}
+		imports, err := f.c.Backend.ListInventoryImports(ctx, a.ID, 1)
+		if err != nil {
+			return nil, err
+		}
+		if len(imports) > 0 {
+			imp := imports[0]
+			s.LastScan, s.ImportID, s.Tool, s.Packages = imp.ImportedAt, imp.ID, imp.Format, imp.PackageCount
+			if imp.Tool != "" {
+				s.Tool = imp.Tool
+			}
+		}
+		units[a.UnitID] = true
+		index[a.ID] = len(out)
+		out = append(out, s)
+	}
+	if len(out) == 0 {
+		return nil, nil
+	}
+	ids := make([]int64, 0, len(units))
+	for u := range units {
+		ids = append(ids, u)
+	}
+	now := time.Now()
+	stats, err := f.c.Backend.VulnFindingStats(ctx, ids, now.Add(time.Hour)) // open and accepted only
+	if err != nil {
+		return nil, err
+	}
+	for _, st := range stats {
+		i, ok := index[st.AssetID]
+		if !ok || st.Status != vuln.Open {
+			continue
+		}
+		out[i].Open++
+		if vuln.StateAt(st.DueAt, now) == vuln.Overdue {
+			out[i].Overdue++
+			if st.Severity == vuln.Critical || st.KEV {
+				out[i].OverdueCritical++
+			}
+		}
+	}
+	return out, nil
+}
+
+// Advisories returns how many advisories are stored and when a scheduled
+// feed last brought any (zero: advisories come from file imports only).
+func (f probeFacts) Advisories(ctx context.Context) (int, time.Time, error) {
+	counts, err := f.c.Backend.CountAdvisories(ctx)
+	if err != nil {
+		return 0, time.Time{}, err
+	}
+	n := 0
+	for _, c := range counts {
+		n += c
+	}
+	feeds, err := f.c.Backend.ListVulnFeeds(ctx)
+	if err != nil {
+		return 0, time.Time{}, err
+	}
+	var updated time.Time
+	for _, fs := range feeds {
+		if fs.LastOK.After(updated) {
+			updated = fs.LastOK
+		}
+	}
+	return n, updated, nil
 }

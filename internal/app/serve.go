@@ -322,6 +322,7 @@ func (s *Server) schedule(ctx context.Context) {
 	submit(JobReminders)
 	submit(JobWarningReminders)
 	submit(JobIncidentClocks)
+	submit(JobVulnReflag)
 	if s.huntRecords != nil {
 		submit(JobHuntSchedule)
 	}
@@ -331,18 +332,29 @@ func (s *Server) schedule(ctx context.Context) {
 		defer t.Stop()
 		probes = t.C
 	}
+	// Advisory feeds, when fetching is on.
+	feeds := make(<-chan time.Time)
+	if every := time.Duration(s.core.Config.Vuln.FetchInterval); every > 0 {
+		submit(JobVulnFeeds)
+		t := time.NewTicker(every)
+		defer t.Stop()
+		feeds = t.C
+	}
 	hourly := time.NewTicker(time.Hour)
 	defer hourly.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
+		case <-feeds:
+			submit(JobVulnFeeds)
 		case <-probes:
 			submit(JobProbes)
 		case <-hourly.C:
 			submit(JobReminders)
 			submit(JobWarningReminders)
 			submit(JobIncidentClocks)
+			submit(JobVulnReflag)
 			if s.huntRecords != nil {
 				submit(JobHuntSchedule)
 			}

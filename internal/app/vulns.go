@@ -10,8 +10,13 @@ import (
 
 	"khien.vn/khien/internal/asset"
 	"khien.vn/khien/internal/authz"
+	"khien.vn/khien/internal/compliance"
+	"khien.vn/khien/internal/config"
 	"khien.vn/khien/internal/hunt"
+	"khien.vn/khien/internal/job"
 	"khien.vn/khien/internal/vuln"
+	"khien.vn/khien/internal/vuln/feed"
+	"khien.vn/khien/internal/warning"
 )
 
 // retroHunt opens and starts a Sigma retro-hunt over an asset's systems
@@ -62,5 +67,180 @@ func (s *Server) retroHunt(ctx context.Context, records *hunt.Records, a asset.A
 	}
 	if _, err := StartHunt(ctx, s.core.Jobs, records, sys, opened.ID); err != nil {
 		s.core.Logger.Error("start the retro-hunt of a fixed vulnerability", "asset", a.ID, "hunt", opened.ID, "err", err)
+	}
+}
+
+// Job kinds of vulnerability management.
+const (
+	// JobVulnReflag brings the findings' KEV and national-warning flags
+	// and due dates up to date (hourly: warnings change between imports).
+	JobVulnReflag = "vuln.reflag"
+	// JobVulnFeeds fetches the advisory feeds (every vuln.fetch_interval
+	// when set).
+	JobVulnFeeds = "vuln.feeds"
+)
+
+// feedConfig returns the advisory feeds as configured.
+func feedConfig(v config.Vuln) feed.Config {
+	cfg := feed.DefaultConfig()
+	cfg.OSVBase, cfg.KEVURL, cfg.NVDBase, cfg.EPSSURL = v.OSVURL, v.KEVURL, v.NVDURL, v.EPSSURL
+	cfg.NVDAPIKey = v.NVDAPIKey.Reveal()
+	cfg.OSVEcosystems = nil
+	for _, e := range strings.Split(v.OSVEcosystems, ",") {
+		if e = strings.TrimSpace(e); e != "" {
+			cfg.OSVEcosystems = append(cfg.OSVEcosystems, e)
+		}
+	}
+	return cfg
+}
+
+// ObligationVulnScan is the calendar obligation a full round of
+// vulnerability scans fulfils for a system (decree85 pack: every level,
+// every 6 months; Directive 18/CT-TTg).
+const ObligationVulnScan = "vuln_scan"
+
+// VulnScanInterval is how recent every scannable asset's last inventory
+// import must be for a system to count as scanned (Directive 18/CT-TTg:
+// at least every 6 months).
+const VulnScanInterval = 183 * 24 * time.Hour
+
+// scannable reports whether an asset of kind k holds software an
+// inventory import can list: hosts, applications and databases. Network
+// devices and cloud resources are scanned by other means (their firmware
+// and configuration), which inventories do not cover.
+func scannable(k asset.Kind) bool {
+	return k == asset.Host || k == asset.Application || k == asset.Database
+}
+
+// openVulns builds vulnerability management: the service, the national
+// warnings it flags findings with, the vuln_scan obligation recorded on
+// import, and the hourly reflag job.
+func (c *Core) openVulns() {
+	c.Vulns = vuln.NewService(c.Backend, c.Backend, c.Backend, c.Audit)
+	c.Vulns.SetWarnings(vulnWarnings{c})
+	c.Vulns.OnImport(c.vulnScanRecorded)
+	c.Jobs.Register(JobVulnReflag, func(ctx context.Context, p *job.Progress) error {
+		n, err := c.Vulns.Reflag(ctx)
+		p.SetResult(fmt.Sprintf("%d findings updated", n))
+		return err
+	})
+	c.Jobs.Register(JobVulnFeeds, func(ctx context.Context, p *job.Progress) error {
+		f := feed.New(feedConfig(c.Config.Vuln), c.Vulns, c.Backend, c.Logger)
+		states := f.Run(ctx)
+		var parts, failed []string
+		for _, st := range states {
+			if st.LastError != "" {
+				failed = append(failed, st.Name+": "+st.LastError)
+				continue
+			}
+			parts = append(parts, fmt.Sprintf("%s %d", st.Name, st.Written))
+		}
+		p.SetResult("written: " + strings.Join(parts, ", "))
+		if len(failed) > 0 {
+			return fmt.Errorf("%d of %d feeds failed: %s", len(failed), len(states), strings.Join(failed, "; "))
+		}
+		return nil
+	})
+}
+
+// vulnWarnings gives the vulnerability service the national warnings.
+type vulnWarnings struct{ c *Core }
+
+// CVEWarnings returns, by CVE, the open national warnings received by the
+// asset's unit or one of its parents (a warning sent to a ministry bears
+// on its departments' assets): the warning's number (else its title) and
+// the deadline for acting, the earliest when several name one CVE.
+func (v vulnWarnings) CVEWarnings(ctx context.Context, a asset.Asset) (map[string]vuln.WarningFlag, error) {
+	tree, err := v.c.Units.Tree(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var units []int64
+	for id := a.UnitID; id != 0 && len(units) <= 64; {
+		units = append(units, id)
+		u, ok := tree.Get(id)
+		if !ok {
+			break
+		}
+		id = u.ParentID
+	}
+	open := true
+	list, err := v.c.Backend.ListWarnings(ctx, warning.Filter{Units: units, Open: &open})
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]vuln.WarningFlag{}
+	for _, w := range list {
+		ref := w.Ref
+		if ref == "" {
+			ref = w.Title
+		}
+		for _, cve := range w.CVEs {
+			cur, ok := out[cve]
+			if !ok || !w.ActionDue.IsZero() && (cur.Due.IsZero() || w.ActionDue.Before(cur.Due)) {
+				out[cve] = vuln.WarningFlag{Ref: ref, Due: w.ActionDue}
+			}
+		}
+	}
+	return out, nil
+}
+
+// vulnScanRecorded records the vuln_scan obligation done for each system
+// of the imported asset once a new round of scans is complete: every
+// scannable asset of the system has an import within VulnScanInterval,
+// and the oldest of those is later than the last completion recorded (so
+// that one round is recorded once, dated by the import that completed
+// it). A failure is logged: the import itself is kept.
+func (c *Core) vulnScanRecorded(ctx context.Context, a asset.Asset, imp vuln.Import) {
+	sys := authz.System()
+	for _, id := range a.SystemIDs {
+		scans, err := probeFacts{c}.VulnScans(ctx, id)
+		if err != nil {
+			c.Logger.Warn("cannot read the scans of a system", "system_id", id, "err", err)
+			continue
+		}
+		var oldest time.Time
+		complete := len(scans) > 0
+		for _, s := range scans {
+			if s.LastScan.IsZero() || imp.ImportedAt.Sub(s.LastScan) > VulnScanInterval {
+				complete = false
+				break
+			}
+			if oldest.IsZero() || s.LastScan.Before(oldest) {
+				oldest = s.LastScan
+			}
+		}
+		if !complete {
+			continue
+		}
+		s, err := c.Systems.Get(ctx, sys, id)
+		if err != nil {
+			c.Logger.Warn("cannot read a scanned system", "system_id", id, "err", err)
+			continue
+		}
+		obs, err := c.Compliance.Obligations(s)
+		if err != nil {
+			c.Logger.Warn("cannot read the obligations of a scanned system", "system_id", id, "err", err)
+			continue
+		}
+		level, _ := compliance.Basis(s)
+		if !slices.ContainsFunc(obs, func(o compliance.Obligation) bool { return o.ID == ObligationVulnScan && o.AppliesTo(level) }) {
+			continue
+		}
+		done, err := c.Backend.ListCompletions(ctx, id)
+		if err != nil {
+			c.Logger.Warn("cannot read the completions of a scanned system", "system_id", id, "err", err)
+			continue
+		}
+		if slices.ContainsFunc(done, func(d compliance.Completion) bool {
+			return d.ObligationID == ObligationVulnScan && !d.DoneAt.Before(oldest)
+		}) {
+			continue
+		}
+		note := fmt.Sprintf("Vulnerability scan round complete: %d assets scanned, the last by import #%d (%s) of %s",
+			len(scans), imp.ID, imp.Format, a.Name)
+		if _, err := c.Compliance.RecordCompletion(ctx, sys, id, ObligationVulnScan, imp.ImportedAt, note); err != nil {
+			c.Logger.Warn("cannot record the vulnerability-scan obligation", "system_id", id, "err", err)
+		}
 	}
 }

@@ -29,7 +29,16 @@ const (
 // reminder job.
 func (c *Core) openWarnings() {
 	c.Warnings = warning.NewService(c.Backend, c.Backend, c.Units, c.Audit)
-	c.Warnings.OnCreate = c.importWarningIndicators
+	c.Warnings.OnCreate = func(ctx context.Context, p *authz.Principal, w warning.Warning) {
+		c.importWarningIndicators(ctx, p, w)
+		if len(w.CVEs) > 0 {
+			// Flag the findings of the CVEs it names, and bring their due
+			// dates forward to its deadline.
+			if _, err := c.Jobs.Submit(ctx, job.Spec{Kind: JobVulnReflag}); err != nil {
+				c.Logger.Warn("cannot submit the reflag of vulnerability findings", "warning_id", w.ID, "err", err)
+			}
+		}
+	}
 	c.Jobs.Register(JobWarningReminders, func(ctx context.Context, p *job.Progress) error {
 		list, err := c.Warnings.Reminders(ctx, authz.System(), warning.RemindWithin)
 		if err != nil {

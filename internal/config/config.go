@@ -43,6 +43,28 @@ type Config struct {
 	Detect Detect `yaml:"detect"`
 	// Intel configures the threat-intelligence feeds.
 	Intel Intel `yaml:"intel"`
+	// Vuln configures the scheduled fetching of vulnerability advisories.
+	Vuln Vuln `yaml:"vuln"`
+}
+
+// Vuln configures the scheduled fetching of vulnerability advisories
+// (docs/vulnerabilities.md). Off by default: air-gapped sites import the
+// same sources as files.
+type Vuln struct {
+	// FetchInterval is how often the feeds are fetched.
+	FetchInterval Duration `yaml:"fetch_interval" doc:"how often the advisory feeds (OSV, CISA KEV, NVD, EPSS) are fetched over the Internet; 0 (the default) turns fetching off — air-gapped sites import the same files on the vulnerabilities page"`
+	// OSVURL is the OSV bucket.
+	OSVURL string `yaml:"osv_url" doc:"base URL of the OSV data bucket; empty turns the OSV feeds off"`
+	// OSVEcosystems are the OSV ecosystems fetched.
+	OSVEcosystems string `yaml:"osv_ecosystems" doc:"OSV ecosystems to fetch, separated by commas, named as in the bucket's ecosystems.txt (Debian, Ubuntu, Alpine, Red Hat, Rocky Linux, AlmaLinux, npm, PyPI, Maven, Go, NuGet, RubyGems, crates.io); the first fetch of each is its all.zip, later ones only what changed"`
+	// KEVURL is CISA's KEV catalogue.
+	KEVURL string `yaml:"kev_url" doc:"URL of CISA's known exploited vulnerabilities catalogue (JSON); empty turns the KEV feed off"`
+	// NVDURL is the NVD CVE API 2.0.
+	NVDURL string `yaml:"nvd_url" doc:"URL of the NVD CVE API 2.0; the first fetch brings the last 120 days (load older CVEs as files), later ones what was modified since; empty turns the NVD feed off"`
+	// NVDAPIKey raises NVD's rate limit.
+	NVDAPIKey Secret `yaml:"nvd_api_key" doc:"NVD API key (optional: raises the rate limit from one request every 6 s to one every 0.6 s)"`
+	// EPSSURL is FIRST's current EPSS scores file.
+	EPSSURL string `yaml:"epss_url" doc:"URL of FIRST's current EPSS scores file (.csv.gz); empty turns the EPSS feed off"`
 }
 
 // Intel configures the threat-intelligence feeds (docs/intel.md).
@@ -255,6 +277,12 @@ func Default() Config {
 			QueryTimeout:  Duration(30 * time.Second),
 		},
 		Detect: Detect{BuiltinRules: true, AlertWindow: Duration(time.Hour)},
+		Vuln: Vuln{
+			OSVURL:  "https://osv-vulnerabilities.storage.googleapis.com",
+			KEVURL:  "https://www.cisa.gov/sites/default/files/feeds/known_exploited_vulnerabilities.json",
+			NVDURL:  "https://services.nvd.nist.gov/rest/json/cves/2.0",
+			EPSSURL: "https://epss.empiricalsecurity.com/epss_scores-current.csv.gz",
+		},
 	}
 }
 

@@ -83,6 +83,18 @@ func (c Config) validate() []fieldError {
 	if c.Compliance.ProbeInterval < 0 || (c.Compliance.ProbeInterval > 0 && c.Compliance.ProbeInterval < Duration(time.Minute)) {
 		add("compliance.probe_interval", "must be 0 (off) or at least 1m")
 	}
+	if c.Vuln.FetchInterval < 0 || (c.Vuln.FetchInterval > 0 && c.Vuln.FetchInterval < Duration(time.Hour)) {
+		add("vuln.fetch_interval", "must be 0 (off) or at least 1h")
+	}
+	for _, f := range []struct{ key, value string }{{"vuln.osv_url", c.Vuln.OSVURL}, {"vuln.kev_url", c.Vuln.KEVURL},
+		{"vuln.nvd_url", c.Vuln.NVDURL}, {"vuln.epss_url", c.Vuln.EPSSURL}} {
+		if f.value == "" {
+			continue
+		}
+		if u, err := url.Parse(f.value); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			add(f.key, "%q is not an http(s) URL", f.value)
+		}
+	}
 	for _, pair := range strings.Split(c.Compliance.Intervals, ",") {
 		if strings.TrimSpace(pair) == "" {
 			continue

@@ -70,7 +70,11 @@ type Finding struct {
 	KEVDue     time.Time `json:"kev_due,omitzero"`
 	Ransomware bool      `json:"ransomware,omitempty"`
 	Warning    string    `json:"warning,omitempty"`
-	Summary    string    `json:"summary,omitempty"`
+	// EPSS is the vulnerability's current EPSS score (nil: none known). It
+	// is not stored with the finding: Service fills it when reading, from
+	// the latest scores imported.
+	EPSS    *advisory.EPSS `json:"epss,omitempty"`
+	Summary string         `json:"summary,omitempty"`
 	// Evidence is the chain behind the finding: one entry per advisory.
 	Evidence []Evidence `json:"evidence"`
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -31,13 +32,15 @@ type Assets interface {
 // advisories, shared by every unit, need vuln.write and a top-level unit)
 // and auditing. It is safe for concurrent use.
 type Service struct {
-	store   Store
-	assets  Assets
-	systems system.Getter
-	audit   *audit.Log
-	sla     *SLA
-	now     func() time.Time
-	onFixed func(ctx context.Context, a asset.Asset, fixed []StoredFinding)
+	store    Store
+	assets   Assets
+	systems  system.Getter
+	audit    *audit.Log
+	sla      *SLA
+	now      func() time.Time
+	onFixed  func(ctx context.Context, a asset.Asset, fixed []StoredFinding)
+	onImport func(ctx context.Context, a asset.Asset, imp Import)
+	warned   Warnings
 
 	mu    sync.Mutex
 	index *Index // nil: to build from the store
@@ -60,6 +63,28 @@ func (s *Service) SetSLA(sla *SLA) { s.sla = sla }
 func (s *Service) OnFixed(f func(ctx context.Context, a asset.Asset, fixed []StoredFinding)) {
 	s.onFixed = f
 }
+
+// OnImport sets a function called after each inventory import is stored
+// and reconciled, with its asset and the import (without its packages).
+func (s *Service) OnImport(f func(ctx context.Context, a asset.Asset, imp Import)) { s.onImport = f }
+
+// Warnings gives the national warnings that bear on an asset.
+type Warnings interface {
+	// CVEWarnings returns, by CVE, the open national warnings that bear on
+	// asset a: the warning's number (or title) and its action deadline
+	// (zero: none).
+	CVEWarnings(ctx context.Context, a asset.Asset) (map[string]WarningFlag, error)
+}
+
+// WarningFlag is a national warning naming a CVE: its reference and the
+// deadline for acting on it.
+type WarningFlag struct {
+	Ref string
+	Due time.Time
+}
+
+// SetWarnings sets where the national warnings come from (nil: none).
+func (s *Service) SetWarnings(w Warnings) { s.warned = w }
 
 func (s *Service) record(ctx context.Context, p *authz.Principal, unitID int64, action, target, detail string) error {
 	if s.audit == nil {
@@ -120,7 +145,7 @@ func (s *Service) ImportInventory(ctx context.Context, p *authz.Principal, asset
 	if err != nil {
 		return ImportResult{}, err
 	}
-	flags, err := s.flags(ctx)
+	flags, warnDue, err := s.flags(ctx, a)
 	if err != nil {
 		return ImportResult{}, err
 	}
@@ -132,7 +157,7 @@ func (s *Service) ImportInventory(ctx context.Context, p *authz.Principal, asset
 	}
 	var r Reconciled
 	err = s.store.SaveVulnFindings(ctx, a.ID, func(current []StoredFinding) ([]StoredFinding, error) {
-		r = Reconcile(current, found, imp, a.UnitID, level, s.sla, nil, now)
+		r = Reconcile(current, found, imp, a.UnitID, level, s.sla, warnDue, now)
 		return r.Next, nil
 	})
 	if err != nil {
@@ -153,6 +178,9 @@ func (s *Service) ImportInventory(ctx context.Context, p *authz.Principal, asset
 	}
 	if len(hunt) > 0 && s.onFixed != nil {
 		s.onFixed(ctx, a, hunt)
+	}
+	if s.onImport != nil {
+		s.onImport(ctx, a, res.Import)
 	}
 	detail := fmt.Sprintf("%s, %d packages: %d opened, %d fixed, %d open", imp.Format, imp.PackageCount, len(r.Opened), len(r.Fixed), res.Open)
 	return res, s.record(ctx, p, a.UnitID, "vuln.import", "asset:"+strconv.FormatInt(a.ID, 10), detail)
@@ -176,17 +204,140 @@ func (s *Service) level(ctx context.Context, a asset.Asset) (int, error) {
 	return level, nil
 }
 
-// flags returns the KEV catalogue by CVE.
-func (s *Service) flags(ctx context.Context) (Flags, error) {
+// kevFlags returns the KEV catalogue by CVE.
+func (s *Service) kevFlags(ctx context.Context) (map[string]advisory.KEV, error) {
 	kev, err := s.store.ListKEV(ctx)
 	if err != nil {
-		return Flags{}, err
+		return nil, err
 	}
-	f := Flags{KEV: make(map[string]advisory.KEV, len(kev))}
+	out := make(map[string]advisory.KEV, len(kev))
 	for _, k := range kev {
-		f.KEV[k.CVE] = k
+		out[k.CVE] = k
 	}
-	return f, nil
+	return out, nil
+}
+
+// warnings returns the national warnings bearing on asset a by CVE, and
+// their deadlines.
+func (s *Service) warnings(ctx context.Context, a asset.Asset) (map[string]string, func(string) time.Time, error) {
+	refs := map[string]string{}
+	if s.warned == nil {
+		return refs, func(string) time.Time { return time.Time{} }, nil
+	}
+	warned, err := s.warned.CVEWarnings(ctx, a)
+	if err != nil {
+		return nil, nil, fmt.Errorf("national warnings of asset %d: %w", a.ID, err)
+	}
+	for cve, w := range warned {
+		refs[cve] = w.Ref
+	}
+	return refs, func(cve string) time.Time { return warned[cve].Due }, nil
+}
+
+// flags returns the KEV catalogue and the national warnings bearing on
+// asset a by CVE, and the warnings' deadlines.
+func (s *Service) flags(ctx context.Context, a asset.Asset) (Flags, func(string) time.Time, error) {
+	kev, err := s.kevFlags(ctx)
+	if err != nil {
+		return Flags{}, nil, err
+	}
+	refs, due, err := s.warnings(ctx, a)
+	if err != nil {
+		return Flags{}, nil, err
+	}
+	return Flags{KEV: kev, Warnings: refs}, due, nil
+}
+
+// Reflag brings the flags of every finding not fixed up to date — the KEV
+// catalogue and the national warnings may have changed since the import
+// that found it — and their SLA due dates with them. It runs as the
+// system (a background job, no principal) and returns how many findings
+// changed. An asset that cannot be updated is skipped and its error
+// returned with the others' once every asset has been tried.
+func (s *Service) Reflag(ctx context.Context) (int, error) {
+	l, ok := s.assets.(AssetLister)
+	if !ok {
+		return 0, nil
+	}
+	assets, err := l.ListAssets(ctx, asset.Filter{})
+	if err != nil {
+		return 0, err
+	}
+	unitSet, byID := map[int64]bool{}, map[int64]asset.Asset{}
+	for _, a := range assets {
+		unitSet[a.UnitID], byID[a.ID] = true, a
+	}
+	units := make([]int64, 0, len(unitSet))
+	for u := range unitSet {
+		units = append(units, u)
+	}
+	stats, err := s.store.VulnFindingStats(ctx, units, s.now().Add(time.Hour)) // no fixed finding
+	if err != nil {
+		return 0, err
+	}
+	kev, err := s.kevFlags(ctx)
+	if err != nil {
+		return 0, err
+	}
+	var (
+		changed int
+		errList []error
+		done    = map[int64]bool{}
+	)
+	for _, st := range stats {
+		a, ok := byID[st.AssetID]
+		if done[st.AssetID] || !ok {
+			continue
+		}
+		done[st.AssetID] = true
+		n, err := s.reflagAsset(ctx, a, kev)
+		changed += n
+		if err != nil {
+			errList = append(errList, err)
+		}
+	}
+	return changed, errors.Join(errList...)
+}
+
+// reflagAsset updates the flags and due dates of asset a's findings not
+// fixed.
+func (s *Service) reflagAsset(ctx context.Context, a asset.Asset, kev map[string]advisory.KEV) (int, error) {
+	refs, warnDue, err := s.warnings(ctx, a)
+	if err != nil {
+		return 0, err
+	}
+	level, err := s.level(ctx, a)
+	if err != nil {
+		return 0, err
+	}
+	changed := 0
+	err = s.store.SaveVulnFindings(ctx, a.ID, func(cur []StoredFinding) ([]StoredFinding, error) {
+		changed = 0
+		for i := range cur {
+			f := &cur[i]
+			if f.Status == Fixed {
+				continue
+			}
+			was := *f
+			k, isKEV := kev[f.VulnID]
+			f.KEV, f.KEVDue, f.Ransomware = isKEV, k.Due, isKEV && k.Ransomware
+			f.Warning = refs[f.VulnID]
+			var wdue time.Time
+			if f.Warning != "" {
+				wdue = warnDue(f.VulnID)
+			}
+			f.DueAt = s.sla.Due(f.Finding, level, f.FirstSeen, wdue)
+			if f.KEV != was.KEV || !f.KEVDue.Equal(was.KEVDue) || f.Ransomware != was.Ransomware || f.Warning != was.Warning ||
+				!f.DueAt.Equal(was.DueAt) {
+				changed++
+			}
+		}
+		return cur, nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("reflag findings of asset %d: %w", a.ID, err)
+	}
+	return changed, nil
 }
 
 // Index returns the advisories compiled for matching, building it from
@@ -215,6 +366,7 @@ const (
 	FormatNVD    = "nvd"     // an NVD CVE API 2.0 page
 	FormatCSAF   = "csaf"    // a CSAF 2.0 document
 	FormatKEV    = "kev"     // CISA's known_exploited_vulnerabilities.json
+	FormatEPSS   = "epss"    // FIRST's daily EPSS scores (CSV, gzip or plain)
 )
 
 // ImportAdvisories imports an advisory file (vuln.write and a top-level
@@ -258,13 +410,35 @@ func (s *Service) ImportAdvisories(ctx context.Context, p *authz.Principal, form
 		if err != nil {
 			return bad(err)
 		}
-		if err := s.store.ReplaceKEV(ctx, version, list); err != nil {
+		if err := s.StoreKEV(ctx, version, list); err != nil {
 			return 0, err
 		}
 		return len(list), s.record(ctx, p, 0, "vuln.advisories", "kev:"+version, fmt.Sprintf("%d entries", len(list)))
+	case FormatEPSS:
+		model, date, list, err := advisory.ParseEPSS(bytes.NewReader(data))
+		if err != nil {
+			return bad(err)
+		}
+		if err := s.store.ReplaceEPSS(ctx, model, date, list); err != nil {
+			return 0, err
+		}
+		return len(list), s.record(ctx, p, 0, "vuln.advisories", "epss:"+date.Format(time.DateOnly),
+			fmt.Sprintf("%d scores, model %s", len(list), model))
 	default:
 		return 0, errs.Invalid("format", "err.invalid")
 	}
+	n, err := s.StoreAdvisories(ctx, advs)
+	if err != nil {
+		return 0, err
+	}
+	return n, s.record(ctx, p, 0, "vuln.advisories", format, fmt.Sprintf("%d read, %d written", len(advs), n))
+}
+
+// StoreAdvisories stores advisories all or nothing, each replacing the
+// stored one only if newer, and returns how many were written; the
+// matching index is rebuilt when any was. It checks no permission: it is
+// for the scheduled feeds (ImportAdvisories is the users' way in).
+func (s *Service) StoreAdvisories(ctx context.Context, advs []advisory.Advisory) (int, error) {
 	docs := make([]AdvisoryDoc, len(advs))
 	for i, a := range advs {
 		docs[i] = AdvisoryDoc{Source: a.Source, ID: a.ID, Modified: a.Modified, Advisory: a}
@@ -278,7 +452,59 @@ func (s *Service) ImportAdvisories(ctx context.Context, p *authz.Principal, form
 		s.index = nil
 		s.mu.Unlock()
 	}
-	return n, s.record(ctx, p, 0, "vuln.advisories", format, fmt.Sprintf("%d read, %d written", len(advs), n))
+	return n, nil
+}
+
+// StoreKEV replaces the KEV catalogue and brings the findings' flags and
+// due dates up to date (Reflag). It checks no permission: it is for the
+// scheduled feeds and ImportAdvisories.
+func (s *Service) StoreKEV(ctx context.Context, catalogVersion string, list []advisory.KEV) error {
+	if err := s.store.ReplaceKEV(ctx, catalogVersion, list); err != nil {
+		return err
+	}
+	_, err := s.Reflag(ctx)
+	return err
+}
+
+// StoreEPSS replaces the EPSS scores. It checks no permission: it is for
+// the scheduled feeds.
+func (s *Service) StoreEPSS(ctx context.Context, model string, scoreDate time.Time, list []advisory.EPSS) error {
+	return s.store.ReplaceEPSS(ctx, model, scoreDate, list)
+}
+
+// DBStatus says what the advisory database holds: advisories per source,
+// the KEV catalogue's size, the EPSS scores and the scheduled feeds.
+type DBStatus struct {
+	Advisories map[string]int `json:"advisories"`
+	KEV        int            `json:"kev"`
+	EPSS       EPSSInfo       `json:"epss"`
+	Feeds      []FeedState    `json:"feeds"`
+}
+
+// DBStatus returns what the advisory database holds (vuln.read).
+func (s *Service) DBStatus(ctx context.Context, p *authz.Principal) (DBStatus, error) {
+	if err := p.Authorize(authz.PermVulnRead, 0); err != nil {
+		return DBStatus{}, err
+	}
+	var (
+		st  DBStatus
+		err error
+	)
+	if st.Advisories, err = s.store.CountAdvisories(ctx); err != nil {
+		return DBStatus{}, err
+	}
+	kev, err := s.store.ListKEV(ctx)
+	if err != nil {
+		return DBStatus{}, err
+	}
+	st.KEV = len(kev)
+	if st.EPSS, err = s.store.EPSSInfo(ctx); err != nil {
+		return DBStatus{}, err
+	}
+	if st.Feeds, err = s.store.ListVulnFeeds(ctx); err != nil {
+		return DBStatus{}, err
+	}
+	return st, nil
 }
 
 // Findings lists the findings p may see (vuln.read) that f selects
@@ -301,7 +527,34 @@ func (s *Service) Findings(ctx context.Context, p *authz.Principal, f FindingFil
 	if len(f.Units) == 0 {
 		return nil, 0, nil
 	}
-	return s.store.ListVulnFindings(ctx, f)
+	list, total, err := s.store.ListVulnFindings(ctx, f)
+	if err != nil {
+		return nil, 0, err
+	}
+	return list, total, s.addEPSS(ctx, list)
+}
+
+// addEPSS sets the EPSS score of the findings whose vulnerability has one.
+func (s *Service) addEPSS(ctx context.Context, list []StoredFinding) error {
+	var cves []string
+	for _, f := range list {
+		if strings.HasPrefix(f.VulnID, "CVE-") {
+			cves = append(cves, f.VulnID)
+		}
+	}
+	if len(cves) == 0 {
+		return nil
+	}
+	scores, err := s.store.EPSSScores(ctx, cves)
+	if err != nil {
+		return err
+	}
+	for i := range list {
+		if e, ok := scores[list[i].VulnID]; ok {
+			list[i].EPSS = &e
+		}
+	}
+	return nil
 }
 
 // Maximum length of a risk acceptance's texts.

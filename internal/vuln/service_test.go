@@ -189,3 +189,90 @@ func TestServiceImportLifecycle(t *testing.T) {
 		t.Errorf("imports %+v", imports)
 	}
 }
+
+// EPSS scores are read with the findings, a KEV catalogue imported after
+// the inventory flags the findings already open (Reflag) and brings their
+// due date forward, and an asset's first import diffs as all added.
+func TestServiceEPSSReflagAndDiff(t *testing.T) {
+	ctx := context.Background()
+	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "k.db"), sqlite.Options{AutoMigrate: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	root := unit.Unit{Code: "SO", Name: "Sở A"}
+	if err := db.CreateUnit(ctx, &root); err != nil {
+		t.Fatal(err)
+	}
+	host := asset.Asset{UnitID: root.ID, Kind: asset.Host, Name: "web01"}
+	if err := db.CreateAsset(ctx, &host); err != nil {
+		t.Fatal(err)
+	}
+	lead := &authz.Principal{UserID: 1, Username: "lead", Role: authz.RoleSecurityLead, Units: map[int64]bool{root.ID: true}, Global: true}
+	now := time.Date(2026, 11, 21, 9, 0, 0, 0, time.UTC)
+	svc := vuln.NewService(db, db, db, nil)
+	svc.SetClock(func() time.Time { return now })
+	if _, err := svc.ImportAdvisories(ctx, lead, vuln.FormatOSVZip, osvZip(t)); err != nil {
+		t.Fatal(err)
+	}
+	dpkg, err := os.ReadFile("testdata/debian12.dpkg")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := svc.ImportInventory(ctx, lead, host.ID, "dpkg", dpkg, inventory.Options{Distro: "debian", Release: "12"})
+	if err != nil || len(res.Opened) != 2 {
+		t.Fatalf("import: %+v %v", res, err)
+	}
+	before := res.Opened[0].DueAt
+	if res.Opened[0].KEV || !before.After(now.AddDate(0, 0, 20)) {
+		t.Fatalf("before the KEV catalogue: %+v", res.Opened[0])
+	}
+
+	epss := "#model_version:v2025.03.14,score_date:2026-11-20T00:00:00+0000\ncve,epss,percentile\nCVE-2026-9002,0.93120,0.99810\nCVE-2026-0001,0.00100,0.10000\n"
+	if _, err := svc.ImportAdvisories(ctx, lead, vuln.FormatEPSS, []byte("cve,epss\nCVE-1,2\n")); !errors.Is(err, errs.ErrInvalid) {
+		t.Errorf("a malformed EPSS file: %v", err)
+	}
+	if n, err := svc.ImportAdvisories(ctx, lead, vuln.FormatEPSS, []byte(epss)); err != nil || n != 2 {
+		t.Fatalf("EPSS: %d %v", n, err)
+	}
+	list, _, err := svc.Findings(ctx, lead, vuln.FindingFilter{AssetID: host.ID})
+	if err != nil || len(list) != 2 {
+		t.Fatalf("findings %v %v", list, err)
+	}
+	for _, f := range list {
+		if f.EPSS == nil || f.EPSS.Score != 0.9312 || f.EPSS.Percentile != 0.9981 {
+			t.Errorf("EPSS of %s: %+v", f.Package, f.EPSS)
+		}
+	}
+
+	// The KEV catalogue arrives: the open findings are flagged and due by
+	// its date (2026-11-25), without a new inventory.
+	if _, err := svc.ImportAdvisories(ctx, lead, vuln.FormatKEV, []byte(kevJSON)); err != nil {
+		t.Fatal(err)
+	}
+	list, _, _ = svc.Findings(ctx, lead, vuln.FindingFilter{AssetID: host.ID})
+	for _, f := range list {
+		if !f.KEV || !f.Ransomware || f.DueAt.Format(time.DateOnly) != "2026-11-25" {
+			t.Errorf("after the KEV catalogue: %s kev %v due %v", f.Package, f.KEV, f.DueAt)
+		}
+	}
+	if n, err := svc.Reflag(ctx); err != nil || n != 0 {
+		t.Errorf("a second reflag changed %d findings (%v), want none", n, err)
+	}
+	st, err := svc.DBStatus(ctx, lead)
+	if err != nil || st.KEV != 1 || st.EPSS.Count != 2 || st.EPSS.Model != "v2025.03.14" || st.Advisories["osv"] != 10 {
+		t.Errorf("database status %+v %v", st, err)
+	}
+
+	d, err := svc.Diff(ctx, lead, host.ID, res.Import.ID)
+	if err != nil || d.Previous != nil || len(d.Added) != 7 || len(d.Removed) != 0 || len(d.Changed) != 0 {
+		t.Errorf("diff of the first import: %+v %v", d, err)
+	}
+	outsider := &authz.Principal{UserID: 9, Username: "x", Role: authz.RoleSecurityLead, Units: map[int64]bool{root.ID + 100: true}}
+	if _, err := svc.Diff(ctx, outsider, host.ID, res.Import.ID); !errors.Is(err, errs.ErrForbidden) {
+		t.Errorf("an outsider's diff: %v", err)
+	}
+	if _, err := svc.Dashboard(ctx, outsider, nil); err != nil {
+		t.Errorf("an outsider's dashboard: %v", err)
+	}
+}

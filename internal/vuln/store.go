@@ -90,11 +90,36 @@ func (f StoredFinding) Key() FindingKey {
 // FindingKey identifies a finding of an asset.
 type FindingKey struct{ Ecosystem, Package, Arch, VulnID string }
 
+// EPSSInfo describes the stored EPSS scores: the model version and score
+// date of the file they came from, and how many CVEs are scored.
+type EPSSInfo struct {
+	Model     string    `json:"model,omitempty"`
+	ScoreDate time.Time `json:"score_date,omitzero"`
+	Count     int       `json:"count"`
+}
+
+// FeedState is where the scheduled fetching of one advisory feed stands.
+type FeedState struct {
+	// Name identifies the feed: "osv:<ecosystem>", "kev", "nvd", "epss".
+	Name string `json:"name"`
+	// Cursor is what the next run starts from, as the feed needs it (the
+	// newest modification time seen, RFC 3339; "" fetches everything).
+	Cursor string `json:"cursor,omitempty"`
+	// LastRun is when it last ran; LastOK when it last succeeded; LastError
+	// why the last run failed ("" when it did not); Written how many
+	// records the last successful run wrote.
+	LastRun   time.Time `json:"last_run"`
+	LastOK    time.Time `json:"last_ok,omitzero"`
+	LastError string    `json:"last_error,omitempty"`
+	Written   int       `json:"written"`
+}
+
 // FindingFilter selects findings.
 type FindingFilter struct {
 	// Units are the units whose findings to list (nil: none).
 	Units    []int64
 	AssetID  int64
+	SystemID int64  // only findings of the system's assets
 	Status   Status // "": any
 	Severity Severity
 	KEV      bool // only KEV findings
@@ -122,6 +147,16 @@ type FindingFilter struct {
 // CountAdvisories returns how many are stored per source. ReplaceKEV
 // replaces the stored KEV catalogue; ListKEV returns it.
 //
+// ReplaceEPSS replaces the stored EPSS scores with list (one per CVE;
+// a CVE given twice is errs.ErrInvalid), all or nothing, recording the
+// model version and score date; EPSSScores returns the stored scores of
+// the CVEs given (those without a score are absent); EPSSInfo says what is
+// stored (zero when nothing).
+//
+// GetVulnFeed returns the state of a scheduled advisory feed by name
+// (false when never run); PutVulnFeed writes it (inserted or replaced);
+// ListVulnFeeds returns every feed's state by name.
+//
 // SaveVulnFindings reads an asset's findings, calls apply with them and
 // stores what apply returns — new ones (ID 0) inserted, the others
 // updated — atomically: concurrent saves of one asset are serialised.
@@ -129,7 +164,9 @@ type FindingFilter struct {
 // returns the findings f selects, most severe first, then due date, then
 // id, and the total without Limit/Offset. UpdateVulnFinding reads one
 // finding, calls update on it and writes it back atomically
-// (errs.ErrNotFound for an unknown id).
+// (errs.ErrNotFound for an unknown id). VulnFindingStats returns the
+// FindingStat of every finding of units (nil or empty: none) that is open
+// or accepted, or was fixed at or after fixedSince, by id.
 type Store interface {
 	AddInventoryImport(ctx context.Context, imp *Import) error
 	GetInventoryImport(ctx context.Context, id int64) (Import, error)
@@ -142,7 +179,28 @@ type Store interface {
 	ReplaceKEV(ctx context.Context, catalogVersion string, list []advisory.KEV) error
 	ListKEV(ctx context.Context) ([]advisory.KEV, error)
 
+	ReplaceEPSS(ctx context.Context, model string, scoreDate time.Time, list []advisory.EPSS) error
+	EPSSScores(ctx context.Context, cves []string) (map[string]advisory.EPSS, error)
+	EPSSInfo(ctx context.Context) (EPSSInfo, error)
+
+	GetVulnFeed(ctx context.Context, name string) (FeedState, bool, error)
+	PutVulnFeed(ctx context.Context, st FeedState) error
+	ListVulnFeeds(ctx context.Context) ([]FeedState, error)
+
 	SaveVulnFindings(ctx context.Context, assetID int64, apply func(current []StoredFinding) ([]StoredFinding, error)) error
 	ListVulnFindings(ctx context.Context, f FindingFilter) ([]StoredFinding, int, error)
 	UpdateVulnFinding(ctx context.Context, id int64, update func(*StoredFinding) error) (StoredFinding, error)
+	VulnFindingStats(ctx context.Context, units []int64, fixedSince time.Time) ([]FindingStat, error)
+}
+
+// FindingStat is the part of a stored finding that dashboards count.
+type FindingStat struct {
+	ID, AssetID, UnitID int64
+	Severity            Severity
+	Status              Status
+	KEV, Ransomware     bool
+	Warned              bool // a national warning names it
+	FirstSeen, DueAt    time.Time
+	FixedAt             time.Time
+	AcceptUntil         time.Time
 }

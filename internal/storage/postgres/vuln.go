@@ -319,6 +319,12 @@ func (db *DB) ReplaceKEV(ctx context.Context, catalogVersion string, list []advi
 		docs[i] = doc
 	}
 	err := db.inTx(ctx, func(tx pgx.Tx) error {
+		// Concurrent replaces take turns (readers are not blocked): under
+		// READ COMMITTED their deletes and inserts would otherwise mix the
+		// catalogues.
+		if _, err := tx.Exec(ctx, `LOCK TABLE vuln_kev IN SHARE ROW EXCLUSIVE MODE`); err != nil {
+			return translate(err)
+		}
 		if _, err := tx.Exec(ctx, `DELETE FROM vuln_kev`); err != nil {
 			return translate(err)
 		}
@@ -562,6 +568,9 @@ func (db *DB) ListVulnFindings(ctx context.Context, f vuln.FindingFilter) ([]vul
 	if f.AssetID != 0 {
 		q.where(`asset_id = ?`, f.AssetID)
 	}
+	if f.SystemID != 0 {
+		q.where(`asset_id IN (SELECT asset_id FROM asset_systems WHERE system_id = ?)`, f.SystemID)
+	}
 	if f.Status != "" {
 		q.where(`status = ?`, string(f.Status))
 	}
@@ -644,6 +653,35 @@ func (db *DB) UpdateVulnFinding(ctx context.Context, id int64, update func(*vuln
 	})
 	if err != nil {
 		return vuln.StoredFinding{}, fmt.Errorf("update vuln finding: %w", err)
+	}
+	return out, nil
+}
+
+// VulnFindingStats returns the FindingStat of every finding of units that
+// is open or accepted, or was fixed at or after fixedSince, by id.
+func (db *DB) VulnFindingStats(ctx context.Context, units []int64, fixedSince time.Time) ([]vuln.FindingStat, error) {
+	var q query
+	if len(units) == 0 || !q.inUnits(units) {
+		return nil, nil
+	}
+	q.where(`(status <> 'fixed' OR fixed_at >= ?)`, toTime(fixedSince))
+	out, err := list(ctx, db.pool, func(row pgx.Row) (vuln.FindingStat, error) {
+		var (
+			st                       vuln.FindingStat
+			severity, status         string
+			first, due, fixed, until *time.Time
+		)
+		if err := row.Scan(&st.ID, &st.AssetID, &st.UnitID, &severity, &status, &st.KEV, &st.Ransomware, &st.Warned,
+			&first, &due, &fixed, &until); err != nil {
+			return vuln.FindingStat{}, err
+		}
+		st.Severity, st.Status = vuln.Severity(severity), vuln.Status(status)
+		st.FirstSeen, st.DueAt, st.FixedAt, st.AcceptUntil = fromDB(first), fromDB(due), fromDB(fixed), fromDB(until)
+		return st, nil
+	}, `SELECT id, asset_id, unit_id, severity, status, kev, ransomware, warning <> '', first_seen, due_at, fixed_at,
+		accept_until FROM vuln_findings`+q.clause()+` ORDER BY id`, q.args...)
+	if err != nil {
+		return nil, fmt.Errorf("vuln finding stats: %w", err)
 	}
 	return out, nil
 }

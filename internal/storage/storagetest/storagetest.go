@@ -271,6 +271,8 @@ func Run(t *testing.T, open func(t *testing.T) Backend) {
 	t.Run("incident_observable", func(t *testing.T) { testIncidentObservables(t, open) })
 	t.Run("response_plan", func(t *testing.T) { testResponsePlans(t, open) })
 	t.Run("vuln", func(t *testing.T) { testVuln(t, open) })
+	t.Run("vuln_stats", func(t *testing.T) { testVulnStats(t, open) })
+	t.Run("kev_concurrency", func(t *testing.T) { testKEVConcurrency(t, open) })
 }
 
 // t0 is a reference time with nanoseconds and a zone other than UTC, to

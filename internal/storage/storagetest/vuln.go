@@ -2,6 +2,9 @@ package storagetest
 
 import (
 	"errors"
+	"fmt"
+	"math"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -490,4 +493,265 @@ func testVuln(t *testing.T, open func(t *testing.T) Backend) {
 			}
 		}
 	})
+
+	t.Run("epss", func(t *testing.T) { testEPSS(t, open(t)) })
+	t.Run("epss_concurrency", func(t *testing.T) { testEPSSConcurrency(t, open(t)) })
+	t.Run("vuln_feeds", func(t *testing.T) { testVulnFeeds(t, open(t)) })
+}
+
+// epssList returns n scores of CVEs named prefix-0 … prefix-<n-1>.
+func epssList(prefix string, n int) []advisory.EPSS {
+	out := make([]advisory.EPSS, n)
+	for i := range out {
+		out[i] = advisory.EPSS{CVE: fmt.Sprintf("%s-%05d", prefix, i), Score: float64(i%1000) / 1000,
+			Percentile: 1 - float64(i%997)/997}
+	}
+	return out
+}
+
+func cvesOf(list []advisory.EPSS) []string {
+	out := make([]string, len(list))
+	for i, e := range list {
+		out[i] = e.CVE
+	}
+	return out
+}
+
+func epssMap(list ...advisory.EPSS) map[string]advisory.EPSS {
+	out := make(map[string]advisory.EPSS, len(list))
+	for _, e := range list {
+		out[e.CVE] = e
+	}
+	return out
+}
+
+// testEPSS checks ReplaceEPSS, EPSSScores and EPSSInfo: each replace
+// leaves exactly its list and its info, scores come back bit for bit, and
+// a refused replace changes nothing.
+func testEPSS(t *testing.T, b Backend) {
+	ctx := t.Context()
+	scores := func(cves ...string) map[string]advisory.EPSS {
+		t.Helper()
+		got, err := b.EPSSScores(ctx, cves)
+		ok(t, "epss scores", err)
+		return got
+	}
+	info := func() vuln.EPSSInfo {
+		t.Helper()
+		got, err := b.EPSSInfo(ctx)
+		ok(t, "epss info", err)
+		checkUTC(t, "EPSSInfo", got.ScoreDate)
+		return got
+	}
+	if got := info(); got != (vuln.EPSSInfo{}) {
+		t.Errorf("EPSSInfo before any replace = %+v, want zero", got)
+	}
+	if got := scores("CVE-2024-0001"); len(got) != 0 {
+		t.Errorf("EPSSScores before any replace = %v, want none", got)
+	}
+
+	first := []advisory.EPSS{
+		{CVE: "CVE-2024-0002", Score: 0.00043, Percentile: 0.12345},
+		{CVE: "CVE-2024-0001", Score: 0.97565, Percentile: 0.99987},
+		{CVE: "CVE-2023-1234", Score: 1.0 / 3, Percentile: 0.1 + 0.2}, // no short decimal form
+	}
+	ok(t, "replace epss", b.ReplaceEPSS(ctx, "v2023.03.01", t0, first))
+	if d := diff(vuln.EPSSInfo{Model: "v2023.03.01", ScoreDate: stored(t0), Count: 3}, info()); d != "" {
+		t.Errorf("EPSSInfo (-want +got):\n%s", d)
+	}
+	got := scores("CVE-2024-0001", "CVE-2023-1234", "CVE-1999-0001", "CVE-2024-0001", "")
+	if d := diff(epssMap(first[1], first[2]), got); d != "" {
+		t.Errorf("EPSSScores (-want +got):\n%s", d)
+	}
+	for name, cves := range map[string][]string{"nil": nil, "empty": {}} {
+		got, err := b.EPSSScores(ctx, cves)
+		ok(t, "epss scores of "+name, err)
+		if len(got) != 0 {
+			t.Errorf("EPSSScores(%s) = %v, want none", name, got)
+		}
+	}
+
+	// A smaller list replaces the whole set: the CVEs it lacks are gone.
+	second := []advisory.EPSS{
+		{CVE: "CVE-2024-0002", Score: 0.5, Percentile: 0.9},
+		{CVE: "CVE-2025-0001", Score: 0, Percentile: 0},
+	}
+	day2 := time.Date(2025, 3, 15, 0, 0, 0, 0, time.UTC)
+	ok(t, "replace epss again", b.ReplaceEPSS(ctx, "v2025.03.14", day2, second))
+	if d := diff(vuln.EPSSInfo{Model: "v2025.03.14", ScoreDate: day2, Count: 2}, info()); d != "" {
+		t.Errorf("EPSSInfo after replace (-want +got):\n%s", d)
+	}
+	all := []string{"CVE-2024-0001", "CVE-2024-0002", "CVE-2023-1234", "CVE-2025-0001"}
+	if d := diff(epssMap(second...), scores(all...)); d != "" {
+		t.Errorf("EPSSScores after replace (-want +got):\n%s", d)
+	}
+
+	// Refused replaces write nothing.
+	for _, tc := range []struct {
+		name  string
+		model string
+		list  []advisory.EPSS
+	}{
+		{"cve_twice", "x", []advisory.EPSS{{CVE: "CVE-1"}, {CVE: "CVE-2"}, {CVE: "CVE-1", Score: 0.5}}},
+		{"empty_cve", "x", []advisory.EPSS{{CVE: "CVE-1"}, {CVE: ""}}},
+		{"long_cve", "x", []advisory.EPSS{{CVE: "CVE-" + strings.Repeat("9", 252)}}},
+		{"nul_cve", "x", []advisory.EPSS{{CVE: "CVE-1\x00"}}},
+		{"nan_score", "x", []advisory.EPSS{{CVE: "CVE-1", Score: math.NaN()}}},
+		{"inf_percentile", "x", []advisory.EPSS{{CVE: "CVE-1", Percentile: math.Inf(1)}}},
+		{"invalid_model", "v\xff", []advisory.EPSS{{CVE: "CVE-1"}}},
+	} {
+		wantKind(t, "ReplaceEPSS("+tc.name+")", b.ReplaceEPSS(ctx, tc.model, t0, tc.list), errs.ErrInvalid)
+	}
+	if d := diff(vuln.EPSSInfo{Model: "v2025.03.14", ScoreDate: day2, Count: 2}, info()); d != "" {
+		t.Errorf("EPSSInfo after refused replaces (-want +got):\n%s", d)
+	}
+	if d := diff(epssMap(second...), scores(append(all, "CVE-1", "CVE-2")...)); d != "" {
+		t.Errorf("EPSSScores after refused replaces (-want +got):\n%s", d)
+	}
+
+	// More CVEs than SQLite takes variables in one statement, both ways.
+	many := epssList("CVE-2024", 40000)
+	ok(t, "replace epss with 40000", b.ReplaceEPSS(ctx, "v2025.03.16", day2.Add(24*time.Hour), many))
+	if got := info(); got.Count != len(many) {
+		t.Errorf("EPSSInfo.Count = %d, want %d", got.Count, len(many))
+	}
+	cves := append(cvesOf(many), "CVE-2024-0002", "CVE-9999-00000")
+	if d := diff(epssMap(many...), scores(cves...)); d != "" {
+		t.Errorf("EPSSScores of 40002 CVEs (-want +got):\n%s", d)
+	}
+
+	// An empty list empties the set; without a model and date, the info is
+	// zero again.
+	ok(t, "replace epss with none", b.ReplaceEPSS(ctx, "", time.Time{}, nil))
+	if got := info(); got != (vuln.EPSSInfo{}) {
+		t.Errorf("EPSSInfo after replacing with none = %+v, want zero", got)
+	}
+	if got := scores(cves...); len(got) != 0 {
+		t.Errorf("EPSSScores after replacing with none found %d", len(got))
+	}
+}
+
+// testEPSSConcurrency runs replaces at once: each succeeds, and one of
+// them is left whole.
+func testEPSSConcurrency(t *testing.T, b Backend) {
+	const n = 6
+	lists := make([][]advisory.EPSS, n)
+	var cves []string
+	for i := range lists {
+		lists[i] = epssList(fmt.Sprintf("CVE-%d", 2020+i), 500+100*i)
+		cves = append(cves, cvesOf(lists[i])...)
+	}
+	var wg sync.WaitGroup
+	errc := make(chan error, n)
+	for i, list := range lists {
+		wg.Go(func() { errc <- b.ReplaceEPSS(t.Context(), fmt.Sprint("model-", i), t0, list) })
+	}
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(waitTimeout):
+		t.Fatal("concurrent replaces did not finish")
+	}
+	close(errc)
+	for err := range errc {
+		ok(t, "concurrent replace", err)
+	}
+	info, err := b.EPSSInfo(t.Context())
+	ok(t, "epss info", err)
+	var i int
+	if _, err := fmt.Sscanf(info.Model, "model-%d", &i); err != nil || i < 0 || i >= n {
+		t.Fatalf("EPSSInfo after concurrent replaces = %+v", info)
+	}
+	got, err := b.EPSSScores(t.Context(), cves)
+	ok(t, "epss scores", err)
+	if info.Count != len(lists[i]) {
+		t.Errorf("EPSSInfo.Count = %d, want %d (%s)", info.Count, len(lists[i]), info.Model)
+	}
+	if d := diff(epssMap(lists[i]...), got); d != "" {
+		t.Errorf("scores after concurrent replaces are not %s whole (-want +got):\n%s", info.Model, d)
+	}
+}
+
+// testVulnFeeds checks GetVulnFeed, PutVulnFeed and ListVulnFeeds.
+func testVulnFeeds(t *testing.T, b Backend) {
+	ctx := t.Context()
+	get := func(name string) (vuln.FeedState, bool) {
+		t.Helper()
+		st, found, err := b.GetVulnFeed(ctx, name)
+		ok(t, "get vuln feed "+name, err)
+		checkUTC(t, "GetVulnFeed", st.LastRun, st.LastOK)
+		return st, found
+	}
+	if _, found := get("kev"); found {
+		t.Error("GetVulnFeed of a feed never put found one")
+	}
+	list, err := b.ListVulnFeeds(ctx)
+	ok(t, "list vuln feeds", err)
+	if len(list) != 0 {
+		t.Errorf("ListVulnFeeds before any put = %+v", list)
+	}
+
+	npm := vuln.FeedState{Name: "osv:npm", Cursor: "2025-03-14T02:26:53.589793Z", LastRun: t0.Add(time.Minute),
+		LastOK: t0.Add(time.Minute), Written: 1234}
+	kev := vuln.FeedState{Name: "kev", LastRun: t0, LastError: "fetch kev: 503 Service Unavailable"}
+	for _, st := range []vuln.FeedState{npm, kev} {
+		ok(t, "put vuln feed "+st.Name, b.PutVulnFeed(ctx, st))
+	}
+	storedFeed := func(st vuln.FeedState) vuln.FeedState {
+		st.LastRun, st.LastOK = stored(st.LastRun), stored(st.LastOK)
+		return st
+	}
+	for _, want := range []vuln.FeedState{npm, kev} {
+		got, found := get(want.Name)
+		if !found {
+			t.Fatalf("GetVulnFeed(%q) found none", want.Name)
+		}
+		if d := diff(storedFeed(want), got); d != "" {
+			t.Errorf("GetVulnFeed(%q) (-want +got):\n%s", want.Name, d)
+		}
+	}
+
+	// A put replaces every field, a zero LastOK and empty Cursor included.
+	npm2 := vuln.FeedState{Name: "osv:npm", LastRun: t0.Add(time.Hour), LastError: "parse: unexpected EOF"}
+	ok(t, "put vuln feed again", b.PutVulnFeed(ctx, npm2))
+	if got, _ := get("osv:npm"); diff(storedFeed(npm2), got) != "" {
+		t.Errorf("GetVulnFeed after a second put (-want +got):\n%s", diff(storedFeed(npm2), got))
+	}
+
+	var want []vuln.FeedState
+	for _, name := range []string{"osv:PyPI", "nvd", "epss", "osv:Debian"} {
+		st := vuln.FeedState{Name: name, LastRun: t0, LastOK: t0, Written: len(name)}
+		ok(t, "put vuln feed "+name, b.PutVulnFeed(ctx, st))
+		want = append(want, storedFeed(st))
+	}
+	want = append(want, storedFeed(kev), storedFeed(npm2))
+	slices.SortFunc(want, func(a, b vuln.FeedState) int { return strings.Compare(a.Name, b.Name) }) // bytewise
+	list, err = b.ListVulnFeeds(ctx)
+	ok(t, "list vuln feeds", err)
+	for _, st := range list {
+		checkUTC(t, "ListVulnFeeds", st.LastRun, st.LastOK)
+	}
+	if d := diff(want, list); d != "" {
+		t.Errorf("ListVulnFeeds (-want +got):\n%s", d)
+	}
+
+	for _, tc := range []struct {
+		name string
+		st   vuln.FeedState
+	}{
+		{"empty_name", vuln.FeedState{LastRun: t0}},
+		{"long_name", vuln.FeedState{Name: strings.Repeat("x", 256), LastRun: t0}},
+		{"nul_name", vuln.FeedState{Name: "osv:\x00", LastRun: t0}},
+		{"invalid_cursor", vuln.FeedState{Name: "nvd", Cursor: "\xff", LastRun: t0}},
+		{"nul_error", vuln.FeedState{Name: "nvd", LastError: "a\x00b", LastRun: t0}},
+	} {
+		wantKind(t, "PutVulnFeed("+tc.name+")", b.PutVulnFeed(ctx, tc.st), errs.ErrInvalid)
+	}
+	if list, _ := b.ListVulnFeeds(ctx); diff(want, list) != "" {
+		t.Errorf("refused puts changed the feeds (-want +got):\n%s", diff(want, list))
+	}
+	if _, found := get("osv:\x00"); found {
+		t.Error("GetVulnFeed of a name that cannot be stored found one")
+	}
 }

@@ -183,7 +183,7 @@ var (
 // any (a *json.SyntaxError, a *json.UnmarshalTypeError, zip.ErrFormat…).
 type Error struct {
 	Kind   error  // ErrMalformed or ErrTooLarge
-	Format string // "osv", "osv zip", "osv modified_id.csv", "kev", "nvd", "csaf"
+	Format string // "osv", "osv zip", "osv modified_id.csv", "kev", "nvd", "csaf", "epss"
 	Entry  string // zip entry name, when the document came from a zip
 	Doc    string // record id when known ("GHSA-…", "CVE-…", CSAF tracking id)
 	// Path locates the fault: a JSON path ("$.affected[0].ranges[1]"; for

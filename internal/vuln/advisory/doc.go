@@ -6,10 +6,12 @@
 //     ChangedSince) for incremental updates;
 //   - CISA's Known Exploited Vulnerabilities catalogue (ParseKEV);
 //   - NVD CVE API 2.0 responses and JSON 2.0 feed files (ParseNVD);
-//   - CSAF 2.0 documents, advisories and VEX (ParseCSAF).
+//   - CSAF 2.0 documents, advisories and VEX (ParseCSAF);
+//   - FIRST's daily EPSS scores (ParseEPSS).
 //
-// Each format becomes an Advisory (KEV entries stay KEV: they say a CVE is
-// exploited, not what it affects). The parsers do not fetch anything and
+// Each format becomes an Advisory (KEV entries stay KEV and EPSS scores
+// EPSS: they say a CVE is exploited, or how likely it is to be, not what
+// it affects). The parsers do not fetch anything and
 // do not match anything: OSV ranges are kept as events (Range, Event) for
 // internal/vuln/version to evaluate, NVD configurations as flattened
 // CPEMatch entries.

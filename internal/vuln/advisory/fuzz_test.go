@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 )
 
 // checkErr fails unless err is nil or an *Error of a known kind: bad input
@@ -140,6 +141,36 @@ func FuzzReadOSVZip(f *testing.F) {
 		checkErr(t, err)
 		if n != calls {
 			t.Fatalf("n = %d after %d calls", n, calls)
+		}
+	})
+}
+
+func FuzzParseEPSS(f *testing.F) {
+	f.Add([]byte(epssFile))
+	f.Add(gzipBytes(f, []byte(epssFile)))
+	f.Add([]byte("#model_version:v2023.03.01,score_date:2023-03-05T00:00:00+0000\ncve,epss,percentile\nCVE-2024-1234,1e-05,0.5\r\n\"CVE-2024-1235\",\"0.1\",\"1\"\n"))
+	f.Add([]byte("cve,epss,percentile\nCVE-2024-1234,0.5,0.5\nCVE-2024-1234,0.5,0.5\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		model, date, list, err := ParseEPSS(bytes.NewReader(data))
+		checkErr(t, err)
+		if err != nil {
+			if model != "" || !date.IsZero() || list != nil {
+				t.Fatalf("partial result with error %v", err)
+			}
+			return
+		}
+		if list == nil {
+			t.Fatal("nil list without error")
+		}
+		seen := map[string]bool{}
+		for _, e := range list {
+			if !validCVE(e.CVE) || seen[e.CVE] || !(e.Score >= 0 && e.Score <= 1) || !(e.Percentile >= 0 && e.Percentile <= 1) {
+				t.Fatalf("bad entry accepted: %+v", e)
+			}
+			seen[e.CVE] = true
+		}
+		if !date.IsZero() && (date.Location() != time.UTC || date.Year() < 1900) {
+			t.Fatalf("bad score date %v", date)
 		}
 	})
 }

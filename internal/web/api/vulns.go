@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -98,7 +99,7 @@ func (h *Handler) ListVulnFindings(w http.ResponseWriter, r *http.Request) error
 	}
 	q := r.URL.Query()
 	f := vuln.FindingFilter{AssetID: queryInt(r, "asset_id", 0), Status: vuln.Status(q.Get("status")),
-		Severity: vuln.Severity(q.Get("severity")), KEV: q.Get("kev") == "1",
+		Severity: vuln.Severity(q.Get("severity")), KEV: q.Get("kev") == "1", SystemID: queryInt(r, "system_id", 0),
 		Limit: int(min(max(queryInt(r, "limit", 100), 1), 1000)), Offset: int(max(queryInt(r, "offset", 0), 0))}
 	switch f.Status {
 	case "", vuln.Open, vuln.Fixed, vuln.Accepted:
@@ -158,7 +159,7 @@ func (h *Handler) AcceptVulnFinding(w http.ResponseWriter, r *http.Request) erro
 }
 
 // ImportAdvisories imports the advisory file in the body (format: osv,
-// osv-zip, nvd, csaf, kev; permission vuln.write with a top-level unit)
+// osv-zip, nvd, csaf, kev, epss; permission vuln.write with a top-level unit)
 // and answers {written}.
 func (h *Handler) ImportAdvisories(w http.ResponseWriter, r *http.Request) error {
 	svc, err := h.vulns()
@@ -181,4 +182,86 @@ func (h *Handler) ImportAdvisories(w http.ResponseWriter, r *http.Request) error
 	return ok(w, struct {
 		Written int `json:"written"`
 	}{n})
+}
+
+// ListInventoryImports returns the inventory imports of asset {id}, newest
+// first, without their packages (limit; permission vuln.read on its unit).
+func (h *Handler) ListInventoryImports(w http.ResponseWriter, r *http.Request) error {
+	svc, err := h.vulns()
+	if err != nil {
+		return err
+	}
+	list, err := svc.Imports(r.Context(), respond.Principal(r), pathID(r), int(queryInt(r, "limit", 0)))
+	if err != nil {
+		return err
+	}
+	if list == nil {
+		list = []vuln.Import{}
+	}
+	return ok(w, list)
+}
+
+// InventoryImportDiff returns import {import} of asset {id} with what it
+// changed against the asset's import before it (permission vuln.read).
+func (h *Handler) InventoryImportDiff(w http.ResponseWriter, r *http.Request) error {
+	svc, err := h.vulns()
+	if err != nil {
+		return err
+	}
+	imp, err := strconv.ParseInt(r.PathValue("import"), 10, 64)
+	if err != nil || imp <= 0 {
+		return errs.Invalid("import", "err.invalid")
+	}
+	d, err := svc.Diff(r.Context(), respond.Principal(r), pathID(r), imp)
+	if err != nil {
+		return err
+	}
+	if d.Added == nil {
+		d.Added = []inventory.Package{}
+	}
+	if d.Removed == nil {
+		d.Removed = []inventory.Package{}
+	}
+	if d.Changed == nil {
+		d.Changed = []inventory.Change{}
+	}
+	return ok(w, d)
+}
+
+// VulnDashboard returns the findings of the units in scope summarised
+// (open by severity and SLA state, acceptances, KEV exposure, patch
+// latency), in total, per unit and per system (unit: narrow to that unit;
+// permission vuln.read).
+func (h *Handler) VulnDashboard(w http.ResponseWriter, r *http.Request) error {
+	svc, err := h.vulns()
+	if err != nil {
+		return err
+	}
+	var units []int64
+	if u := queryInt(r, "unit", 0); u > 0 {
+		units = []int64{u}
+	}
+	d, err := svc.Dashboard(r.Context(), respond.Principal(r), units)
+	if err != nil {
+		return err
+	}
+	return ok(w, d)
+}
+
+// VulnDatabase says what the advisory database holds: advisories per
+// source, the KEV catalogue, the EPSS scores and the scheduled feeds
+// (permission vuln.read).
+func (h *Handler) VulnDatabase(w http.ResponseWriter, r *http.Request) error {
+	svc, err := h.vulns()
+	if err != nil {
+		return err
+	}
+	st, err := svc.DBStatus(r.Context(), respond.Principal(r))
+	if err != nil {
+		return err
+	}
+	if st.Feeds == nil {
+		st.Feeds = []vuln.FeedState{}
+	}
+	return ok(w, st)
 }

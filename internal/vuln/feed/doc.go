@@ -1,0 +1,64 @@
+// Package feed fetches vulnerability advisories over HTTP, for sites with
+// Internet access, from the sources that air-gapped sites import as files
+// (internal/vuln/advisory parses both): OSV per ecosystem, CISA's Known
+// Exploited Vulnerabilities catalogue, the NVD CVE API 2.0 and FIRST's
+// EPSS scores.
+//
+// A Fetcher runs every configured feed once per Run, one after the other;
+// a scheduler (Schedule, or the application's job runner) calls it every
+// few hours. Each feed keeps a vuln.FeedState: a cursor saying where the
+// next run starts, and the outcome of the last run. Feeds are independent:
+// one failing is recorded in its state (LastError) and the others run all
+// the same. A cursor advances only over what has been stored, so a failed
+// run is repeated by the next one; storing is idempotent (an advisory
+// replaces the stored one only when newer).
+//
+// # Feeds
+//
+//   - "osv:<ecosystem>": the first run (no cursor) fetches
+//     {OSVBase}/{ecosystem}/all.zip; later runs fetch the ecosystem's
+//     modified_id.csv and then only the records modified after the cursor,
+//     {OSVBase}/{ecosystem}/{id}.json, or all.zip again when more than
+//     Config.OSVMaxChanged records changed. The cursor is the newest
+//     modification time seen. Ecosystems are named as in the bucket's
+//     ecosystems.txt ("Debian", "Ubuntu", "Red Hat", "npm", "PyPI",
+//     "Maven"…): the bucket keeps each distribution's releases in one
+//     directory ("Debian" holds the records of Debian:11 and Debian:12;
+//     the per-release directories such as "Debian:12" are no longer
+//     updated). Names are path-escaped ("Red Hat" is "Red%20Hat").
+//   - "kev": the catalogue JSON, stored whole (Sink.StoreKEV)
+//     unless its catalogVersion is the cursor.
+//   - "nvd": the CVE API 2.0 by last-modification date
+//     (lastModStartDate/lastModEndDate, split into windows of at most 120
+//     days, which is all the API accepts), paged with startIndex and
+//     resultsPerPage (2000) until totalResults, waiting Fetcher.Pause
+//     between requests (NVD allows 5 requests in 30 s without an API key,
+//     50 with one). The cursor is the end of the last window stored; a
+//     run starts an hour before it, as NVD's records can show up in the
+//     API a little after their lastModified. The first run fetches only
+//     the last Config.NVDFirstDays days (120 by default): the full NVD
+//     (some 300,000 CVEs) is loaded offline, by importing NVD responses
+//     as files (vuln.Service.ImportAdvisories, format "nvd", each file at
+//     most 32 MiB), after which the feed keeps up. (A large NVDFirstDays
+//     also loads it all, window by window: some 150 pages plus a request
+//     per 120 days, about 25 minutes at the pace without an API key.)
+//   - "epss": the day's scores file (gzip CSV), stored whole
+//     (Sink.StoreEPSS) unless its score date is the cursor.
+//
+// # Untrusted input
+//
+// Every response must be 2xx (else a *StatusError naming the URL, the
+// status and a short excerpt of the body) and at most Fetcher.MaxBytes
+// (else an error wrapping ErrTooLarge); the parsers of
+// internal/vuln/advisory then apply their own limits (documents of 32 MiB,
+// zip entries and zip bombs, 256 MiB of EPSS once decompressed). A
+// malformed document stores nothing of that document. An all.zip is
+// spooled to a temporary file, checked whole (every record parsed), then
+// stored in batches of 5,000; per-record fetches of an incremental OSV run
+// are stored together, as are the scores of an EPSS file and the KEV
+// catalogue. An NVD page larger than the parser's 32 MiB is fetched again
+// with half as many results per page.
+//
+// Error texts name URLs without user information and never contain the
+// NVD API key, which is sent as the apiKey header.
+package feed

@@ -4,9 +4,11 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"khien.vn/khien/internal/app"
 	"khien.vn/khien/internal/authz"
@@ -51,11 +53,34 @@ func TestVulnFeedsJob(t *testing.T) {
 		c.Vuln.OSVURL, c.Vuln.OSVEcosystems = mirror.URL+"/osv", "Debian, npm" // npm is not mirrored
 		c.Vuln.KEVURL, c.Vuln.NVDURL, c.Vuln.EPSSURL = mirror.URL+"/kev.json", mirror.URL+"/nvd", mirror.URL+"/epss.csv.gz"
 		c.Vuln.NVDAPIKey = "test-key-0123" // the shorter pause between NVD requests
+		c.Vuln.FetchInterval = config.Duration(24 * time.Hour)
 	})
 	ctx := context.Background()
-	j, err := a.core.Jobs.Submit(ctx, job.Spec{Kind: app.JobVulnFeeds})
-	if err != nil {
-		t.Fatal(err)
+	// Fetching now, from the dashboard: a security lead of the top-level
+	// unit may, an analyst of a child unit may not.
+	a.mkUser("feeds.lead", authz.RoleSecurityLead, 1)
+	a.mkUser("feeds.child", authz.RoleAnalyst, a.mkUnit(1, "FC").ID)
+	bc := a.browser()
+	bc.login("feeds.child", testPassword)
+	if pg := bc.get("/vulnerabilities/dashboard"); strings.Contains(string(pg.body), `id="vulndash-fetch"`) {
+		t.Error("a child unit's analyst is offered to fetch the feeds")
+	}
+	if r := bc.post("/vulnerabilities/feeds", nil); r.status != http.StatusForbidden {
+		t.Errorf("fetch by a child unit's analyst: %d", r.status)
+	}
+	bl := a.browser()
+	bl.login("feeds.lead", testPassword)
+	if pg := bl.get("/vulnerabilities/dashboard"); !strings.Contains(string(pg.body), `id="vulndash-fetch"`) {
+		t.Error("the security lead is not offered to fetch the feeds")
+	}
+	r := bl.post("/vulnerabilities/feeds", nil)
+	jobID, err := strconv.ParseInt(strings.TrimPrefix(r.header.Get("Location"), "/jobs/"), 10, 64)
+	if r.status != http.StatusSeeOther || err != nil {
+		t.Fatalf("fetch now: %d %s", r.status, r.header.Get("Location"))
+	}
+	j, err := a.core.Jobs.Get(ctx, jobID)
+	if err != nil || j.Kind != app.JobVulnFeeds {
+		t.Fatalf("the fetch job: %+v %v", j, err)
 	}
 	waitUntil(t, "the feeds job to finish", func() bool {
 		j, _ = a.core.Jobs.Get(ctx, j.ID)

@@ -262,6 +262,13 @@ func TestVulnAPIAndPages(t *testing.T) {
 	if r := bc.postFile("/vulnerabilities/advisories", url.Values{"format": {"osv-zip"}}, "all.zip", zipData); r.status != http.StatusForbidden {
 		t.Fatalf("advisory form by a child unit's analyst: %d", r.status)
 	}
+	// Fetching is off here: no button, and a refusal.
+	if pg := b.get("/vulnerabilities/dashboard"); pg.status != http.StatusOK || strings.Contains(string(pg.body), `id="vulndash-fetch"`) {
+		t.Errorf("dashboard with fetching off: %d", pg.status)
+	}
+	if r := b.post("/vulnerabilities/feeds", nil); r.status != http.StatusConflict {
+		t.Errorf("fetch with fetching off: %d", r.status)
+	}
 	// A viewer has no vuln.read: no nav link.
 	a.mkUser("vuln.viewer", authz.RoleViewer, 1)
 	bv := a.browser()

@@ -89,6 +89,9 @@ type Deps struct {
 	// Vulns holds software inventories, advisories and vulnerability
 	// findings (nil: not served).
 	Vulns *vuln.Service
+	// VulnFetch says the advisory feeds are fetched on a schedule
+	// (vuln.fetch_interval): the dashboard then offers to fetch now.
+	VulnFetch bool
 }
 
 // Handler serves the pages.

@@ -14,6 +14,7 @@ import (
 	"khien.vn/khien/internal/authz"
 	"khien.vn/khien/internal/errs"
 	"khien.vn/khien/internal/incident"
+	"khien.vn/khien/internal/job"
 	"khien.vn/khien/internal/system"
 	"khien.vn/khien/internal/vuln"
 	"khien.vn/khien/internal/vuln/advisory"
@@ -212,6 +213,30 @@ type vulnDashPage struct {
 	Advisories int
 	// WindowDays is how far back fixes are counted.
 	WindowDays int
+	// CanFetch: the fetch-now button is offered (fetching is configured and
+	// the user may import advisories).
+	CanFetch bool
+}
+
+// JobVulnFeeds is the kind of the job that fetches the advisory feeds.
+const JobVulnFeeds = "vuln.feeds"
+
+// FetchVulnFeeds starts fetching the advisory feeds now (vuln.write with a
+// top-level unit, as for importing advisories; only when fetching is
+// configured) and shows the job.
+func (h *Handler) FetchVulnFeeds(w http.ResponseWriter, r *http.Request) error {
+	p := respond.Principal(r)
+	if err := p.AuthorizeGlobal(authz.PermVulnWrite); err != nil {
+		return err
+	}
+	if !h.VulnFetch {
+		return errs.Public(errs.ErrConflict, "err.vuln_fetch_off")
+	}
+	j, err := h.Jobs.Submit(r.Context(), job.Spec{Kind: JobVulnFeeds, CreatedBy: p.UserID})
+	if err != nil {
+		return err
+	}
+	return h.redirect(w, r, "/jobs/"+strconv.FormatInt(j.ID, 10), "ok", "jobs.started_msg")
 }
 
 // days writes a duration in days with one decimal, "" for none.
@@ -238,7 +263,8 @@ func (h *Handler) VulnDashboard(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	v := vulnDashPage{Base: h.base(w, r, "vulndash.title", "vulns"), D: d, Severities: vuln.Severities, States: vuln.SLAStates,
-		WindowDays: int(vuln.DashboardWindow / (24 * time.Hour))}
+		WindowDays: int(vuln.DashboardWindow / (24 * time.Hour)),
+		CanFetch:   h.VulnFetch && p.SeesGlobal() && p.AuthorizeGlobal(authz.PermVulnWrite) == nil}
 	if v.DB, err = svc.DBStatus(ctx, p); err != nil {
 		return err
 	}

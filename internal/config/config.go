@@ -63,6 +63,8 @@ type Vuln struct {
 	NVDURL string `yaml:"nvd_url" doc:"URL of the NVD CVE API 2.0; the first fetch brings the last 120 days (load older CVEs as files), later ones what was modified since; empty turns the NVD feed off"`
 	// NVDAPIKey raises NVD's rate limit.
 	NVDAPIKey Secret `yaml:"nvd_api_key" doc:"NVD API key (optional: raises the rate limit from one request every 6 s to one every 0.6 s)"`
+	// CSAFURLs are CSAF providers' directories.
+	CSAFURLs string `yaml:"csaf_urls" doc:"directory URLs of CSAF 2.0 providers (directory-based distribution with changes.csv, e.g. https://security.access.redhat.com/data/csaf/v2/advisories/), separated by commas; the first fetch brings the last 90 days, later ones what changed"`
 	// EPSSURL is FIRST's current EPSS scores file.
 	EPSSURL string `yaml:"epss_url" doc:"URL of FIRST's current EPSS scores file (.csv.gz); empty turns the EPSS feed off"`
 }

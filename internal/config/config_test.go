@@ -152,8 +152,9 @@ func TestValidate(t *testing.T) {
 		{"vuln_feeds_ok", func(c *config.Config) { c.Vuln.FetchInterval, c.Vuln.OSVURL = config.Duration(24*time.Hour), "" }, nil},
 		{"vuln_feeds", func(c *config.Config) {
 			c.Vuln.FetchInterval, c.Vuln.KEVURL, c.Vuln.EPSSURL = config.Duration(time.Minute), "ftp://cisa.gov/kev.json", "epss.csv.gz"
+			c.Vuln.CSAFURLs = "https://csaf.example/advisories/, file:///srv/csaf"
 		}, []string{"vuln.fetch_interval: must be 0 (off) or at least 1h", `vuln.kev_url: "ftp://cisa.gov/kev.json" is not an http(s) URL`,
-			`vuln.epss_url: "epss.csv.gz" is not an http(s) URL`}},
+			`vuln.epss_url: "epss.csv.gz" is not an http(s) URL`, `vuln.csaf_urls: "file:///srv/csaf" is not an http(s) URL`}},
 		{
 			name: "ingest_and_events",
 			edit: func(c *config.Config) {
@@ -216,8 +217,8 @@ func TestDatabasePath(t *testing.T) {
 
 func TestReference(t *testing.T) {
 	opts := config.Reference()
-	if len(opts) != 61 {
-		t.Errorf("Reference() has %d options, want 61 (update this test when adding options)", len(opts))
+	if len(opts) != 62 {
+		t.Errorf("Reference() has %d options, want 62 (update this test when adding options)", len(opts))
 	}
 	envs := make(map[string]string)
 	keyRE := regexp.MustCompile(`^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$`)

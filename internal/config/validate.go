@@ -86,8 +86,14 @@ func (c Config) validate() []fieldError {
 	if c.Vuln.FetchInterval < 0 || (c.Vuln.FetchInterval > 0 && c.Vuln.FetchInterval < Duration(time.Hour)) {
 		add("vuln.fetch_interval", "must be 0 (off) or at least 1h")
 	}
-	for _, f := range []struct{ key, value string }{{"vuln.osv_url", c.Vuln.OSVURL}, {"vuln.kev_url", c.Vuln.KEVURL},
-		{"vuln.nvd_url", c.Vuln.NVDURL}, {"vuln.epss_url", c.Vuln.EPSSURL}} {
+	vulnURLs := []struct{ key, value string }{{"vuln.osv_url", c.Vuln.OSVURL}, {"vuln.kev_url", c.Vuln.KEVURL},
+		{"vuln.nvd_url", c.Vuln.NVDURL}, {"vuln.epss_url", c.Vuln.EPSSURL}}
+	for _, u := range strings.Split(c.Vuln.CSAFURLs, ",") {
+		if u = strings.TrimSpace(u); u != "" {
+			vulnURLs = append(vulnURLs, struct{ key, value string }{"vuln.csaf_urls", u})
+		}
+	}
+	for _, f := range vulnURLs {
 		if f.value == "" {
 			continue
 		}

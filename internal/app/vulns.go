@@ -80,17 +80,23 @@ const (
 	JobVulnFeeds = "vuln.feeds"
 )
 
+// commaList splits a comma-separated option, trimmed, empty items left out.
+func commaList(s string) []string {
+	var out []string
+	for _, e := range strings.Split(s, ",") {
+		if e = strings.TrimSpace(e); e != "" {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
 // feedConfig returns the advisory feeds as configured.
 func feedConfig(v config.Vuln) feed.Config {
 	cfg := feed.DefaultConfig()
 	cfg.OSVBase, cfg.KEVURL, cfg.NVDBase, cfg.EPSSURL = v.OSVURL, v.KEVURL, v.NVDURL, v.EPSSURL
 	cfg.NVDAPIKey = v.NVDAPIKey.Reveal()
-	cfg.OSVEcosystems = nil
-	for _, e := range strings.Split(v.OSVEcosystems, ",") {
-		if e = strings.TrimSpace(e); e != "" {
-			cfg.OSVEcosystems = append(cfg.OSVEcosystems, e)
-		}
-	}
+	cfg.OSVEcosystems, cfg.CSAFURLs = commaList(v.OSVEcosystems), commaList(v.CSAFURLs)
 	return cfg
 }
 

@@ -4,6 +4,8 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -23,6 +25,11 @@ import (
 // API; a feed the mirror does not serve fails alone, with its error.
 func TestVulnFeedsJob(t *testing.T) {
 	osv := testOSVZip(t)
+	csafDoc, err := os.ReadFile(filepath.Join("..", "vuln", "advisory", "testdata", "csaf", "exl-2025-0142.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	changes := `"2025/exl-2025-0142.json","` + time.Now().UTC().Add(-24*time.Hour).Format(time.RFC3339) + `"` + "\n"
 	var (
 		mu   sync.Mutex
 		reqs []string
@@ -42,6 +49,10 @@ func TestVulnFeedsJob(t *testing.T) {
 		case "/nvd":
 			w.Write([]byte(`{"resultsPerPage": 0, "startIndex": 0, "totalResults": 0, "format": "NVD_CVE", "version": "2.0",
   "timestamp": "2026-11-27T08:15:02.311", "vulnerabilities": []}`))
+		case "/csaf/changes.csv":
+			w.Write([]byte(changes))
+		case "/csaf/2025/exl-2025-0142.json":
+			w.Write(csafDoc)
 		case "/epss.csv.gz":
 			w.Write([]byte("#model_version:v2025.03.14,score_date:2026-11-27T00:00:00Z\ncve,epss,percentile\nCVE-2026-9002,0.51000,0.97000\n"))
 		default:
@@ -54,6 +65,7 @@ func TestVulnFeedsJob(t *testing.T) {
 		c.Vuln.KEVURL, c.Vuln.NVDURL, c.Vuln.EPSSURL = mirror.URL+"/kev.json", mirror.URL+"/nvd", mirror.URL+"/epss.csv.gz"
 		c.Vuln.NVDAPIKey = "test-key-0123" // the shorter pause between NVD requests
 		c.Vuln.FetchInterval = config.Duration(24 * time.Hour)
+		c.Vuln.CSAFURLs = mirror.URL + "/csaf/"
 	})
 	ctx := context.Background()
 	// Fetching now, from the dashboard: a security lead of the top-level
@@ -93,7 +105,8 @@ func TestVulnFeedsJob(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if st.Advisories["osv"] != 10 || st.KEV != 1 || st.EPSS.Count != 1 || st.EPSS.Model != "v2025.03.14" || len(st.Feeds) != 5 {
+	if st.Advisories["osv"] != 10 || st.Advisories["csaf"] != 3 || st.KEV != 1 || st.EPSS.Count != 1 || st.EPSS.Model != "v2025.03.14" ||
+		len(st.Feeds) != 6 {
 		t.Fatalf("after the feeds: %+v", st)
 	}
 	for _, f := range st.Feeds {
@@ -105,7 +118,7 @@ func TestVulnFeedsJob(t *testing.T) {
 	a.mkUser("feeds.analyst", authz.RoleAnalyst, 1)
 	var got vuln.DBStatus
 	a.api("GET", "/api/v1/vuln-database", a.token("feeds.analyst"), nil).json(t, &got)
-	if got.KEV != 1 || len(got.Feeds) != 5 {
+	if got.KEV != 1 || len(got.Feeds) != 6 {
 		t.Errorf("vuln-database API: %+v", got)
 	}
 	mu.Lock()

@@ -100,7 +100,8 @@ type EPSSInfo struct {
 
 // FeedState is where the scheduled fetching of one advisory feed stands.
 type FeedState struct {
-	// Name identifies the feed: "osv:<ecosystem>", "kev", "nvd", "epss".
+	// Name identifies the feed: "osv:<ecosystem>", "csaf:<host><path>",
+	// "kev", "nvd", "epss".
 	Name string `json:"name"`
 	// Cursor is what the next run starts from, as the feed needs it (the
 	// newest modification time seen, RFC 3339; "" fetches everything).

@@ -136,7 +136,10 @@ type csafProductInfo struct {
 // CVE-YYYY-NNNN…, and that every product id the product_status lists is
 // defined in the product tree (CSAF mandatory test 6.1.1).
 //
-// Each Advisory has ID the CVE, Source "csaf", Aliases the tracking id,
+// Each Advisory has ID the tracking id and the CVE ("RHSA-2024:1234/
+// CVE-2024-0001": several errata may cover one CVE, each for its product
+// streams, and are stored apart; the CVE alone when it is the tracking id,
+// as in a VEX document), Source "csaf", Aliases the CVE, the tracking id,
 // the tracking aliases and the vulnerability's ids; Summary the
 // vulnerability title (else the document title); Details its description
 // notes; Severity its CVSS scores, whatever products they apply to;
@@ -219,12 +222,19 @@ func ParseCSAF(r io.Reader) ([]Advisory, error) {
 		if !validCVE(v.CVE) {
 			return nil, f.at(p+".cve", "bad CVE id %q", v.CVE)
 		}
-		a := Advisory{ID: v.CVE, Source: SourceCSAF, Modified: current, Summary: v.Title}
-		aliases := append([]string{tr.ID}, tr.Aliases...)
-		for _, id := range v.IDs {
-			aliases = append(aliases, id.Text)
+		// One document per errata may cover a CVE for one product stream,
+		// another for another: the id names both, so that they are kept
+		// apart (a VEX document, one per CVE, is the CVE itself).
+		id := v.CVE
+		if tr.ID != v.CVE {
+			id = tr.ID + "/" + v.CVE
 		}
-		a.Aliases = sortedSet(aliases, v.CVE)
+		a := Advisory{ID: id, Source: SourceCSAF, Modified: current, Summary: v.Title}
+		aliases := append([]string{tr.ID, v.CVE}, tr.Aliases...)
+		for _, x := range v.IDs {
+			aliases = append(aliases, x.Text)
+		}
+		a.Aliases = sortedSet(aliases, id)
 		if a.Summary == "" {
 			a.Summary = doc.Title
 		}

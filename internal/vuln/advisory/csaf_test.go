@@ -17,9 +17,9 @@ func TestParseCSAF(t *testing.T) {
 	el9 := "cpe:/o:example:linux:9::baseos"
 	same(t, "CSAF", list, []Advisory{
 		{
-			ID:        "CVE-2024-99010",
+			ID:        "EXL-2025-0142/CVE-2024-99010",
 			Source:    "csaf",
-			Aliases:   []string{"EXBZ#2345678", "EXL-2025-0142", "EXLSA-2025:0142"},
+			Aliases:   []string{"CVE-2024-99010", "EXBZ#2345678", "EXL-2025-0142", "EXLSA-2025:0142"},
 			Summary:   "expat: integer overflow in XML_ParseBuffer",
 			Details:   "An integer overflow in XML_ParseBuffer of expat can lead to a heap buffer overflow when parsing crafted XML.",
 			Severity:  []Severity{{Type: "CVSS_V3", Vector: "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:N/I:N/A:H", Score: 7.5, Rating: "HIGH"}},
@@ -52,9 +52,9 @@ func TestParseCSAF(t *testing.T) {
 			},
 		},
 		{
-			ID:      "CVE-2024-99020",
+			ID:      "EXL-2025-0142/CVE-2024-99020",
 			Source:  "csaf",
-			Aliases: []string{"EXL-2025-0142", "EXLSA-2025:0142"},
+			Aliases: []string{"CVE-2024-99020", "EXL-2025-0142", "EXLSA-2025:0142"},
 			// No title: the document's. No description note: the summary
 			// note. The same score given twice appears once.
 			Summary:   "Example Linux security update: expat and query-lite",
@@ -74,9 +74,9 @@ func TestParseCSAF(t *testing.T) {
 			References: []string{self},
 		},
 		{
-			ID:        "CVE-2023-990001",
+			ID:        "EXL-2025-0142/CVE-2023-990001",
 			Source:    "csaf",
-			Aliases:   []string{"EXL-2025-0142", "EXLSA-2025:0142"},
+			Aliases:   []string{"CVE-2023-990001", "EXL-2025-0142", "EXLSA-2025:0142"},
 			Summary:   "Authentication bypass in Acme products",
 			Published: initial,
 			Modified:  modified,

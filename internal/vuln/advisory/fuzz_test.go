@@ -3,6 +3,7 @@ package advisory
 import (
 	"bytes"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -118,7 +119,9 @@ func FuzzParseCSAF(f *testing.F) {
 		list, err := ParseCSAF(bytes.NewReader(data))
 		checkErr(t, err)
 		for _, a := range list {
-			if !validCVE(a.ID) || a.Source != SourceCSAF {
+			// The id is the CVE, or the tracking id and the CVE.
+			cve := a.ID[strings.LastIndexByte(a.ID, '/')+1:]
+			if !validCVE(cve) || a.Source != SourceCSAF || cve != a.ID && !slices.Contains(a.Aliases, cve) {
 				t.Fatalf("bad advisory accepted: %+v", a)
 			}
 		}

@@ -1,8 +1,8 @@
 // Package feed fetches vulnerability advisories over HTTP, for sites with
 // Internet access, from the sources that air-gapped sites import as files
-// (internal/vuln/advisory parses both): OSV per ecosystem, CISA's Known
-// Exploited Vulnerabilities catalogue, the NVD CVE API 2.0 and FIRST's
-// EPSS scores.
+// (internal/vuln/advisory parses both): OSV per ecosystem, CSAF 2.0
+// providers' directories, CISA's Known Exploited Vulnerabilities
+// catalogue, the NVD CVE API 2.0 and FIRST's EPSS scores.
 //
 // A Fetcher runs every configured feed once per Run, one after the other;
 // a scheduler (Schedule, or the application's job runner) calls it every
@@ -26,6 +26,38 @@
 //     directory ("Debian" holds the records of Debian:11 and Debian:12;
 //     the per-release directories such as "Debian:12" are no longer
 //     updated). Names are path-escaped ("Red Hat" is "Red%20Hat").
+//   - "csaf:<host><path>": a CSAF 2.0 provider's directory-based
+//     distribution (CSAF 2.0 §7.1.11–7.1.13: documents under year
+//     folders, changes.csv at the root listing
+//     "<path>","<current_release_date>" newest first), such as Red Hat's
+//     https://security.access.redhat.com/data/csaf/v2/advisories/. The
+//     name is the URL's host and path without scheme, user information
+//     or trailing slash (cut to 255 bytes, ending in a hash of the whole,
+//     when longer); a URL with a query or fragment is refused. Each run
+//     fetches changes.csv (at most MaxCSAFChanges bytes) and takes each
+//     document listed once, at its latest time: those changed after the
+//     cursor, or on the first run those changed in the last
+//     Config.CSAFFirstDays days (90 by default: a provider has tens of
+//     thousands, older ones are imported as files, format "csaf"), oldest
+//     first, at most Config.CSAFMaxPerRun (1,000) per run; the next run
+//     goes on from there. A run never stops between documents of the same
+//     time, since the cursor could not tell them apart: the cap falls
+//     before them, or, when the oldest time alone has more documents than
+//     the cap, the run takes them all. Documents are fetched 4 at a time
+//     and their advisories (advisory.ParseCSAF: one per CVE) stored 100
+//     documents at a time, in order. The cursor is the changes.csv time of
+//     the newest document stored. When a document fails (unreachable,
+//     too large, malformed, or its hash differs), the run stops there:
+//     the documents before it are kept and the cursor advances over them
+//     (not into a time some of whose documents are not stored); it and
+//     the later ones are fetched again by the next run. A document that
+//     stays missing stops the feed until the provider mends it;
+//     LastError names it. When the first run finds nothing within its
+//     days, the cursor is the newest time listed. A document whose
+//     current_release_date is before its changes.csv time (a stale copy
+//     in a cache) is stored all the same and logged as a warning, once
+//     per run. index.txt, ROLIE feeds and provider-metadata.json are not
+//     read.
 //   - "kev": the catalogue JSON, stored whole (Sink.StoreKEV)
 //     unless its catalogVersion is the cursor.
 //   - "nvd": the CVE API 2.0 by last-modification date
@@ -58,6 +90,22 @@
 // are stored together, as are the scores of an EPSS file and the KEV
 // catalogue. An NVD page larger than the parser's 32 MiB is fetched again
 // with half as many results per page.
+//
+// A CSAF directory's changes.csv is parsed strictly: every line but blank
+// ones is two double-quoted fields separated by a comma, a path and an
+// RFC 3339 time; the path must be relative and clean (no empty, "." or
+// ".." segment, no leading "/"), of ASCII letters, digits and "+-_./" only
+// (so no scheme, query, percent-escape or backslash), and end in ".json".
+// Any other line fails the run, naming the line, and nothing is fetched.
+// A CSAF document may be at most advisory.MaxDocument (32 MiB). When the
+// provider publishes a hash file next to it (CSAF 2.0 §7.1.18:
+// <file>.sha256, else <file>.sha512: the hash in hex, then optionally
+// white space and the file name; at most 4 KiB), the document must have
+// that hash, or the run fails with an error wrapping ErrHashMismatch
+// that names it; a hash file that answers 404 or 410 is taken as not
+// published and the document as it is. OpenPGP signatures (<file>.asc,
+// §7.1.19) are not checked: hash files from the same server guard
+// against corruption, not against a forged server.
 //
 // Error texts name URLs without user information and never contain the
 // NVD API key, which is sent as the apiKey header.

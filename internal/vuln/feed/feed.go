@@ -28,6 +28,14 @@ const (
 	// DefaultOSVMaxChanged is the most changed OSV records fetched one by
 	// one; beyond it the ecosystem's all.zip is fetched.
 	DefaultOSVMaxChanged = 5000
+	// DefaultCSAFFirstDays is how far back the first run of a CSAF
+	// directory goes.
+	DefaultCSAFFirstDays = 90
+	// DefaultCSAFMaxPerRun is the most documents a run of a CSAF directory
+	// stores; the next run goes on from there.
+	DefaultCSAFMaxPerRun = 1000
+	// MaxCSAFChanges bounds a CSAF directory's changes.csv, in bytes.
+	MaxCSAFChanges = 64 << 20
 	// DefaultMaxBytes bounds one response (npm's all.zip is over 200 MB).
 	DefaultMaxBytes = 1 << 30
 	// DefaultFeedTimeout bounds one feed's run.
@@ -60,6 +68,18 @@ type Config struct {
 	// last run, its all.zip is fetched again instead (0:
 	// DefaultOSVMaxChanged).
 	OSVMaxChanged int
+	// CSAFURLs are CSAF 2.0 providers' directories (directory-based
+	// distribution: changes.csv at the root, documents under year
+	// folders), such as
+	// https://security.access.redhat.com/data/csaf/v2/advisories/; one
+	// feed each, named "csaf:" and the URL's host and path. CSAFFirstDays
+	// is how many days of changes the first run fetches (0:
+	// DefaultCSAFFirstDays; older documents are imported as files);
+	// CSAFMaxPerRun the most documents a run stores, oldest changes first
+	// (0: DefaultCSAFMaxPerRun; the next run goes on from there).
+	CSAFURLs      []string
+	CSAFFirstDays int
+	CSAFMaxPerRun int
 	// KEVURL is CISA's known_exploited_vulnerabilities.json.
 	KEVURL string
 	// NVDBase is the NVD CVE API 2.0; NVDAPIKey, optional, raises its rate
@@ -74,11 +94,14 @@ type Config struct {
 
 // DefaultConfig returns the public sources: KEV, NVD (last 120 days on the
 // first run, no API key) and EPSS on, OSV's bucket set but no ecosystem
-// chosen, since which ones matter depends on the software inventoried.
+// chosen and no CSAF provider, since which ones matter depends on the
+// software inventoried.
 func DefaultConfig() Config {
 	return Config{
 		OSVBase:       DefaultOSVBase,
 		OSVMaxChanged: DefaultOSVMaxChanged,
+		CSAFFirstDays: DefaultCSAFFirstDays,
+		CSAFMaxPerRun: DefaultCSAFMaxPerRun,
 		KEVURL:        DefaultKEVURL,
 		NVDBase:       DefaultNVDBase,
 		NVDFirstDays:  DefaultNVDFirstDays,
@@ -86,14 +109,20 @@ func DefaultConfig() Config {
 	}
 }
 
-// String describes c with the NVD API key masked.
+// String describes c with the NVD API key and the URLs' user information
+// masked.
 func (c Config) String() string {
 	key := ""
 	if c.NVDAPIKey != "" {
 		key = "***"
 	}
-	return fmt.Sprintf("osv=%s %v (max changed %d) kev=%s nvd=%s (api key %q, first days %d) epss=%s",
-		c.OSVBase, c.OSVEcosystems, c.OSVMaxChanged, c.KEVURL, c.NVDBase, key, c.NVDFirstDays, c.EPSSURL)
+	csaf := make([]string, len(c.CSAFURLs))
+	for i, u := range c.CSAFURLs {
+		csaf[i] = redact(u)
+	}
+	return fmt.Sprintf("osv=%s %v (max changed %d) csaf=%v (first days %d, max per run %d) kev=%s nvd=%s (api key %q, first days %d) epss=%s",
+		redact(c.OSVBase), c.OSVEcosystems, c.OSVMaxChanged, csaf, c.CSAFFirstDays, c.CSAFMaxPerRun,
+		redact(c.KEVURL), redact(c.NVDBase), key, c.NVDFirstDays, redact(c.EPSSURL))
 }
 
 // A Sink stores what the feeds bring. StoreAdvisories stores advs all or
@@ -201,6 +230,17 @@ func (f *Fetcher) feeds() []feed {
 			}})
 		}
 	}
+	seen := map[string]bool{}
+	for _, u := range c.CSAFURLs {
+		name := csafFeedName(u)
+		if u == "" || seen[name] {
+			continue // one directory, one feed
+		}
+		seen[name] = true
+		list = append(list, feed{name: name, fetch: func(ctx context.Context, cursor string) (outcome, error) {
+			return f.fetchCSAF(ctx, name, u, cursor)
+		}})
+	}
 	if c.KEVURL != "" {
 		list = append(list, feed{name: "kev", fetch: f.fetchKEV})
 	}
@@ -214,11 +254,12 @@ func (f *Fetcher) feeds() []feed {
 }
 
 // Run fetches every configured feed once, one after the other — the OSV
-// ecosystems in the order configured, then KEV, NVD and EPSS — and returns
-// their states as recorded. A feed's failure is recorded in its state
-// (LastError, its cursor left where its stored progress ends) and logged;
-// the other feeds run all the same. When ctx ends, the feed running
-// records its failure and no other starts.
+// ecosystems and then the CSAF directories in the order configured, then
+// KEV, NVD and EPSS — and returns their states as recorded. A feed's
+// failure is recorded in its state (LastError, its cursor left where its
+// stored progress ends) and logged; the other feeds run all the same.
+// When ctx ends, the feed running records its failure and no other
+// starts.
 func (f *Fetcher) Run(ctx context.Context) []vuln.FeedState {
 	var out []vuln.FeedState
 	for _, fd := range f.feeds() {

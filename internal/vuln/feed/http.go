@@ -97,6 +97,24 @@ func (f *Fetcher) getAll(ctx context.Context, rawURL string, hdr http.Header) ([
 	return data, nil
 }
 
+// getLimited reads the whole body of a 2xx response to rawURL, refusing
+// more than limit bytes (as well as more than MaxBytes).
+func (f *Fetcher) getLimited(ctx context.Context, rawURL string, limit int64) ([]byte, error) {
+	body, err := f.get(ctx, rawURL, nil)
+	if err != nil {
+		return nil, err
+	}
+	defer body.Close()
+	data, err := io.ReadAll(io.LimitReader(body, limit+1))
+	if err != nil {
+		return nil, readError(rawURL, err)
+	}
+	if int64(len(data)) > limit {
+		return nil, fmt.Errorf("GET %s: %w: more than %d bytes", redact(rawURL), ErrTooLarge, limit)
+	}
+	return data, nil
+}
+
 // download saves the body of a 2xx response to rawURL in a temporary
 // file and returns it, open, with its size; remove deletes it.
 func (f *Fetcher) download(ctx context.Context, rawURL string) (file *os.File, size int64, remove func(), err error) {

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"khien.vn/khien/internal/vuln/advisory"
+	"khien.vn/khien/internal/vuln/cpe"
 )
 
 // Severity is how bad a vulnerability is, as the advisories rate it.
@@ -82,6 +83,9 @@ type Finding struct {
 // Evidence is one advisory's part in a finding: which advisory, from
 // which source, for which ecosystem entry and package name, with which
 // ranges and fix.
+//
+// For a match by CPE, Ecosystem is "CPE", Name the NVD criteria met, Ranges
+// its version bounds (type "CPE") and CPE the package's name that met it.
 type Evidence struct {
 	Advisory  string           `json:"advisory"`
 	Source    string           `json:"source"`
@@ -89,6 +93,7 @@ type Evidence struct {
 	Name      string           `json:"name"`
 	Ranges    []advisory.Range `json:"ranges,omitempty"`
 	Fixed     string           `json:"fixed,omitempty"`
+	CPE       string           `json:"cpe,omitempty"`
 }
 
 // vulnIDs returns the vulnerabilities an advisory is about: its CVE ids
@@ -110,15 +115,28 @@ func vulnIDs(m Meta) []string {
 }
 
 // Merge turns matches into findings: one per installed package and
-// vulnerability, however many advisories (OSV, GitHub, the distribution)
-// report it, each advisory kept as evidence. Severity is the worst any
-// advisory states, Fixed the lowest fix; flags add KEV and national
-// warnings. Findings are sorted by package, then vulnerability id.
+// vulnerability, however many advisories (OSV, GitHub, the distribution,
+// NVD by CPE) report it, each advisory kept as evidence. Severity is the
+// worst any advisory states, Fixed the lowest fix; flags add KEV and
+// national warnings. Findings are sorted by package, then vulnerability id.
+//
+// When none of a finding's advisories states a severity (a Debian DSA
+// states none), the finding takes the rating and score of the NVD record
+// of its CVE that the index holds (Match.NVD), and its summary when it has
+// none: the distribution's own rating wins whenever it gives one. The NVD
+// record is not evidence unless it matched itself.
 func Merge(matches []Match, flags Flags) []Finding {
 	type fkey struct{ eco, name, version, arch, vuln string }
 	byKey := map[fkey]*Finding{}
 	var order []fkey
+	var nvd map[string]Meta // CVE → NVD record, from the matches
 	for _, m := range matches {
+		for _, r := range m.NVD {
+			if nvd == nil {
+				nvd = map[string]Meta{}
+			}
+			nvd[r.ID] = r
+		}
 		for _, id := range vulnIDs(m.Advisory) {
 			k := fkey{m.Package.Ecosystem, m.Package.Name, m.Package.Version, m.Package.Arch, id}
 			f, ok := byKey[k]
@@ -129,7 +147,7 @@ func Merge(matches []Match, flags Flags) []Finding {
 				order = append(order, k)
 			}
 			f.Evidence = append(f.Evidence, Evidence{Advisory: m.Advisory.ID, Source: m.Advisory.Source, Ecosystem: m.Ecosystem,
-				Name: m.Name, Ranges: m.Ranges, Fixed: m.Fixed})
+				Name: m.Name, Ranges: m.Ranges, Fixed: m.Fixed, CPE: m.CPE})
 			for _, a := range append([]string{m.Advisory.ID}, m.Advisory.Aliases...) {
 				if a != id && !slices.Contains(f.Aliases, a) {
 					f.Aliases = append(f.Aliases, a)
@@ -156,6 +174,12 @@ func Merge(matches []Match, flags Flags) []Finding {
 			f.KEV, f.KEVDue, f.Ransomware = true, kev.Due, kev.Ransomware
 		}
 		f.Warning = flags.Warnings[f.VulnID]
+		if r, ok := nvd[f.VulnID]; ok && f.Severity == UnknownSeverity && f.Score == 0 {
+			f.Severity, f.Score = rate(r.Severity)
+			if f.Summary == "" {
+				f.Summary = r.Summary
+			}
+		}
 		if f.Severity == UnknownSeverity && f.Score > 0 {
 			f.Severity = fromScore(f.Score)
 		}
@@ -169,8 +193,12 @@ func Merge(matches []Match, flags Flags) []Finding {
 }
 
 // lowerFix reports whether fix a is below fix b in ecosystem eco (false
-// when they do not compare).
+// when they do not compare). Software without an ecosystem, matched by
+// CPE, compares fixes as NVD versions (cpe.CompareVersion).
 func lowerFix(eco, a, b string) bool {
+	if eco == "" {
+		return cpe.CompareVersion(a, b) < 0
+	}
 	va, err := parseIn(eco, a)
 	if err != nil {
 		return false

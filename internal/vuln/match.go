@@ -8,11 +8,13 @@
 // and advisory (OSV, CISA KEV, NVD and CSAF importers). This package
 // compiles advisories into an Index and matches packages against it.
 //
-// Only ecosystem-specific advisories match: a Debian package is matched
-// against the Debian advisories of its release (which know the
-// distribution's backported fixes), never against upstream version ranges
-// such as NVD's CPE configurations — so a backported fix is never reported
-// as a vulnerability.
+// Packages of an ecosystem match only ecosystem-specific advisories: a
+// Debian package is matched against the Debian advisories of its release
+// (which know the distribution's backported fixes), never against upstream
+// version ranges such as NVD's CPE configurations — so a backported fix is
+// never reported as a vulnerability. Software without an ecosystem (Windows
+// programs, SBOM components known only by CPE) is matched against NVD's
+// configurations by CPE (package cpe).
 package vuln
 
 import (
@@ -22,6 +24,7 @@ import (
 	"sync"
 
 	"khien.vn/khien/internal/vuln/advisory"
+	"khien.vn/khien/internal/vuln/cpe"
 	"khien.vn/khien/internal/vuln/inventory"
 	"khien.vn/khien/internal/vuln/version"
 )
@@ -34,6 +37,40 @@ type Index struct {
 	advisories []Meta
 	byKey      map[key][]*entry
 	entries    int
+	// cpe holds the NVD records with configurations (nil when there are
+	// none); nvd every NVD record's rating and summary by CVE (nil when
+	// none), for Merge.
+	cpe *cpeIndex
+	nvd map[string]*Meta
+}
+
+// cpeIndex files NVD records by the vendor and product of their
+// vulnerable cpeMatches.
+type cpeIndex struct {
+	records   []*cpeRecord
+	byProduct map[vendorProduct][]int32
+	matches   int
+}
+
+// vendorProduct is an unquoted, lower-case vendor and product.
+type vendorProduct struct{ vendor, product string }
+
+// cpeRecord is one NVD record; its configurations are compiled on first
+// use.
+type cpeRecord struct {
+	meta Meta
+	cpes []advisory.CPEMatch
+	once sync.Once
+	conf *cpe.Configurations
+	err  error
+}
+
+// compiled returns the record's configurations, compiling them once.
+func (r *cpeRecord) compiled() (*cpe.Configurations, error) {
+	r.once.Do(func() {
+		r.conf, r.err = cpe.Compile(r.cpes)
+	})
+	return r.conf, r.err
 }
 
 // Meta is what a finding says of its advisory.
@@ -86,14 +123,21 @@ func (en *entry) matcher() *version.Matcher {
 	return en.m
 }
 
-// NewIndex indexes advs (their ranges are compiled when first needed). Withdrawn advisories and affected entries
-// without an ecosystem the version package supports are left out (NVD
-// and CPE-only records match nothing here).
+// NewIndex indexes advs (their ranges are compiled when first needed).
+// Withdrawn advisories and affected entries without an ecosystem the
+// version package supports are left out. NVD records are kept apart: by the
+// vendor and product of their vulnerable cpeMatches, for software without
+// an ecosystem (see Match), and by CVE, to rate findings no advisory rates
+// (see Merge). Other sources' CPEs (CSAF products known only by CPE) are not
+// matched.
 func NewIndex(advs []advisory.Advisory) *Index {
 	ix := &Index{byKey: map[key][]*entry{}}
 	for _, a := range advs {
 		if !a.Withdrawn.IsZero() {
 			continue
+		}
+		if a.Source == advisory.SourceNVD {
+			ix.addNVD(a)
 		}
 		adv := int32(len(ix.advisories))
 		added := false
@@ -126,8 +170,61 @@ func NewIndex(advs []advisory.Advisory) *Index {
 	return ix
 }
 
-// Len returns the number of advisories and of affected entries indexed.
+// Len returns the number of advisories and of affected entries indexed by
+// ecosystem; NVD records matched by CPE are counted by LenCPE.
 func (ix *Index) Len() (advisories, entries int) { return len(ix.advisories), ix.entries }
+
+// LenCPE returns the number of NVD records indexed for CPE matching and of
+// their cpeMatches.
+func (ix *Index) LenCPE() (records, matches int) {
+	if ix.cpe == nil {
+		return 0, 0
+	}
+	return len(ix.cpe.records), ix.cpe.matches
+}
+
+// addNVD indexes NVD record a: its rating and summary by CVE, and its
+// configurations by the vendor and product of their vulnerable cpeMatches.
+// A CVE's first record counts.
+func (ix *Index) addNVD(a advisory.Advisory) {
+	if ix.nvd[a.ID] != nil {
+		return
+	}
+	summary := a.Summary
+	if summary == "" {
+		summary = a.Details // NVD's description
+	}
+	meta := Meta{ID: a.ID, Source: a.Source, Aliases: a.Aliases, Related: a.Related, Summary: summary, Severity: a.Severity}
+	if ix.nvd == nil {
+		ix.nvd = map[string]*Meta{}
+	}
+	ix.nvd[a.ID] = &meta
+	var keys []vendorProduct
+	for _, m := range a.CPEs {
+		if !m.Vulnerable {
+			continue
+		}
+		vendor, product, ok := cpe.VendorProduct(m.Criteria)
+		if !ok {
+			continue // NVD names the vendor and product of every criteria
+		}
+		if k := (vendorProduct{vendor, product}); !slices.Contains(keys, k) {
+			keys = append(keys, k)
+		}
+	}
+	if len(keys) == 0 {
+		return
+	}
+	if ix.cpe == nil {
+		ix.cpe = &cpeIndex{byProduct: map[vendorProduct][]int32{}}
+	}
+	n := int32(len(ix.cpe.records))
+	ix.cpe.records = append(ix.cpe.records, &cpeRecord{meta: meta, cpes: a.CPEs})
+	ix.cpe.matches += len(a.CPEs)
+	for _, k := range keys {
+		ix.cpe.byProduct[k] = append(ix.cpe.byProduct[k], n)
+	}
+}
 
 // distro reports whether e is an operating-system ecosystem, whose
 // advisories are per release.
@@ -204,6 +301,14 @@ type Match struct {
 	// known).
 	Ranges []advisory.Range
 	Fixed  string
+	// CPE is, for a match by CPE (Ecosystem "CPE", Name the NVD criteria
+	// met), the package's CPE name that met it: the file's, or the one
+	// derived from a Windows program's name and publisher.
+	CPE string
+	// NVD holds the NVD records of the advisory's CVEs when the advisory
+	// states no severity (nil otherwise, or when the index holds none):
+	// Merge rates a finding no advisory rates by them.
+	NVD []Meta
 }
 
 // Problem is a package or advisory entry that could not be evaluated (a
@@ -215,11 +320,12 @@ type Problem struct {
 	Err      error
 }
 
-// Match matches pkgs against the index: for each package with an
-// ecosystem, the advisories of its ecosystem (and release) naming it (or
-// its source package) whose ranges contain its version. Results are
-// sorted by package, then advisory id; one advisory matches a package
-// once.
+// Match matches pkgs, the software of one asset, against the index: for
+// each package with an ecosystem, the advisories of its ecosystem (and
+// release) naming it (or its source package) whose ranges contain its
+// version; for each package without an ecosystem, the NVD records whose
+// configurations its CPE names meet (see matchCPE). Results are sorted by
+// package, then advisory id; one advisory matches a package once.
 func (ix *Index) Match(pkgs []inventory.Package) ([]Match, []Problem) {
 	var out []Match
 	var problems []Problem
@@ -263,11 +369,172 @@ func (ix *Index) Match(pkgs []inventory.Package) ([]Match, []Problem) {
 			}
 		}
 	}
+	if ix.cpe != nil {
+		out, problems = ix.matchCPE(pkgs, out, problems)
+	}
+	if ix.nvd != nil {
+		for i := range out {
+			out[i].NVD = ix.nvdRatings(out[i].Advisory)
+		}
+	}
 	slices.SortFunc(out, func(a, b Match) int {
 		return cmp.Or(cmp.Compare(a.Package.Ecosystem, b.Package.Ecosystem), cmp.Compare(a.Package.Name, b.Package.Name),
 			cmp.Compare(a.Package.Version, b.Package.Version), cmp.Compare(a.Package.Arch, b.Package.Arch), cmp.Compare(a.Advisory.ID, b.Advisory.ID))
 	})
 	return out, problems
+}
+
+// matchCPE matches the packages without an ecosystem by CPE, NVD's way,
+// appending to out and problems.
+//
+// The names known for the asset are: each such package's own CPE (the
+// file's, with the package's version when the CPE gives none), or for a
+// Windows program (a package with a Vendor, see inventory.Package) the
+// names the curated dictionary gives it (cpe.Windows), else the guesses of
+// cpe.Guess whose vendor and product NVD's indexed criteria name exactly;
+// and the asset's platform, cpe.WindowsPlatform, when it has a Windows
+// program. Packages of an ecosystem are never matched by CPE (the backport
+// rule) nor contribute names; nor does a package without a version.
+//
+// Every NVD record with a vulnerable criteria of a vendor and product of
+// those names is evaluated against all of them (cpe.Configurations.Evaluate);
+// each package a hit names matches the record once, by its first hit. A
+// criteria that does not parse makes the record a Problem.
+func (ix *Index) matchCPE(pkgs []inventory.Package, out []Match, problems []Problem) ([]Match, []Problem) {
+	var names []cpe.Name
+	var owner []int // package of each name; -1 the platform
+	windows := false
+	for i, p := range pkgs {
+		if p.Ecosystem != "" {
+			continue
+		}
+		switch {
+		case p.CPE != "":
+			n, err := cpe.Parse(p.CPE)
+			if err != nil {
+				problems = append(problems, Problem{Package: p, Err: err})
+				continue
+			}
+			if n.Version == cpe.Any {
+				if p.Version == "" {
+					continue
+				}
+				n.Version = cpe.Quote(p.Version)
+			}
+			names, owner = append(names, n), append(owner, i)
+		case p.Vendor != "":
+			windows = true
+			prog := cpe.Program{Name: p.Name, Publisher: p.Vendor, Version: p.Version}
+			found := cpe.Windows().Lookup(prog)
+			if len(found) == 0 {
+				for _, n := range cpe.Guess(prog) {
+					if _, ok := ix.cpe.byProduct[vendorProduct{cpe.Unquote(n.Vendor), cpe.Unquote(n.Product)}]; ok {
+						found = append(found, n)
+					}
+				}
+			}
+			for _, n := range found {
+				names, owner = append(names, n), append(owner, i)
+			}
+		}
+	}
+	if len(names) == 0 {
+		return out, problems
+	}
+	// The records meeting a package's vendor and product, in index order.
+	var recs []int32
+	firstOwner := map[int32]int{}
+	for k, n := range names {
+		for _, r := range ix.cpe.byProduct[vendorProduct{cpe.Unquote(n.Vendor), cpe.Unquote(n.Product)}] {
+			if _, ok := firstOwner[r]; !ok {
+				firstOwner[r] = owner[k]
+				recs = append(recs, r)
+			}
+		}
+	}
+	if len(recs) == 0 {
+		return out, problems
+	}
+	if windows {
+		names, owner = append(names, cpe.WindowsPlatform()), append(owner, -1)
+	}
+	slices.Sort(recs)
+	for _, r := range recs {
+		rec := ix.cpe.records[r]
+		conf, err := rec.compiled()
+		if err != nil {
+			problems = append(problems, Problem{Package: pkgs[firstOwner[r]], Advisory: rec.meta.ID, Err: err})
+			continue
+		}
+		matched := map[int]bool{}
+		for _, h := range conf.Evaluate(names) {
+			pi := owner[h.Target]
+			if pi < 0 || matched[pi] {
+				continue
+			}
+			matched[pi] = true
+			m := rec.cpes[h.Match]
+			out = append(out, Match{Package: pkgs[pi], Name: m.Criteria, Ecosystem: EcosystemCPE, Advisory: rec.meta,
+				Ranges: cpeRanges(conf.Criterion(h.Match)), Fixed: m.VersionEndExcluding, CPE: names[h.Target].String()})
+		}
+	}
+	return out, problems
+}
+
+// EcosystemCPE is the Ecosystem of matches by CPE, and RangeCPE the type
+// of their ranges.
+const (
+	EcosystemCPE = "CPE"
+	RangeCPE     = "CPE"
+)
+
+// cpeRanges writes a criteria's version bounds as a range of type CPE for
+// the evidence: introduced versionStartIncluding (">v" for
+// versionStartExcluding, "0" when there is no lower bound), fixed
+// versionEndExcluding, last_affected versionEndIncluding; an exact version
+// in the criteria is introduced and last_affected; a criteria of any
+// version without bounds is introduced "0" alone.
+func cpeRanges(c cpe.Criterion) []advisory.Range {
+	r := advisory.Range{Type: RangeCPE}
+	if v := c.Name.Version; !c.Bounded() && v != cpe.Any && v != cpe.NA {
+		v = cpe.Unquote(v)
+		r.Events = []advisory.Event{{Introduced: v}, {LastAffected: v}}
+		return []advisory.Range{r}
+	}
+	switch {
+	case c.VersionStartIncluding != "":
+		r.Events = append(r.Events, advisory.Event{Introduced: c.VersionStartIncluding})
+	case c.VersionStartExcluding != "":
+		r.Events = append(r.Events, advisory.Event{Introduced: ">" + c.VersionStartExcluding})
+	default:
+		r.Events = append(r.Events, advisory.Event{Introduced: "0"})
+	}
+	if c.VersionEndExcluding != "" {
+		r.Events = append(r.Events, advisory.Event{Fixed: c.VersionEndExcluding})
+	}
+	if c.VersionEndIncluding != "" {
+		r.Events = append(r.Events, advisory.Event{LastAffected: c.VersionEndIncluding})
+	}
+	return []advisory.Range{r}
+}
+
+// nvdRatings returns the NVD records of the CVEs of advisory m when m
+// states no severity (nil otherwise): what Merge rates a finding by when no
+// matched advisory rates it.
+func (ix *Index) nvdRatings(m Meta) []Meta {
+	if m.Source == advisory.SourceNVD {
+		return nil
+	}
+	if sev, score := rate(m.Severity); sev != UnknownSeverity || score > 0 {
+		return nil
+	}
+	var out []Meta
+	for _, id := range vulnIDs(m) {
+		if r := ix.nvd[id]; r != nil {
+			out = append(out, Meta{ID: r.ID, Source: r.Source, Summary: r.Summary, Severity: r.Severity})
+		}
+	}
+	return out
 }
 
 // lowestFixAbove returns the lowest of fixed that is above v ("" when

@@ -60,7 +60,8 @@
 // and container images (pkg:oci, pkg:docker). Tool is metadata.tools
 // ("syft 1.4.1"), Created metadata.timestamp. The source package and
 // Location come from the purl's upstream qualifier or from Syft's and
-// Trivy's properties.
+// Trivy's properties. A component's cpe is kept as Package.CPE, and a
+// component with only a CPE is kept.
 //
 // spdx-json, spdx-tv: SPDX 2.1–2.3, JSON and tag-value. Packages are read
 // with their PACKAGE-MANAGER purl external reference. A package of
@@ -70,7 +71,8 @@
 // directory) are skipped unless their purl names a package ecosystem: an
 // SBOM describing one npm application keeps it, one describing a directory
 // or an image does not. Tool is the "Tool:" creators as written
-// ("syft-1.4.1"), Created creationInfo.created.
+// ("syft-1.4.1"), Created creationInfo.created. The first cpe23Type
+// external reference is kept as Package.CPE.
 //
 // dpkg: the output of
 //

@@ -25,13 +25,21 @@ type Package struct {
 	// Windows program, a component without package URL).
 	Ecosystem string `json:"ecosystem,omitempty"`
 	PURL      string `json:"purl,omitempty"`
-	Arch      string `json:"arch,omitempty"`
+	// CPE is the CPE 2.3 name the file gives the package (a CycloneDX
+	// component's cpe, an SPDX package's cpe23Type external reference), as
+	// written. Packages without an ecosystem are matched by it against
+	// NVD's configurations.
+	CPE  string `json:"cpe,omitempty"`
+	Arch string `json:"arch,omitempty"`
 	// SourceName and SourceVersion name the source package of a distribution
 	// binary package (dpkg ${source:Package}, rpm %{SOURCERPM}), which
 	// distribution advisories name. Empty when the file does not say.
 	SourceName    string `json:"source_name,omitempty"`
 	SourceVersion string `json:"source_version,omitempty"`
-	// Vendor is the publisher of a Windows program.
+	// Vendor is the publisher of a Windows program (Publisher). Only the
+	// windows-csv format sets it, so a package with a Vendor and no
+	// Ecosystem is a Windows program: the matcher names it by CPE from its
+	// name and publisher, and takes its asset to run Windows.
 	Vendor string `json:"vendor,omitempty"`
 	// Location is the file a language package was found in (Trivy, Grype,
 	// and CycloneDX files made by them or by Syft).
@@ -312,6 +320,7 @@ func comparePackages(a, b Package) int {
 		cmp.Compare(a.Arch, b.Arch),
 		cmp.Compare(a.Location, b.Location),
 		cmp.Compare(a.PURL, b.PURL),
+		cmp.Compare(a.CPE, b.CPE),
 		cmp.Compare(a.SourceName, b.SourceName),
 		cmp.Compare(a.SourceVersion, b.SourceVersion),
 		cmp.Compare(a.Vendor, b.Vendor),
@@ -320,7 +329,7 @@ func comparePackages(a, b Package) int {
 
 // clean trims every field and replaces invalid UTF-8.
 func clean(p Package) Package {
-	for _, s := range []*string{&p.Name, &p.Version, &p.Ecosystem, &p.PURL, &p.Arch, &p.SourceName, &p.SourceVersion, &p.Vendor, &p.Location} {
+	for _, s := range []*string{&p.Name, &p.Version, &p.Ecosystem, &p.PURL, &p.CPE, &p.Arch, &p.SourceName, &p.SourceVersion, &p.Vendor, &p.Location} {
 		*s = strings.TrimSpace(strings.ToValidUTF8(*s, "\uFFFD"))
 	}
 	return p

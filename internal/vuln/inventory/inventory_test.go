@@ -55,6 +55,9 @@ var fixtures = []fixture{
 				PURL: "pkg:apk/alpine/musl@1.2.5-r0?arch=x86_64&distro=alpine-3.20.1"},
 			{Name: "github.com/gin-gonic/gin", Version: "1.9.1", Ecosystem: "Go", PURL: "pkg:golang/github.com/gin-gonic/gin@v1.9.1"},
 			{Name: "requests", Version: "2.31.0", Ecosystem: "PyPI", PURL: "pkg:pypi/requests@2.31.0"},
+			{Name: "busybox", Version: "1.36.1-r29", Ecosystem: "Alpine:v3.20", Arch: "x86_64",
+				PURL: "pkg:apk/alpine/busybox@1.36.1-r29?arch=x86_64&distro=alpine-3.20.1",
+				CPE:  "cpe:2.3:a:busybox:busybox:1.36.1-r29:*:*:*:*:*:*:*"},
 		},
 	},
 	{
@@ -323,6 +326,57 @@ func TestUTF8CSV(t *testing.T) {
 	want := []inventory.Package{{Name: "Java 8 Update 411 (64-bit)", Version: "8.0.4110.9", Vendor: "Oracle Corporation"}}
 	if !reflect.DeepEqual(inv.Packages, want) {
 		t.Errorf("got %+v", inv.Packages)
+	}
+}
+
+// SBOM components known only by CPE (no package URL) are kept with their
+// CPE and no ecosystem, for matching against NVD; those with a purl keep
+// their CPE too but are matched by their ecosystem.
+func TestParseCPE(t *testing.T) {
+	cdx := `{"bomFormat": "CycloneDX", "specVersion": "1.5", "components": [
+	  {"type": "application", "name": "nginx", "version": "1.24.0", "cpe": "cpe:2.3:a:f5:nginx:1.24.0:*:*:*:*:*:*:*"},
+	  {"type": "library", "name": "openssl", "cpe": " cpe:2.3:a:openssl:openssl:3.0.11:*:*:*:*:*:*:* "},
+	  {"type": "library", "name": "lodash", "version": "4.17.20", "purl": "pkg:npm/lodash@4.17.20",
+	   "cpe": "cpe:2.3:a:lodash:lodash:4.17.20:*:*:*:*:*:*:*"},
+	  {"type": "library", "name": "nothing"}]}`
+	spdx := `{"spdxVersion": "SPDX-2.3", "dataLicense": "CC0-1.0", "SPDXID": "SPDXRef-DOCUMENT", "name": "x",
+	  "documentNamespace": "https://example.com/x", "creationInfo": {"created": "2024-06-03T09:00:00Z", "creators": ["Tool: test"]},
+	  "packages": [
+	    {"name": "nginx", "SPDXID": "SPDXRef-nginx", "versionInfo": "1.24.0", "downloadLocation": "NOASSERTION",
+	     "externalRefs": [{"referenceCategory": "SECURITY", "referenceType": "cpe22Type", "referenceLocator": "cpe:/a:f5:nginx:1.24.0"},
+	       {"referenceCategory": "SECURITY", "referenceType": "cpe23Type", "referenceLocator": "cpe:2.3:a:f5:nginx:1.24.0:*:*:*:*:*:*:*"},
+	       {"referenceCategory": "SECURITY", "referenceType": "cpe23Type", "referenceLocator": "cpe:2.3:a:nginx:nginx:1.24.0:*:*:*:*:*:*:*"}]},
+	    {"name": "zlib", "SPDXID": "SPDXRef-zlib", "versionInfo": "NOASSERTION", "downloadLocation": "NOASSERTION",
+	     "externalRefs": [{"referenceCategory": "SECURITY", "referenceType": "cpe23Type", "referenceLocator": "cpe:2.3:a:zlib:zlib:1.3:*:*:*:*:*:*:*"}]}]}`
+	for _, tc := range []struct {
+		name, format, in string
+		want             []inventory.Package
+	}{
+		{"cyclonedx", "cyclonedx-json", cdx, []inventory.Package{
+			{Name: "nginx", Version: "1.24.0", CPE: "cpe:2.3:a:f5:nginx:1.24.0:*:*:*:*:*:*:*"},
+			{Name: "openssl", CPE: "cpe:2.3:a:openssl:openssl:3.0.11:*:*:*:*:*:*:*"},
+			{Name: "lodash", Version: "4.17.20", Ecosystem: "npm", PURL: "pkg:npm/lodash@4.17.20",
+				CPE: "cpe:2.3:a:lodash:lodash:4.17.20:*:*:*:*:*:*:*"},
+		}},
+		{"spdx", "spdx-json", spdx, []inventory.Package{
+			{Name: "nginx", Version: "1.24.0", CPE: "cpe:2.3:a:f5:nginx:1.24.0:*:*:*:*:*:*:*"},
+			{Name: "zlib", CPE: "cpe:2.3:a:zlib:zlib:1.3:*:*:*:*:*:*:*"},
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			inv, err := inventory.Parse(tc.format, strings.NewReader(tc.in), inventory.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(inv.Packages) != len(tc.want) {
+				t.Errorf("%d packages, want %d: %+v", len(inv.Packages), len(tc.want), inv.Packages)
+			}
+			for _, w := range tc.want {
+				if !slices.Contains(inv.Packages, w) {
+					t.Errorf("missing %+v; have %+v", w, inv.Packages)
+				}
+			}
+		})
 	}
 }
 

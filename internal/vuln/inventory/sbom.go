@@ -188,12 +188,13 @@ func cdxComponents(b *builder, path string, cs *[]cdx.Component) error {
 		if c.Type == cdx.ComponentTypeOS {
 			b.setDistro(c.Name, c.Version)
 		}
-		if !cdxSkipTypes[c.Type] && (c.Version != "" || c.PackageURL != "") {
+		if !cdxSkipTypes[c.Type] && (c.Version != "" || c.PackageURL != "" || strings.TrimSpace(c.CPE) != "") {
 			if strings.TrimSpace(c.Name) == "" && strings.TrimSpace(c.PackageURL) == "" {
 				return malformed(b.format, where, "component has no name")
 			}
 			if !isSubject(parsePURL(c.PackageURL)) {
 				p := b.record(c.Name, c.Group, c.Version, c.PackageURL, "")
+				p.CPE = c.CPE
 				props := cdxProps(c.Properties)
 				if p.SourceName == "" {
 					p.SourceName, p.SourceVersion = cdxSource(props)
@@ -386,9 +387,9 @@ func spdxDoc(b *builder, doc *spdx.Document) error {
 		if purpose == "OPERATING-SYSTEM" || purpose == "CONTAINER" {
 			continue
 		}
-		version, purl := spdxValue(p.PackageVersion), spdxPURL(p)
+		version, purl, cpe := spdxValue(p.PackageVersion), spdxPURL(p), spdxCPE(p)
 		pi := parsePURL(purl)
-		if version == "" && purl == "" || isSubject(pi) {
+		if version == "" && purl == "" && cpe == "" || isSubject(pi) {
 			continue
 		}
 		if described[p.PackageSPDXIdentifier] && (!pi.ok || pi.eco == "") {
@@ -400,6 +401,7 @@ func spdxDoc(b *builder, doc *spdx.Document) error {
 			return malformed(b.format, where, "package has no name")
 		}
 		pkg := b.record(p.PackageName, "", version, purl, "")
+		pkg.CPE = cpe
 		if pkg.SourceName == "" {
 			pkg.SourceName, pkg.SourceVersion = spdxSourceInfo(p.PackageSourceInfo)
 		}
@@ -422,6 +424,18 @@ func spdxValue(s string) string {
 func spdxPURL(p *spdx.Package) string {
 	for _, r := range p.PackageExternalReferences {
 		if r != nil && strings.EqualFold(strings.TrimSpace(r.RefType), "purl") {
+			return strings.TrimSpace(r.Locator)
+		}
+	}
+	return ""
+}
+
+// spdxCPE returns the first cpe23Type external reference of p ("" when
+// none). Syft writes several, candidates of its own making, for packages
+// that also have a purl: those are kept but matched by their purl.
+func spdxCPE(p *spdx.Package) string {
+	for _, r := range p.PackageExternalReferences {
+		if r != nil && strings.EqualFold(strings.TrimSpace(r.RefType), "cpe23Type") {
 			return strings.TrimSpace(r.Locator)
 		}
 	}

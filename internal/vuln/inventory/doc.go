@@ -115,7 +115,9 @@
 // Rows without DisplayName are skipped. UTF-8 with or without byte-order
 // mark and UTF-16 with byte-order mark (what Windows PowerShell's ">" and
 // -Encoding Unicode write) are read, and a leading "#TYPE" line is skipped.
-// Ecosystem is "".
+// Ecosystem is "". The name is DisplayName without the DisplayVersion
+// where it carries it as a word ("7-Zip 23.01 (x64)" is "7-Zip (x64)"),
+// so that an upgraded program keeps its name.
 //
 // trivy-json: trivy image|fs|rootfs --format json. Results[].Packages (with
 // --list-all-pkgs) are read; a result without Packages contributes the

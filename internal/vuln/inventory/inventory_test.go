@@ -129,7 +129,7 @@ var fixtures = []fixture{
 	{
 		format: "windows-csv", file: "windows-programs.csv", count: 8,
 		want: []inventory.Package{
-			{Name: "7-Zip 23.01 (x64)", Version: "23.01", Vendor: "Igor Pavlov"},
+			{Name: "7-Zip (x64)", Version: "23.01", Vendor: "Igor Pavlov"}, // the version left out of the name
 			{Name: `Acme "Pro" Backup Agent, Server Edition`, Version: "5.2", Vendor: "Acme Software, Inc."},
 			{Name: "Google Chrome", Version: "125.0.6422.142", Vendor: "Google LLC"},
 			{Name: "KB5034441"},

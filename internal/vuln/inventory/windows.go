@@ -74,13 +74,47 @@ func parseWindowsCSV(b *builder, data []byte, _ Options) error {
 		if name == "" {
 			continue // registry keys without a name are not listed by Windows
 		}
+		version := strings.TrimSpace(get(rec, "displayversion"))
 		p := Package{
-			Name:    name,
-			Version: get(rec, "displayversion"),
+			Name:    withoutVersion(name, version),
+			Version: version,
 			Vendor:  get(rec, "publisher"),
 		}
 		if err := b.add(fmt.Sprintf("line %d", line+skipped), p); err != nil {
 			return err
 		}
 	}
+}
+
+// withoutVersion returns a program's display name without its display
+// version where the name carries it as a word ("7-Zip 23.01 (x64)",
+// version 23.01 → "7-Zip (x64)"), so that an upgraded program keeps its
+// name: its findings are then fixed by the upgrade, with the new version
+// as proof, and the import's changes show a version change rather than a
+// program removed and another added. A name that is only the version stays.
+func withoutVersion(name, version string) string {
+	if version == "" {
+		return name
+	}
+	word := func(r byte) bool {
+		return r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r == '.' || r == '_' || r == '-' || r >= 0x80
+	}
+	for from := 0; from < len(name); {
+		i := strings.Index(name[from:], version)
+		if i < 0 {
+			break
+		}
+		i += from
+		j := i + len(version)
+		if (i == 0 || !word(name[i-1])) && (j == len(name) || !word(name[j])) {
+			out := strings.Join(strings.Fields(name[:i]+" "+name[j:]), " ")
+			out = strings.ReplaceAll(strings.ReplaceAll(out, "( ", "("), " )", ")")
+			if out == "" || out == "()" {
+				return name
+			}
+			return out
+		}
+		from = i + 1
+	}
+	return name
 }

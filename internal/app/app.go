@@ -204,7 +204,9 @@ func newCore(cfg config.Config, logger *slog.Logger, be Backend) (*Core, error) 
 	if err := c.openIncidents(); err != nil {
 		return nil, err
 	}
-	c.openVulns()
+	if err := c.openVulns(); err != nil {
+		return nil, err
+	}
 	c.Incidents.OnDrill(c.drillRecorded)
 	return c, nil
 }

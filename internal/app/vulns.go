@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"fmt"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -118,11 +119,23 @@ func scannable(k asset.Kind) bool {
 	return k == asset.Host || k == asset.Application || k == asset.Database
 }
 
-// openVulns builds vulnerability management: the service, the national
-// warnings it flags findings with, the vuln_scan obligation recorded on
-// import, and the hourly reflag job.
-func (c *Core) openVulns() {
+// openVulns builds vulnerability management: the service with the
+// organisation's SLA matrix (vuln.sla_file), the national warnings it flags
+// findings with, the vuln_scan obligation recorded on import, and the
+// reflag and feeds jobs.
+func (c *Core) openVulns() error {
 	c.Vulns = vuln.NewService(c.Backend, c.Backend, c.Backend, c.Audit)
+	if f := c.Config.Vuln.SLAFile; f != "" {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			return fmt.Errorf("vuln.sla_file: %w", err)
+		}
+		sla, err := vuln.ParseSLA(data)
+		if err != nil {
+			return fmt.Errorf("vuln.sla_file %s: %w", f, err)
+		}
+		c.Vulns.SetSLA(sla)
+	}
 	c.Vulns.SetWarnings(vulnWarnings{c})
 	c.Vulns.OnImport(c.vulnScanRecorded)
 	c.Jobs.Register(JobVulnReflag, func(ctx context.Context, p *job.Progress) error {
@@ -147,6 +160,7 @@ func (c *Core) openVulns() {
 		}
 		return nil
 	})
+	return nil
 }
 
 // vulnWarnings gives the vulnerability service the national warnings.

@@ -51,6 +51,8 @@ type Config struct {
 // (docs/vulnerabilities.md). Off by default: air-gapped sites import the
 // same sources as files.
 type Vuln struct {
+	// SLAFile is the organisation's SLA matrix.
+	SLAFile string `yaml:"sla_file" doc:"YAML file of the organisation's time to fix vulnerability findings, in days by severity and security level (the format of internal/vuln/rules/sla.yaml; Khiên's defaults when empty); checked at start-up"`
 	// FetchInterval is how often the feeds are fetched.
 	FetchInterval Duration `yaml:"fetch_interval" doc:"how often the advisory feeds (OSV, CISA KEV, NVD, EPSS) are fetched over the Internet; 0 (the default) turns fetching off — air-gapped sites import the same files on the vulnerabilities page"`
 	// OSVURL is the OSV bucket.

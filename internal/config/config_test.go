@@ -217,8 +217,8 @@ func TestDatabasePath(t *testing.T) {
 
 func TestReference(t *testing.T) {
 	opts := config.Reference()
-	if len(opts) != 62 {
-		t.Errorf("Reference() has %d options, want 62 (update this test when adding options)", len(opts))
+	if len(opts) != 63 {
+		t.Errorf("Reference() has %d options, want 63 (update this test when adding options)", len(opts))
 	}
 	envs := make(map[string]string)
 	keyRE := regexp.MustCompile(`^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$`)

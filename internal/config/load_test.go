@@ -210,7 +210,7 @@ func TestLoad_goodFiles(t *testing.T) {
 					RetentionDays: 365, MaxDiskMB: 500000, MemoryMB: 1024, QueryTimeout: config.Duration(time.Minute)},
 				Detect: config.Detect{BuiltinRules: false, RulesDirs: "/etc/khien/rules, /srv/sigma/rules", AlertWindow: config.Duration(2 * time.Hour)},
 				Intel:  config.Intel{FeedLocalAddresses: true},
-				Vuln: config.Vuln{FetchInterval: config.Duration(12 * time.Hour), OSVURL: "https://osv.mirror.internal",
+				Vuln: config.Vuln{SLAFile: "/etc/khien/sla.yaml", FetchInterval: config.Duration(12 * time.Hour), OSVURL: "https://osv.mirror.internal",
 					OSVEcosystems: "Debian, npm", KEVURL: "https://mirror.internal/kev.json", NVDURL: "https://mirror.internal/nvd/cves/2.0",
 					NVDAPIKey: "00000000-1111-2222-3333-444444444444", EPSSURL: "https://mirror.internal/epss.csv.gz",
 					CSAFURLs: "https://mirror.internal/csaf/redhat/, https://mirror.internal/csaf/suse/"},

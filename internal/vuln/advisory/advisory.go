@@ -28,6 +28,9 @@ const (
 	MaxModifiedLine = 4 << 10
 )
 
+// maxModifiedCSV is the limit in force; tests lower it.
+var maxModifiedCSV int64 = MaxModifiedCSV
+
 // Sources, the values of Advisory.Source.
 const (
 	SourceOSV  = "osv"

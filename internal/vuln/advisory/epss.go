@@ -33,6 +33,12 @@ const (
 	MaxEPSSLine = 4 << 10
 )
 
+// The limits in force; tests lower them.
+var (
+	maxEPSS     int64 = MaxEPSS
+	maxEPSSRows       = MaxEPSSRows
+)
+
 // ParseEPSS reads FIRST's daily EPSS scores file (epss_scores-YYYY-MM-DD.csv,
 // gzip-compressed as published or not: the gzip magic number is sniffed)
 // and returns the model version and score date its comment line states and
@@ -86,7 +92,7 @@ func parseEPSS(r io.Reader) (model string, scoreDate time.Time, list []EPSS, err
 		defer zr.Close()
 		in, gzipped = zr, true
 	}
-	lr := &io.LimitedReader{R: in, N: MaxEPSS + 1}
+	lr := &io.LimitedReader{R: in, N: maxEPSS + 1}
 	sc := bufio.NewScanner(lr)
 	sc.Buffer(make([]byte, 0, 4<<10), MaxEPSSLine)
 	line := 0
@@ -95,7 +101,7 @@ func parseEPSS(r io.Reader) (model string, scoreDate time.Time, list []EPSS, err
 		err := sc.Err()
 		switch {
 		case lr.N <= 0:
-			return &Error{Kind: ErrTooLarge, Format: format, Msg: fmt.Sprintf("larger than %d bytes", MaxEPSS)}
+			return &Error{Kind: ErrTooLarge, Format: format, Msg: fmt.Sprintf("larger than %d bytes", maxEPSS)}
 		case err == nil:
 			return nil
 		case errors.Is(err, bufio.ErrTooLong):
@@ -177,8 +183,8 @@ func parseEPSS(r io.Reader) (model string, scoreDate time.Time, list []EPSS, err
 		if e.Percentile, err = probability(fields[2]); err != nil {
 			return bad("bad percentile %q for %s: %v", fields[2], e.CVE, err)
 		}
-		if len(list) == MaxEPSSRows {
-			return "", time.Time{}, nil, &Error{Kind: ErrTooLarge, Format: format, Path: fmt.Sprintf("line %d", line), Msg: fmt.Sprintf("more than %d scores", MaxEPSSRows)}
+		if len(list) == maxEPSSRows {
+			return "", time.Time{}, nil, &Error{Kind: ErrTooLarge, Format: format, Path: fmt.Sprintf("line %d", line), Msg: fmt.Sprintf("more than %d scores", maxEPSSRows)}
 		}
 		list = append(list, e)
 	}

@@ -177,7 +177,18 @@ func TestParseEPSSReadError(t *testing.T) {
 	}
 }
 
+// lowerLimit sets *v to n for the test (the real limits take hundreds of
+// megabytes to reach, slow under the race detector).
+func lowerLimit[T int | int64](t *testing.T, v *T, n T) {
+	old := *v
+	*v = n
+	t.Cleanup(func() { *v = old })
+}
+
 func TestParseEPSSTooLarge(t *testing.T) {
+	// Whole blank lines of 4001 bytes after the header, then 500 bytes
+	// short of the limit: the bad line below crosses it.
+	lowerLimit(t, &maxEPSS, 2000*4001+int64(len("cve,epss,percentile\n"))+500)
 	// A gzip bomb: 1 MiB of blank lines compresses to about 1 KiB; 300
 	// such gzip members, concatenated, inflate to 300 MiB. The reader
 	// stops at MaxEPSS.
@@ -190,7 +201,7 @@ func TestParseEPSSTooLarge(t *testing.T) {
 		t.Fatalf("bomb is %d bytes compressed", buf.Len())
 	}
 	_, _, list, err := ParseEPSS(buf)
-	wantErr(t, err, ErrTooLarge, "advisory: too large epss", fmt.Sprint(MaxEPSS))
+	wantErr(t, err, ErrTooLarge, "advisory: too large epss", fmt.Sprint(maxEPSS))
 	if list != nil {
 		t.Error("partial result")
 	}
@@ -198,7 +209,7 @@ func TestParseEPSSTooLarge(t *testing.T) {
 	// A bad line cut by the limit is too large, not malformed.
 	blank := strings.Repeat(" ", 4000) + "\n"
 	r := io.MultiReader(strings.NewReader("cve,epss,percentile\n"),
-		io.LimitReader(&lineReader{line: blank}, MaxEPSS/int64(len(blank))*int64(len(blank))),
+		io.LimitReader(&lineReader{line: blank}, maxEPSS/int64(len(blank))*int64(len(blank))),
 		strings.NewReader("CVE-2024-1234,0.5,0.5"+strings.Repeat("0", 1000)+"\n"))
 	_, _, _, err = ParseEPSS(r)
 	wantErr(t, err, ErrTooLarge, "larger than")
@@ -208,13 +219,11 @@ func TestParseEPSSTooLarge(t *testing.T) {
 }
 
 func TestParseEPSSTooManyRows(t *testing.T) {
-	if testing.Short() {
-		t.Skip("two million rows")
-	}
+	lowerLimit(t, &maxEPSSRows, 20_000)
 	r, w := io.Pipe()
 	go func() {
 		bw := bytes.NewBufferString("cve,epss,percentile\n")
-		for i := range MaxEPSSRows + 1 {
+		for i := range maxEPSSRows + 1 {
 			fmt.Fprintf(bw, "CVE-2024-%07d,0.5,0.5\n", i)
 			if bw.Len() > 64<<10 {
 				if _, err := w.Write(bw.Bytes()); err != nil {
@@ -228,7 +237,7 @@ func TestParseEPSSTooManyRows(t *testing.T) {
 	}()
 	defer r.Close()
 	_, _, list, err := ParseEPSS(r)
-	wantErr(t, err, ErrTooLarge, fmt.Sprintf("at line %d", MaxEPSSRows+2), fmt.Sprintf("more than %d scores", MaxEPSSRows))
+	wantErr(t, err, ErrTooLarge, fmt.Sprintf("at line %d", maxEPSSRows+2), fmt.Sprintf("more than %d scores", maxEPSSRows))
 	if list != nil {
 		t.Error("partial result")
 	}

@@ -313,10 +313,10 @@ func osvEventOf(f fault, p string, ev osvEvent) (Event, error) {
 func ParseOSVModified(r io.Reader) ([]Modified, error) {
 	const format = "osv modified_id.csv"
 	f := fault{format: format}
-	lr := &io.LimitedReader{R: r, N: MaxModifiedCSV + 1}
+	lr := &io.LimitedReader{R: r, N: maxModifiedCSV + 1}
 	sc := bufio.NewScanner(lr)
 	sc.Buffer(make([]byte, 0, 512), MaxModifiedLine)
-	tooLarge := &Error{Kind: ErrTooLarge, Format: format, Msg: fmt.Sprintf("larger than %d bytes", MaxModifiedCSV)}
+	tooLarge := &Error{Kind: ErrTooLarge, Format: format, Msg: fmt.Sprintf("larger than %d bytes", maxModifiedCSV)}
 	// fail reports a bad line, unless the line was cut by the size limit.
 	fail := func(e *Error) ([]Modified, error) {
 		if lr.N <= 0 {

@@ -260,6 +260,9 @@ func TestParseOSVModifiedMalformed(t *testing.T) {
 }
 
 func TestParseOSVModifiedTooLarge(t *testing.T) {
+	// Whole blank lines of 4001 bytes after the first record, then 500
+	// bytes short of the limit: the bad line below crosses it.
+	lowerLimit(t, &maxModifiedCSV, 2000*4001+int64(len("2025-01-01T00:00:00Z,GHSA-aaaa-bbbb-cccc\n"))+500)
 	// One record, then blank lines (skipped, so cheap) past the limit.
 	r := io.MultiReader(strings.NewReader("2025-01-01T00:00:00Z,GHSA-aaaa-bbbb-cccc\n"),
 		&lineReader{line: strings.Repeat(" ", 4000) + "\n"})
@@ -269,7 +272,7 @@ func TestParseOSVModifiedTooLarge(t *testing.T) {
 	// A bad line cut by the limit is reported as too large, not malformed.
 	blank := strings.Repeat(" ", 4000) + "\n"
 	r = io.MultiReader(strings.NewReader("2025-01-01T00:00:00Z,GHSA-aaaa-bbbb-cccc\n"),
-		io.LimitReader(&lineReader{line: blank}, MaxModifiedCSV/int64(len(blank))*int64(len(blank))),
+		io.LimitReader(&lineReader{line: blank}, maxModifiedCSV/int64(len(blank))*int64(len(blank))),
 		strings.NewReader("2025-01-01T00:00:00Z,GHSA-"+strings.Repeat("x", 1000)+"\n"))
 	_, err = ParseOSVModified(r)
 	wantErr(t, err, ErrTooLarge, "larger than")

@@ -78,6 +78,12 @@ const (
 	// unit, advisories, which are shared by every unit).
 	PermVulnWrite  Permission = "vuln.write"
 	PermVulnAccept Permission = "vuln.accept" // accept the risk of a vulnerability finding until a date
+
+	PermBackupRead Permission = "backup.read" // see backup plans, runs, integrity checks, restore tests and readiness
+	// PermBackupWrite keeps backup plans and the repositories Khiên watches (their
+	// credentials are sealed and never shown again), reports runs and starts checks
+	// and restore tests.
+	PermBackupWrite Permission = "backup.write"
 )
 
 // Permissions lists every permission.
@@ -86,7 +92,8 @@ var Permissions = []Permission{PermSelf, PermUnitRead, PermUnitWrite, PermUserRe
 	PermSystemRead, PermSystemWrite, PermDossierSubmit, PermDossierAppraise, PermDossierDecide, PermDossierRecord,
 	PermComplianceWrite, PermAssessmentWrite, PermReportGenerate, PermNotifyManage,
 	PermEventRead, PermEventImport, PermAlertRead, PermAlertTriage, PermRuleManage, PermHuntWrite,
-	PermIncidentRead, PermIncidentWrite, PermIncidentEvidence, PermVulnRead, PermVulnWrite, PermVulnAccept}
+	PermIncidentRead, PermIncidentWrite, PermIncidentEvidence, PermVulnRead, PermVulnWrite, PermVulnAccept,
+	PermBackupRead, PermBackupWrite}
 
 // rolePermissions is the one table that grants permissions to roles.
 var rolePermissions = map[Role][]Permission{
@@ -95,14 +102,15 @@ var rolePermissions = map[Role][]Permission{
 		PermSystemRead, PermSystemWrite, PermDossierSubmit, PermDossierAppraise, PermDossierDecide,
 		PermComplianceWrite, PermAssessmentWrite, PermReportGenerate, PermEventRead, PermEventImport,
 		PermAlertRead, PermAlertTriage, PermRuleManage, PermHuntWrite, PermIncidentRead, PermIncidentWrite, PermIncidentEvidence,
-		PermVulnRead, PermVulnWrite, PermVulnAccept},
+		PermVulnRead, PermVulnWrite, PermVulnAccept, PermBackupRead, PermBackupWrite},
 	RoleAnalyst: {PermSelf, PermUnitRead, PermJobRead, PermSystemRead, PermEventRead, PermEventImport,
 		PermAlertRead, PermAlertTriage, PermHuntWrite, PermIncidentRead, PermIncidentWrite, PermIncidentEvidence,
-		PermVulnRead, PermVulnWrite},
+		PermVulnRead, PermVulnWrite, PermBackupRead},
 	RoleSystemOwner: {PermSelf, PermUnitRead, PermJobRead, PermSystemRead, PermSystemWrite, PermDossierSubmit,
-		PermComplianceWrite, PermReportGenerate, PermEventRead, PermAlertRead, PermIncidentRead, PermVulnRead, PermVulnWrite},
+		PermComplianceWrite, PermReportGenerate, PermEventRead, PermAlertRead, PermIncidentRead, PermVulnRead, PermVulnWrite,
+		PermBackupRead, PermBackupWrite},
 	RoleAssessor: {PermSelf, PermUnitRead, PermUserRead, PermAuditRead, PermAuditVerify, PermJobRead, PermSystemRead,
-		PermAssessmentWrite, PermEventRead, PermAlertRead, PermIncidentRead, PermVulnRead},
+		PermAssessmentWrite, PermEventRead, PermAlertRead, PermIncidentRead, PermVulnRead, PermBackupRead},
 	RoleViewer: {PermSelf, PermUnitRead, PermSystemRead},
 }
 

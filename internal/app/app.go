@@ -17,6 +17,7 @@ import (
 	"khien.vn/khien/internal/alert"
 	"khien.vn/khien/internal/asset"
 	"khien.vn/khien/internal/audit"
+	"khien.vn/khien/internal/backup"
 	"khien.vn/khien/internal/compliance"
 	"khien.vn/khien/internal/config"
 	"khien.vn/khien/internal/hunt"
@@ -59,6 +60,7 @@ type Backend interface {
 	incident.ObservableStore
 	incident.PlanStore
 	vuln.Store
+	backup.Store
 	Ping(ctx context.Context) error
 	Migrate(ctx context.Context) error
 	SchemaVersion(ctx context.Context) (current, latest int, err error)

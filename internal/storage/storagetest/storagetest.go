@@ -193,6 +193,7 @@ import (
 	"khien.vn/khien/internal/alert"
 	"khien.vn/khien/internal/asset"
 	"khien.vn/khien/internal/audit"
+	"khien.vn/khien/internal/backup"
 	"khien.vn/khien/internal/compliance"
 	"khien.vn/khien/internal/hunt"
 	"khien.vn/khien/internal/incident"
@@ -241,6 +242,7 @@ type Backend interface {
 	incident.ObservableStore
 	incident.PlanStore
 	vuln.Store
+	backup.Store
 	Exec(ctx context.Context, sql string, args ...any) error
 }
 
@@ -273,6 +275,7 @@ func Run(t *testing.T, open func(t *testing.T) Backend) {
 	t.Run("vuln", func(t *testing.T) { testVuln(t, open) })
 	t.Run("vuln_stats", func(t *testing.T) { testVulnStats(t, open) })
 	t.Run("kev_concurrency", func(t *testing.T) { testKEVConcurrency(t, open) })
+	t.Run("backup", func(t *testing.T) { testBackup(t, open) })
 }
 
 // t0 is a reference time with nanoseconds and a zone other than UTC, to

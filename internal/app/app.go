@@ -102,7 +102,10 @@ type Core struct {
 	// Incidents holds the incident cases and their legal clocks.
 	Incidents *incident.Service
 	// Vulns holds software inventories, advisories and vulnerability findings.
-	Vulns   *vuln.Service
+	Vulns *vuln.Service
+	// Backups holds backup plans, runs, integrity checks, restore tests and
+	// the repositories Khiên watches.
+	Backups *backup.Service
 	Packs   *regulation.Registry
 	Catalog *i18n.Catalog
 
@@ -207,6 +210,9 @@ func newCore(cfg config.Config, logger *slog.Logger, be Backend) (*Core, error) 
 		return nil, err
 	}
 	if err := c.openVulns(); err != nil {
+		return nil, err
+	}
+	if err := c.openBackups(); err != nil {
 		return nil, err
 	}
 	c.Incidents.OnDrill(c.drillRecorded)

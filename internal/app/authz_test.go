@@ -15,6 +15,7 @@ import (
 	"khien.vn/khien/internal/alert"
 	"khien.vn/khien/internal/asset"
 	"khien.vn/khien/internal/authz"
+	"khien.vn/khien/internal/backup"
 	"khien.vn/khien/internal/compliance"
 	"khien.vn/khien/internal/event"
 	"khien.vn/khien/internal/hunt"
@@ -420,6 +421,33 @@ var routeCases = map[string]routeCase{
 		f.vulnFindingFor(false) // a finding of unit B the dashboard must not count
 		return "GET", "/api/v1/vuln-dashboard", nil
 	}},
+	"GET /api/v1/backup-plans": {perm: authz.PermBackupRead, scope: "list", req: func(f *authzFixture, _ authz.Role, _ bool) (string, string, any) {
+		f.backupPlanFor(false) // a plan of unit B the list must not show
+		return "GET", "/api/v1/backup-plans", nil
+	}, leak: func(f *authzFixture) string { return "PLAN-OF-B" }},
+	"POST /api/v1/backup-plans": {perm: authz.PermBackupWrite, scope: "unit", req: func(f *authzFixture, _ authz.Role, in bool) (string, string, any) {
+		return "POST", "/api/v1/backup-plans", testBackupPlan(f.sysFor(in), "plan")
+	}},
+	"GET /api/v1/backup-plans/{id}": {perm: authz.PermBackupRead, scope: "unit", req: func(f *authzFixture, _ authz.Role, in bool) (string, string, any) {
+		return "GET", "/api/v1/backup-plans/" + id(f.backupPlanFor(in)), nil
+	}},
+	"PUT /api/v1/backup-plans/{id}": {perm: authz.PermBackupWrite, scope: "unit", req: func(f *authzFixture, _ authz.Role, in bool) (string, string, any) {
+		return "PUT", "/api/v1/backup-plans/" + id(f.backupPlanFor(in)), testBackupPlan(f.sysFor(in), "renamed")
+	}},
+	"DELETE /api/v1/backup-plans/{id}": {perm: authz.PermBackupWrite, scope: "unit", req: func(f *authzFixture, _ authz.Role, in bool) (string, string, any) {
+		return "DELETE", "/api/v1/backup-plans/" + id(f.backupPlanFor(in)), nil
+	}},
+	"GET /api/v1/backup-plans/{id}/repositories": {perm: authz.PermBackupRead, scope: "unit", req: func(f *authzFixture, _ authz.Role, in bool) (string, string, any) {
+		return "GET", "/api/v1/backup-plans/" + id(f.backupPlanFor(in)) + "/repositories", nil
+	}},
+	"POST /api/v1/backup-plans/{id}/repositories": {perm: authz.PermBackupWrite, scope: "unit", req: func(f *authzFixture, _ authz.Role, in bool) (string, string, any) {
+		return "POST", "/api/v1/backup-plans/" + id(f.backupPlanFor(in)) + "/repositories",
+			map[string]any{"copy": "NAS", "location": "/srv/restic/" + id(int64(f.next())), "password": "p@ss"}
+	}},
+	"POST /api/v1/backup-runs": {perm: authz.PermBackupWrite, scope: "unit", req: func(f *authzFixture, _ authz.Role, in bool) (string, string, any) {
+		return "POST", "/api/v1/backup-runs", map[string]any{"plan_id": f.backupPlanFor(in), "status": "success",
+			"finished_at": time.Now().Add(-time.Minute).Format(time.RFC3339)}
+	}},
 	"GET /api/v1/vuln-database": {perm: authz.PermVulnRead, scope: "list", req: get("/api/v1/vuln-database")},
 	"GET /api/v1/vuln-findings": {perm: authz.PermVulnRead, scope: "list", req: func(f *authzFixture, _ authz.Role, _ bool) (string, string, any) {
 		f.vulnFindingFor(false) // a finding of unit B the list must not show
@@ -580,6 +608,25 @@ func (f *authzFixture) warningFor(in bool) int64 {
 
 // vulnFindingFor returns a new open vulnerability finding of the asset of
 // unit A (in) or B.
+// testBackupPlan is a valid daily plan of system sys named name.
+func testBackupPlan(sys int64, name string) backup.Plan {
+	return backup.Plan{SystemID: sys, Name: name, Every: 24 * time.Hour, RPO: 24 * time.Hour, RTO: time.Hour, RetentionDays: 30,
+		RestoreEvery: 90 * 24 * time.Hour, Copies: []backup.Copy{{Name: "NAS", Media: backup.NAS}}}
+}
+
+// backupPlanFor returns a new backup plan of system A (in) or B.
+func (f *authzFixture) backupPlanFor(in bool) int64 {
+	name := "plan-" + id(int64(f.next()))
+	if !in {
+		name = "PLAN-OF-B-" + name
+	}
+	p, err := f.app.core.Backups.SavePlan(context.Background(), authz.System(), testBackupPlan(f.sysFor(in), name))
+	if err != nil {
+		f.app.t.Fatal(err)
+	}
+	return p.ID
+}
+
 // inventoryImportFor returns the asset of unit A (in) or B and an
 // inventory import of it.
 func (f *authzFixture) inventoryImportFor(in bool) (int64, int64) {

@@ -111,7 +111,7 @@ func NewServer(ctx context.Context, core *Core, opts ServeOptions) (*Server, err
 		Catalog: core.Catalog, Logger: core.Logger, AuthorizeJob: ui.AuthorizeJob, AuditFilter: ui.AuditFilter,
 		JobFilter: ui.JobFilter, AuditVerifyKind: JobAuditVerify, Ingest: s.ingest, Alerts: core.Alerts, Hunt: hunts, Intel: core.Intel,
 		Feeds: core.Feeds, SavedQueries: core.SavedQueries, HuntRecords: huntRecords, Warnings: core.Warnings, Incidents: core.Incidents,
-		IncidentForms: forms, Vulns: core.Vulns})
+		IncidentForms: forms, Vulns: core.Vulns, Backups: core.Backups})
 	h, err := web.New(web.Deps{UI: uiH, API: apiH, Users: core.Users, Static: static, Catalog: core.Catalog,
 		Metrics: opts.Metrics, Logger: core.Logger, Ready: core.Backend.Ping})
 	if err != nil {

@@ -372,3 +372,13 @@ func validSubset(s string) bool {
 	b, err2 := strconv.Atoi(t)
 	return ok && err1 == nil && err2 == nil && a >= 1 && b >= a && b <= 10000
 }
+
+// Repositories lists the repositories watched as copies of plan planID
+// (backup.read), without their credentials.
+func (s *Service) Repositories(ctx context.Context, p *authz.Principal, planID int64) ([]Repository, error) {
+	plan, err := s.plan(ctx, p, planID, authz.PermBackupRead)
+	if err != nil {
+		return nil, err
+	}
+	return s.store.ListBackupRepositories(ctx, []int64{plan.UnitID}, plan.ID)
+}

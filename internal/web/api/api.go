@@ -15,6 +15,7 @@ import (
 	"khien.vn/khien/internal/alert"
 	"khien.vn/khien/internal/asset"
 	"khien.vn/khien/internal/audit"
+	"khien.vn/khien/internal/backup"
 	"khien.vn/khien/internal/authz"
 	"khien.vn/khien/internal/compliance"
 	"khien.vn/khien/internal/errs"
@@ -82,6 +83,9 @@ type Deps struct {
 	// Vulns holds software inventories, advisories and vulnerability
 	// findings.
 	Vulns *vuln.Service
+	// Backups holds backup plans, runs, checks, restore tests and watched
+	// repositories (nil: not served).
+	Backups *backup.Service
 }
 
 // Handler serves the API.

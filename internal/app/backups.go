@@ -10,7 +10,7 @@ import (
 )
 
 // openBackups builds backup assurance over the backend, with the keyring
-// that seals repository credentials: data_dir/secret.key, created on first
+// that seals repository credentials: data_dir/secrets.key, created on first
 // start (docs/backups.md: back it up apart from the database).
 func (c *Core) openBackups() error {
 	if err := os.MkdirAll(c.Config.DataDir, 0o700); err != nil {

@@ -19,7 +19,7 @@
 //
 // # The key file
 //
-// The keys live in data_dir/secret.key ([FileName]), next to the SQLite
+// The keys live in data_dir/secrets.key ([FileName]), next to the SQLite
 // database but never inside it, also when the state store is PostgreSQL.
 // [OpenKeyring] creates the file with one fresh random 256-bit key on first
 // start (mode 0600, written to a temporary file and linked into place, so a

@@ -20,7 +20,7 @@ import (
 )
 
 // FileName is the key file's name in the data directory.
-const FileName = "secret.key"
+const FileName = "secrets.key"
 
 // keySize is the length of an AES-256 key in bytes.
 const keySize = 32
@@ -49,7 +49,7 @@ type Keyring struct {
 	aeads   map[string]cipher.AEAD
 }
 
-// OpenKeyring reads the key file at path (usually data_dir/secret.key). If
+// OpenKeyring reads the key file at path (usually data_dir/secrets.key). If
 // the file does not exist it is created, mode 0600, holding one fresh
 // random key with id "k1"; its directory must exist. A file that group or
 // others may access is refused with an error wrapping ErrInsecureKeyFile.

@@ -1,15 +1,20 @@
 package backup
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
+	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"khien.vn/khien/internal/authz"
+	"khien.vn/khien/internal/backup/ransom"
 	"khien.vn/khien/internal/backup/restic"
 )
 
@@ -19,6 +24,8 @@ type Restic interface {
 	Stats(ctx context.Context, repo restic.Repo, mode string, snapshotIDs ...string) (restic.Stats, error)
 	Check(ctx context.Context, repo restic.Repo, readDataSubset string) (restic.CheckResult, error)
 	Restore(ctx context.Context, repo restic.Repo, snapshotID, target string, include []string, verify bool) (restic.RestoreResult, error)
+	Ls(ctx context.Context, repo restic.Repo, snapshotID string, fn func(restic.Node) error) error
+	Dump(ctx context.Context, repo restic.Repo, snapshotID, path string, w io.Writer, limit int64) error
 }
 
 // repo returns the restic repository of r with its credentials opened.
@@ -211,4 +218,139 @@ func (s *Service) RestoreTest(ctx context.Context, p *authz.Principal, rc Restic
 	}
 	return t, s.record(ctx, p, plan.UnitID, "backup.restore_test", "backup_repository:"+strconv.FormatInt(r.ID, 10),
 		fmt.Sprintf("snapshot %s verified=%v files=%d in %s", shortID(newest.ID), t.Verified, t.Files, t.Duration.Round(time.Millisecond)))
+}
+
+// Examine compares the newest snapshot of repository id with the one
+// before it for signs of ransomware (package ransom): both file lists, and
+// the content of at most the heuristics' sample of changed files (read as
+// ransom.Sample does: the start, middle and end of each); it records the
+// verdict as a content check (backup.write; the collector job runs as the
+// system). The sampled files are restored together into a fresh directory
+// under scratch (one restic run per snapshot: each run costs the
+// repository's key derivation) and removed; a file larger than
+// MaxSampledFile is read from its start only, with restic dump.
+// A repository with one snapshot is compared with nothing.
+func (s *Service) Examine(ctx context.Context, p *authz.Principal, rc Restic, id int64, scratch string) (ContentCheck, error) {
+	r, plan, err := s.watched(ctx, p, id)
+	if err != nil {
+		return ContentCheck{}, err
+	}
+	repo, err := s.repo(r)
+	if err != nil {
+		return ContentCheck{}, err
+	}
+	list, err := rc.Snapshots(ctx, repo)
+	if err != nil {
+		return ContentCheck{}, err
+	}
+	if len(list) == 0 {
+		return ContentCheck{}, fmt.Errorf("repository %d has no snapshot to examine", r.ID)
+	}
+	slices.SortFunc(list, func(a, b restic.Snapshot) int { return b.Time.Compare(a.Time) })
+	files := func(id string) ([]ransom.File, error) {
+		var out []ransom.File
+		err := rc.Ls(ctx, repo, id, func(n restic.Node) error {
+			if n.Type == "file" {
+				out = append(out, ransom.File{Path: n.Path, Size: n.Size, ModTime: n.MTime})
+			}
+			return nil
+		})
+		return out, err
+	}
+	cur, err := files(list[0].ID)
+	if err != nil {
+		return ContentCheck{}, err
+	}
+	var prev []ransom.File
+	c := ContentCheck{PlanID: plan.ID, Copy: r.Copy, SnapshotID: list[0].ID, At: s.now(), Files: len(cur)}
+	if len(list) > 1 {
+		c.PreviousID = list[1].ID
+		if prev, err = files(list[1].ID); err != nil {
+			return ContentCheck{}, err
+		}
+	}
+	opts := ransom.DefaultOptions()
+	fromPrev, fromCur := ransom.Pick(prev, cur, opts)
+	if err := s.sample(ctx, rc, repo, list[0].ID, cur, fromCur, scratch); err != nil {
+		return ContentCheck{}, err
+	}
+	if c.PreviousID != "" {
+		if err := s.sample(ctx, rc, repo, c.PreviousID, prev, fromPrev, scratch); err != nil {
+			return ContentCheck{}, err
+		}
+	}
+	rep := ransom.Compare(prev, cur, opts)
+	c.Score, c.Suspicious, c.Sampled = rep.Score, rep.Suspicious, rep.Sampled
+	for _, rs := range rep.Reasons() {
+		c.EN, c.VI = append(c.EN, rs.EN), append(c.VI, rs.VI)
+	}
+	if err := s.store.AddContentCheck(ctx, &c); err != nil {
+		return ContentCheck{}, err
+	}
+	return c, s.record(ctx, p, plan.UnitID, "backup.content_check", "backup_repository:"+strconv.FormatInt(r.ID, 10),
+		fmt.Sprintf("snapshot %s score %d suspicious=%v sampled=%d", shortID(c.SnapshotID), c.Score, c.Suspicious, c.Sampled))
+}
+
+// MaxSampledFile is the largest file Examine restores to sample; larger
+// ones are sampled from their first bytes with restic dump.
+const MaxSampledFile = 256 << 20
+
+// sample sets the Sample of the files of snapshot whose paths are listed.
+func (s *Service) sample(ctx context.Context, rc Restic, repo restic.Repo, snapshot string, files []ransom.File, paths []string,
+	scratch string) error {
+	if len(paths) == 0 {
+		return nil
+	}
+	want := map[string]bool{}
+	for _, p := range paths {
+		want[p] = true
+	}
+	var small []string
+	for i := range files {
+		f := &files[i]
+		switch {
+		case !want[f.Path]:
+		case f.Size <= MaxSampledFile:
+			small = append(small, f.Path)
+		default:
+			var buf bytes.Buffer
+			if err := rc.Dump(ctx, repo, snapshot, f.Path, &buf, ransom.SampleSize); err != nil {
+				return fmt.Errorf("sample %s: %w", f.Path, err)
+			}
+			f.Sample = buf.Bytes()
+		}
+	}
+	if len(small) == 0 {
+		return nil
+	}
+	if err := os.MkdirAll(scratch, 0o700); err != nil {
+		return err
+	}
+	target, err := os.MkdirTemp(scratch, "sample-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(target)
+	if _, err := rc.Restore(ctx, repo, snapshot, target, small, false); err != nil {
+		return fmt.Errorf("restore the sample of snapshot %s: %w", shortID(snapshot), err)
+	}
+	for i := range files {
+		f := &files[i]
+		if !want[f.Path] || f.Size > MaxSampledFile {
+			continue
+		}
+		fh, err := os.Open(filepath.Join(target, filepath.FromSlash(f.Path)))
+		if err != nil {
+			continue // not restored (a special file, or gone): not sampled
+		}
+		info, err := fh.Stat()
+		if err == nil {
+			f.Sample, err = ransom.Sample(fh, info.Size())
+		}
+		fh.Close()
+		if err != nil {
+			return fmt.Errorf("sample %s: %w", f.Path, err)
+		}
+	}
+	return nil
 }

@@ -3,7 +3,10 @@ package backup_test
 import (
 	"bytes"
 	"context"
+	"crypto/aes"
+	"crypto/cipher"
 	"errors"
+	"fmt"
 	"io/fs"
 	"math/rand/v2"
 	"os"
@@ -69,7 +72,11 @@ func TestCollectWithRestic(t *testing.T) {
 	for i := range random {
 		random[i] = byte(rng.Uint32())
 	}
-	for name, data := range map[string][]byte{"db/orders.bin": random, "db/ledger.csv": bytes.Repeat([]byte("id,amount\n1,100\n"), 200)} {
+	docs := map[string][]byte{"db/orders.bin": random, "db/ledger.csv": bytes.Repeat([]byte("id,amount\n1,100\n"), 200)}
+	for i := range 12 {
+		docs[fmt.Sprintf("hop-dong/hd-%02d.txt", i)] = []byte(strings.Repeat(fmt.Sprintf("Hợp đồng số %d giữa Công ty Chứng khoán và khách hàng, điều khoản thanh toán và bảo mật. ", i), 40))
+	}
+	for name, data := range docs {
 		p := filepath.Join(src, name)
 		if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
 			t.Fatal(err)
@@ -109,11 +116,14 @@ func TestCollectWithRestic(t *testing.T) {
 		t.Fatalf("check: %+v %v", c, err)
 	}
 	rt, err := svc.RestoreTest(ctx, owner, rc, watched.ID, filepath.Join(dir, "scratch"))
-	if err != nil || !rt.Verified || rt.Files != 2 || rt.Duration <= 0 || rt.Bytes <= int64(len(random)) || rt.DataAge() < 0 {
+	if err != nil || !rt.Verified || rt.Files != 14 || rt.Duration <= 0 || rt.Bytes <= int64(len(random)) || rt.DataAge() < 0 {
 		t.Fatalf("restore test: %+v %v", rt, err)
 	}
 	if left, _ := os.ReadDir(filepath.Join(dir, "scratch")); len(left) != 0 {
 		t.Errorf("the restore test left %d entries in its scratch directory", len(left))
+	}
+	if c, err := svc.Examine(ctx, owner, rc, watched.ID, filepath.Join(dir, "scratch")); err != nil || c.Suspicious || c.Files != 14 || c.PreviousID == "" {
+		t.Fatalf("content check of two ordinary snapshots: %+v %v", c, err)
 	}
 	v, err := svc.View(ctx, owner, plan.ID)
 	if err != nil {
@@ -121,6 +131,48 @@ func TestCollectWithRestic(t *testing.T) {
 	}
 	if k := issueKinds(v.Issues); k != "" {
 		t.Errorf("issues after a good collection, check and restore: %s", k)
+	}
+
+	// Ransomware encrypts the contracts in place, renames them .lockbit and
+	// drops its notes; the next backup holds that: the content check
+	// says so.
+	block, err := aes.NewCipher(bytes.Repeat([]byte{9}, 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 12 {
+		name := filepath.Join(src, fmt.Sprintf("hop-dong/hd-%02d.txt", i))
+		plain, err := os.ReadFile(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		enc := make([]byte, len(plain))
+		cipher.NewCTR(block, make([]byte, aes.BlockSize)).XORKeyStream(enc, plain)
+		if err := os.WriteFile(name+".lockbit", enc, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Remove(name); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, d := range []string{"hop-dong", "db"} {
+		if err := os.WriteFile(filepath.Join(src, d, "Restore-My-Files.txt"), []byte("All your files are encrypted."), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := rc.Backup(ctx, repo, []string{src}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := svc.Collect(ctx, owner, rc, watched.ID); err != nil || len(got.New) != 1 {
+		t.Fatalf("collection of the encrypted backup: %+v %v", got, err)
+	}
+	c, err := svc.Examine(ctx, owner, rc, watched.ID, filepath.Join(dir, "scratch"))
+	if err != nil || !c.Suspicious || c.Score < 90 || c.Sampled == 0 || len(c.EN) == 0 || len(c.VI) != len(c.EN) {
+		t.Fatalf("content check of the encrypted backup: %+v %v", c, err)
+	}
+	v, _ = svc.View(ctx, owner, plan.ID)
+	if k := issueKinds(v.Issues); k != "encrypted_content" || !v.Issues[0].Critical || !strings.Contains(v.Issues[0].EN, "lockbit") {
+		t.Errorf("issues after the encrypted backup: %s %+v", k, v.Issues)
 	}
 	if f := failedChecks(v.Checks); f != "" {
 		t.Errorf("failed checks: %s", f)
@@ -145,13 +197,13 @@ func TestCollectWithRestic(t *testing.T) {
 		t.Fatalf("check of the corrupted repository: %+v %v", c, err)
 	}
 	v, _ = svc.View(ctx, owner, plan.ID)
-	if k := issueKinds(v.Issues); k != "integrity_failed" || !v.Issues[0].Critical {
+	if k := issueKinds(v.Issues); k != "integrity_failed,encrypted_content" || !v.Issues[0].Critical {
 		t.Errorf("issues after the corruption: %s", k)
 	}
 
 	// The older snapshot deleted (within the 30-day retention): tampering.
 	snaps, err := rc.Snapshots(ctx, repo)
-	if err != nil || len(snaps) != 2 {
+	if err != nil || len(snaps) != 3 {
 		t.Fatalf("snapshots: %v %v", snaps, err)
 	}
 	if err := rc.Forget(ctx, repo, snaps[0].ID); err != nil {
@@ -162,7 +214,7 @@ func TestCollectWithRestic(t *testing.T) {
 		t.Fatalf("collection after the deletion: %+v %v", got, err)
 	}
 	v, _ = svc.View(ctx, owner, plan.ID)
-	if k := issueKinds(v.Issues); k != "integrity_failed,snapshot_deleted" {
+	if k := issueKinds(v.Issues); k != "integrity_failed,snapshot_deleted,encrypted_content" {
 		t.Errorf("issues after the deletion: %s", k)
 	}
 

@@ -245,6 +245,15 @@ func (s *Service) State(ctx context.Context, plan Plan) (State, error) {
 	if len(live) > 1 {
 		st.Previous = &live[1]
 	}
+	// The heuristics' verdict on the newest snapshot examined.
+	content, err := s.store.ListContentChecks(ctx, plan.ID, 1)
+	if err != nil {
+		return State{}, err
+	}
+	if len(content) > 0 {
+		c := content[0]
+		st.Content = &ContentSignal{Suspicious: c.Suspicious, Score: c.Score, EN: c.EN, VI: c.VI}
+	}
 	return st, nil
 }
 

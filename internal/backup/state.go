@@ -95,6 +95,26 @@ type ContentSignal struct {
 	VI         []string `json:"vi,omitempty"`
 }
 
+// ContentCheck is the ransomware heuristics' verdict on a snapshot of a
+// plan's copy against the one before it (package ransom).
+type ContentCheck struct {
+	ID         int64     `json:"id"`
+	PlanID     int64     `json:"plan_id"`
+	Copy       string    `json:"copy,omitempty"`
+	SnapshotID string    `json:"snapshot_id"`
+	PreviousID string    `json:"previous_id,omitempty"`
+	At         time.Time `json:"at"`
+	// Score (0–100) and Suspicious as the heuristics gave them; EN and VI
+	// their reasons; Sampled how many files' contents were read; Files the
+	// number of files in the snapshot.
+	Score      int      `json:"score"`
+	Suspicious bool     `json:"suspicious"`
+	EN         []string `json:"en,omitempty"`
+	VI         []string `json:"vi,omitempty"`
+	Sampled    int      `json:"sampled"`
+	Files      int      `json:"files"`
+}
+
 // State is what Khiên knows of a plan's backups at a moment.
 type State struct {
 	// LastRun is the newest run (nil: none), LastSuccess when the newest

@@ -74,6 +74,11 @@ type SeenSnapshot struct {
 // again after being gone are live again; all in one transaction.
 // ListSeenSnapshots returns a repository's snapshots, gone ones included,
 // by time, then id.
+//
+// AddContentCheck appends a content check to a plan's history (ID written
+// back, reasons kept in order; an unknown plan is errs.ErrNotFound);
+// ListContentChecks returns a plan's newest first (by At, then id; limit
+// <= 0: 100).
 type Store interface {
 	CreateBackupPlan(ctx context.Context, p *Plan) error
 	GetBackupPlan(ctx context.Context, id int64) (Plan, error)
@@ -97,4 +102,7 @@ type Store interface {
 
 	SyncSnapshots(ctx context.Context, repoID int64, listed []Snapshot, at time.Time) (gone []Snapshot, err error)
 	ListSeenSnapshots(ctx context.Context, repoID int64) ([]SeenSnapshot, error)
+
+	AddContentCheck(ctx context.Context, c *ContentCheck) error
+	ListContentChecks(ctx context.Context, planID int64, limit int) ([]ContentCheck, error)
 }

@@ -122,7 +122,7 @@ func TestUserCommandsAndAuditVerify(t *testing.T) {
 		t.Fatalf("audit verify: %d %s", code, out)
 	}
 	code, out, _ = runCLI(t, nil, append([]string{"migrate"}, data...)...)
-	if code != exitOK || !strings.Contains(out, "schema version 18 (latest 18)") {
+	if code != exitOK || !strings.Contains(out, "schema version 19 (latest 19)") {
 		t.Errorf("migrate: %d %s", code, out)
 	}
 

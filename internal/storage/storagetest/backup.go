@@ -102,6 +102,34 @@ func mustRestoreTest(t *testing.T, b Backend, r backup.RestoreTest) backup.Resto
 	return r
 }
 
+func mustContentCheck(t *testing.T, b Backend, c backup.ContentCheck) backup.ContentCheck {
+	t.Helper()
+	ok(t, "add content check", b.AddContentCheck(t.Context(), &c))
+	if c.ID <= 0 {
+		t.Fatalf("AddContentCheck set ID %d", c.ID)
+	}
+	checkUTC(t, "written-back content check", c.At)
+	return c
+}
+
+func listContentChecks(t *testing.T, b Backend, planID int64, limit int) []backup.ContentCheck {
+	t.Helper()
+	list, err := b.ListContentChecks(t.Context(), planID, limit)
+	ok(t, "list content checks", err)
+	for _, c := range list {
+		checkUTC(t, "ListContentChecks", c.At)
+	}
+	return list
+}
+
+func contentCheckIDs(list []backup.ContentCheck) []int64 {
+	var out []int64
+	for _, c := range list {
+		out = append(out, c.ID)
+	}
+	return out
+}
+
 // fullRepository returns a repository of plan p with every field set; the
 // sealed fields are opaque text the store must keep byte for byte.
 func fullRepository(p backup.Plan, copyName string) backup.Repository {
@@ -184,7 +212,8 @@ func storedSnapshots(list ...backup.Snapshot) []backup.Snapshot {
 // UpdatedAt as given (zero: now); SyncSnapshots returns gone snapshots by
 // time, then id, as stored, counts an id listed twice once and gives a
 // snapshot listed again its listed Time and Size; listing an unknown
-// repository's snapshots gives none.
+// repository's snapshots gives none; a content check keeps its EN and VI
+// reasons in order (nil when none, written back and listed).
 func testBackup(t *testing.T, open func(t *testing.T) Backend) {
 	t.Run("plans", func(t *testing.T) {
 		b := open(t)
@@ -529,6 +558,8 @@ func testBackup(t *testing.T, open func(t *testing.T) Backend) {
 		}
 	})
 
+	t.Run("content_checks", func(t *testing.T) { testContentChecks(t, open) })
+
 	t.Run("repositories", func(t *testing.T) {
 		b := open(t)
 		ctx := t.Context()
@@ -663,6 +694,8 @@ func testBackup(t *testing.T, open func(t *testing.T) Backend) {
 			mustBackupRun(t, b, backup.Run{PlanID: plans[i].ID, Source: "restic", FinishedAt: t0, Status: backup.RunSuccess})
 			mustIntegrityCheck(t, b, backup.IntegrityCheck{PlanID: plans[i].ID, At: t0, OK: true})
 			mustRestoreTest(t, b, backup.RestoreTest{PlanID: plans[i].ID, StartedAt: t0, Verified: true})
+			mustContentCheck(t, b, backup.ContentCheck{PlanID: plans[i].ID, SnapshotID: "s2", PreviousID: "s1", At: t0,
+				Score: 90, Suspicious: true, EN: []string{"encrypted"}, VI: []string{"bị mã hoá"}})
 			repos[i] = mustRepository(t, b, fullRepository(plans[i], "S3"))
 			mustSync(t, b, repos[i].ID, t0, backup.Snapshot{ID: "s1", Time: t0, Size: 10}, backup.Snapshot{ID: "s2", Time: t0, Size: 20})
 		}
@@ -681,8 +714,11 @@ func testBackup(t *testing.T, open func(t *testing.T) Backend) {
 		if err != nil || last != nil || !success.IsZero() {
 			t.Errorf("LastBackupRuns of a deleted plan = %v, %v, %v", last, success, err)
 		}
+		if got := listContentChecks(t, b, plans[0].ID, 0); len(got) != 0 {
+			t.Errorf("content checks of a deleted plan: %+v", got)
+		}
 		for table, n := range map[string]int{"backup_runs": 1, "backup_checks": 1, "backup_restore_tests": 1,
-			"backup_repositories": 1} {
+			"backup_repositories": 1, "backup_content_checks": 1} {
 			wantRows(t, b, 0, table+` WHERE plan_id = $1`, plans[0].ID)
 			wantRows(t, b, n, table+` WHERE plan_id = $1`, plans[1].ID)
 		}
@@ -692,6 +728,8 @@ func testBackup(t *testing.T, open func(t *testing.T) Backend) {
 			FinishedAt: t0, Status: backup.RunSuccess}), errs.ErrNotFound)
 		_, err = b.SyncSnapshots(ctx, repos[0].ID, nil, t0)
 		wantKind(t, "SyncSnapshots(repository of a deleted plan)", err, errs.ErrNotFound)
+		wantKind(t, "AddContentCheck(deleted plan)", b.AddContentCheck(ctx, &backup.ContentCheck{PlanID: plans[0].ID,
+			At: t0}), errs.ErrNotFound)
 	})
 
 	t.Run("snapshots", func(t *testing.T) {
@@ -894,4 +932,102 @@ func testBackup(t *testing.T, open func(t *testing.T) Backend) {
 		}
 		wantRows(t, b, len(base)+n, `backup_snapshots`)
 	})
+}
+
+// testContentChecks checks AddContentCheck and ListContentChecks: the
+// stored form written back and listed (EN and VI in order, nil when none),
+// newest first with ties on At broken by the highest id, the limit, an
+// unknown plan, and what is refused.
+func testContentChecks(t *testing.T, open func(t *testing.T) Backend) {
+	b := open(t)
+	ctx := t.Context()
+	u := mustUnit(t, b, "KU", 0)
+	sys := mustSystem(t, b, u.ID, 0, "K1", system.Operating)
+	p := mustBackupPlan(t, b, fullBackupPlan(sys, "p"))
+	other := mustBackupPlan(t, b, fullBackupPlan(sys, "other"))
+
+	// Reasons out of alphabetical order, with text JSON escapes.
+	in := backup.ContentCheck{PlanID: p.ID, Copy: "S3 Viettel", SnapshotID: strings.Repeat("9c", 32),
+		PreviousID: strings.Repeat("3f", 32), At: t0, Score: 87, Suspicious: true,
+		EN: []string{"38 of 40 sampled files look encrypted (entropy > 7.9 bits/byte)",
+			"1,204 files renamed to *.lockbit", "a note <README.txt> & \"HOW_TO_DECRYPT\" appeared\u2028in 12 folders"},
+		VI: []string{"38/40 tệp lấy mẫu có vẻ đã bị mã hoá (entropy > 7,9 bit/byte)",
+			"1.204 tệp bị đổi tên thành *.lockbit", "tệp <README.txt> & \"HOW_TO_DECRYPT\" xuất hiện\tở 12 thư mục"},
+		Sampled: 40, Files: 123456}
+	c1 := mustContentCheck(t, b, in)
+	want := in
+	want.ID, want.At = c1.ID, stored(in.At)
+	if d := diff(want, c1); d != "" {
+		t.Errorf("AddContentCheck wrote back (-want +got):\n%s", d)
+	}
+	// No reasons: nil when written back and when listed.
+	c2 := mustContentCheck(t, b, backup.ContentCheck{PlanID: p.ID, SnapshotID: "b2", PreviousID: "b1",
+		At: t0.Add(time.Hour), Score: 3, EN: []string{}, VI: []string{}, Sampled: 12, Files: 5000})
+	if c2.EN != nil || c2.VI != nil {
+		t.Errorf("AddContentCheck wrote back reasons %#v %#v for none", c2.EN, c2.VI)
+	}
+	c3 := mustContentCheck(t, b, backup.ContentCheck{PlanID: p.ID, SnapshotID: "b3", At: t0.Add(time.Hour)})
+	c4 := mustContentCheck(t, b, backup.ContentCheck{PlanID: p.ID, Copy: "NAS tại chỗ", SnapshotID: "a1",
+		At: t0.Add(-time.Hour), Score: 40, EN: []string{"only one"}, VI: []string{"chỉ một"}})
+	mustContentCheck(t, b, backup.ContentCheck{PlanID: other.ID, SnapshotID: "o1", At: t0.Add(2 * time.Hour)})
+
+	for name, c := range map[string]backup.ContentCheck{
+		"zero_at":          {PlanID: p.ID, SnapshotID: "x"},
+		"bad_copy":         {PlanID: p.ID, At: t0, Copy: "\xc3"},
+		"nul_snapshot_id":  {PlanID: p.ID, At: t0, SnapshotID: "a\x00"},
+		"bad_previous_id":  {PlanID: p.ID, At: t0, PreviousID: "\xff\xfe"},
+		"bad_en_reason":    {PlanID: p.ID, At: t0, EN: []string{"ok", "\xc3"}},
+		"nul_vi_reason":    {PlanID: p.ID, At: t0, VI: []string{"tệp\x00"}},
+		"bad_unknown_plan": {PlanID: p.ID + 1000, At: t0, EN: []string{"\x00"}},
+	} {
+		wantKind(t, "AddContentCheck("+name+")", b.AddContentCheck(ctx, &c), errs.ErrInvalid)
+	}
+	wantKind(t, "AddContentCheck(unknown plan)", b.AddContentCheck(ctx, &backup.ContentCheck{PlanID: p.ID + 1000,
+		At: t0, EN: []string{"x"}}), errs.ErrNotFound)
+	wantRows(t, b, 5, `backup_content_checks`)
+
+	// Newest first: latest At, then highest id.
+	list := listContentChecks(t, b, p.ID, 0)
+	if d := diff([]backup.ContentCheck{c3, c2, want, c4}, list); d != "" {
+		t.Errorf("ListContentChecks (-want +got):\n%s", d)
+	}
+	for _, c := range list {
+		if c.ID == c2.ID && (c.EN != nil || c.VI != nil) {
+			t.Errorf("ListContentChecks gave reasons %#v %#v for none", c.EN, c.VI)
+		}
+	}
+	for _, c := range []struct {
+		limit int
+		want  []int64
+	}{{-1, []int64{c3.ID, c2.ID, c1.ID, c4.ID}}, {1, []int64{c3.ID}}, {2, []int64{c3.ID, c2.ID}},
+		{10, []int64{c3.ID, c2.ID, c1.ID, c4.ID}}} {
+		if d := diff(c.want, contentCheckIDs(listContentChecks(t, b, p.ID, c.limit))); d != "" {
+			t.Errorf("ListContentChecks(limit %d) (-want +got):\n%s", c.limit, d)
+		}
+	}
+	if got := listContentChecks(t, b, p.ID+1000, 0); len(got) != 0 {
+		t.Errorf("ListContentChecks(unknown plan) = %+v", got)
+	}
+
+	// limit <= 0 means 100.
+	many := mustBackupPlan(t, b, fullBackupPlan(sys, "many"))
+	for i := range 101 {
+		mustContentCheck(t, b, backup.ContentCheck{PlanID: many.ID, SnapshotID: fmt.Sprint("s", i),
+			At: t0.Add(time.Duration(i) * time.Minute)})
+	}
+	for limit, n := range map[int]int{0: 100, -5: 100, 101: 101, 500: 101, 7: 7} {
+		if got := listContentChecks(t, b, many.ID, limit); len(got) != n {
+			t.Errorf("ListContentChecks(limit %d) gave %d checks, want %d", limit, len(got), n)
+		}
+	}
+
+	// Deleting a plan deletes its content checks, and only its.
+	ok(t, "delete plan", b.DeleteBackupPlan(ctx, p.ID))
+	if got := listContentChecks(t, b, p.ID, 0); len(got) != 0 {
+		t.Errorf("ListContentChecks(deleted plan) = %+v", got)
+	}
+	wantRows(t, b, 0, `backup_content_checks WHERE plan_id = $1`, p.ID)
+	wantRows(t, b, 1, `backup_content_checks WHERE plan_id = $1`, other.ID)
+	wantKind(t, "AddContentCheck(deleted plan)", b.AddContentCheck(ctx, &backup.ContentCheck{PlanID: p.ID, At: t0}),
+		errs.ErrNotFound)
 }

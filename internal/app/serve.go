@@ -324,6 +324,7 @@ func (s *Server) schedule(ctx context.Context) {
 	submit(JobWarningReminders)
 	submit(JobIncidentClocks)
 	submit(JobVulnReflag)
+	submit(JobBackupCollect)
 	if s.huntRecords != nil {
 		submit(JobHuntSchedule)
 	}
@@ -356,6 +357,7 @@ func (s *Server) schedule(ctx context.Context) {
 			submit(JobWarningReminders)
 			submit(JobIncidentClocks)
 			submit(JobVulnReflag)
+			submit(JobBackupCollect)
 			if s.huntRecords != nil {
 				submit(JobHuntSchedule)
 			}

@@ -1,0 +1,116 @@
+package app_test
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"khien.vn/khien/internal/app"
+	"khien.vn/khien/internal/authz"
+	"khien.vn/khien/internal/backup"
+	"khien.vn/khien/internal/backup/restic"
+	"khien.vn/khien/internal/job"
+	"khien.vn/khien/internal/notify"
+	"khien.vn/khien/internal/regulation"
+	"khien.vn/khien/internal/system"
+)
+
+// The hourly collection job over a watched restic repository: the first
+// run records the snapshot, checks the data, tests a restore and examines
+// the content; after the repository's snapshot is deleted (and a new one
+// made), the next run finds the deletion and notifies it as critical.
+func TestBackupCollectJob(t *testing.T) {
+	if _, err := exec.LookPath("restic"); err != nil {
+		t.Skip("restic is not installed (Debian package restic; ./scripts/test installs it)")
+	}
+	a := startApp(t, nil)
+	ctx := context.Background()
+	sys, err := a.core.Systems.Create(ctx, authz.System(), system.System{UnitID: 1, Code: "GD", Name: "Giao dịch",
+		Status: system.Operating, Hosting: system.OnPremises, Profile: regulation.Profile{SystemType: "internal", InfoTypes: []string{"public"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan, err := a.core.Backups.SavePlan(ctx, authz.System(), backup.Plan{SystemID: sys.ID, Name: "CSDL", Every: 24 * time.Hour,
+		RPO: 24 * time.Hour, RTO: time.Hour, RetentionDays: 30, RestoreEvery: 30 * 24 * time.Hour,
+		Copies: []backup.Copy{{Name: "NAS", Media: backup.NAS}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	src := filepath.Join(dir, "src")
+	if err := os.MkdirAll(src, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(src, "ledger.csv"), []byte(strings.Repeat("id,amount\n1,100\n", 500)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	rc := &restic.Client{CacheDir: filepath.Join(dir, "cache")}
+	repo := restic.Repo{Location: filepath.Join(dir, "repo"), Password: "kho-42"}
+	if err := rc.Init(ctx, repo); err != nil {
+		t.Fatal(err)
+	}
+	first, err := rc.Backup(ctx, repo, []string{src}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.core.Backups.AddRepository(ctx, authz.System(), plan.ID, "NAS", repo.Location, repo.Password, nil, "100%"); err != nil {
+		t.Fatal(err)
+	}
+	run := func() job.Job {
+		t.Helper()
+		j, err := a.core.Jobs.Submit(ctx, job.Spec{Kind: app.JobBackupCollect})
+		if err != nil {
+			t.Fatal(err)
+		}
+		waitUntil(t, "the collection job", func() bool {
+			j, _ = a.core.Jobs.Get(ctx, j.ID)
+			return j.Status.Final()
+		})
+		if j.Status != job.Succeeded {
+			t.Fatalf("collection job: %s %s", j.Status, j.Error)
+		}
+		return j
+	}
+	run()
+	runs, _ := a.core.Backend.ListBackupRuns(ctx, plan.ID, 10)
+	checks, _ := a.core.Backend.ListIntegrityChecks(ctx, plan.ID, 10)
+	tests, _ := a.core.Backend.ListRestoreTests(ctx, plan.ID, 10)
+	content, _ := a.core.Backend.ListContentChecks(ctx, plan.ID, 10)
+	if len(runs) != 1 || len(checks) != 1 || !checks[0].OK || len(tests) != 1 || !tests[0].Verified || len(content) != 1 {
+		t.Fatalf("after the first collection: %d runs, %+v checks, %+v tests, %d content checks", len(runs), checks, tests, len(content))
+	}
+	notes, _ := a.core.Backend.ListNotifications(ctx, notify.Filter{})
+	for _, n := range notes {
+		if n.Kind == app.NotifyBackupIssue {
+			t.Errorf("a notification with everything in place: %+v", n)
+		}
+	}
+
+	// The snapshot deleted, a new backup made: the next run finds it.
+	snaps, err := rc.Snapshots(ctx, repo)
+	if err != nil || len(snaps) != 1 || !strings.HasPrefix(snaps[0].ID, first.SnapshotID) {
+		t.Fatalf("snapshots %v %v", snaps, err)
+	}
+	if err := rc.Forget(ctx, repo, snaps[0].ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := rc.Backup(ctx, repo, []string{src}, nil); err != nil {
+		t.Fatal(err)
+	}
+	run()
+	run() // the same day: notified once
+	notes, _ = a.core.Backend.ListNotifications(ctx, notify.Filter{})
+	var deleted []notify.Notification
+	for _, n := range notes {
+		if n.Kind == app.NotifyBackupIssue && strings.Contains(n.TitleEN, "disappeared") {
+			deleted = append(deleted, n)
+		}
+	}
+	if len(deleted) != 1 || deleted[0].Severity != notify.Critical || deleted[0].SystemID != sys.ID {
+		t.Errorf("deletion notifications: %+v", deleted)
+	}
+}

@@ -13,6 +13,7 @@ import (
 	"khien.vn/khien/internal/authz"
 	"khien.vn/khien/internal/backup"
 	"khien.vn/khien/internal/backup/restic"
+	"khien.vn/khien/internal/compliance"
 	"khien.vn/khien/internal/job"
 	"khien.vn/khien/internal/notify"
 	"khien.vn/khien/internal/regulation"
@@ -83,6 +84,10 @@ func TestBackupCollectJob(t *testing.T) {
 	if len(runs) != 1 || len(checks) != 1 || !checks[0].OK || len(tests) != 1 || !tests[0].Verified || len(content) != 1 {
 		t.Fatalf("after the first collection: %d runs, %+v checks, %+v tests, %d content checks", len(runs), checks, tests, len(content))
 	}
+	// The backup probe of the system is met: a good backup, a verified restore.
+	if res := probeOutcome(t, a, sys.ID, compliance.BackupProbeID); res.Status != compliance.StatusMet || !strings.Contains(res.Proof, "“CSDL”") {
+		t.Errorf("backup probe after the first collection: %+v", res)
+	}
 	notes, _ := a.core.Backend.ListNotifications(ctx, notify.Filter{})
 	for _, n := range notes {
 		if n.Kind == app.NotifyBackupIssue {
@@ -112,5 +117,8 @@ func TestBackupCollectJob(t *testing.T) {
 	}
 	if len(deleted) != 1 || deleted[0].Severity != notify.Critical || deleted[0].SystemID != sys.ID {
 		t.Errorf("deletion notifications: %+v", deleted)
+	}
+	if res := probeOutcome(t, a, sys.ID, compliance.BackupProbeID); res.Status != compliance.StatusNotMet || !strings.Contains(res.Proof, "disappeared") {
+		t.Errorf("backup probe after the deletion: %+v", res)
 	}
 }

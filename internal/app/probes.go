@@ -133,6 +133,9 @@ func newProbes(c *Core) *compliance.Registry {
 	// (Directive 18/CT-TTg; the pack's vuln_scan obligation names
 	// vulnerability management as its evidence).
 	r.Register(compliance.NewVulnScanProbe(facts, "mgmt.ops.vulnerability", VulnScanInterval, time.Now))
+	// Backups current and restorable (the backup requirement of every level;
+	// docs/backups.md).
+	r.Register(compliance.NewBackupProbe(facts, "tech.data.backup", time.Now))
 	return r
 }
 
@@ -225,4 +228,36 @@ func (f probeFacts) Advisories(ctx context.Context) (int, time.Time, error) {
 		}
 	}
 	return n, updated, nil
+}
+
+// BackupPlans returns the backup plans of the system with what their
+// backups show: the newest good backup, the newest restore test when it
+// verified, the critical issues.
+func (f probeFacts) BackupPlans(ctx context.Context, systemID int64) ([]compliance.BackupPlanFact, error) {
+	s, err := f.c.Backend.GetSystem(ctx, systemID)
+	if err != nil {
+		return nil, err
+	}
+	plans, err := f.c.Backend.ListBackupPlans(ctx, []int64{s.UnitID}, systemID)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]compliance.BackupPlanFact, 0, len(plans))
+	for _, p := range plans {
+		v, err := f.c.Backups.View(ctx, authz.System(), p.ID)
+		if err != nil {
+			return nil, err
+		}
+		fact := compliance.BackupPlanFact{Name: p.Name, LastSuccess: v.State.LastSuccess, RPO: p.RPO, RestoreEvery: p.RestoreEvery}
+		if t := v.State.LastRestore; t != nil && t.OK() {
+			fact.RestoredAt = t.StartedAt
+		}
+		for _, is := range v.Issues {
+			if is.Critical {
+				fact.Critical, fact.CriticalVI = append(fact.Critical, is.EN), append(fact.CriticalVI, is.VI)
+			}
+		}
+		out = append(out, fact)
+	}
+	return out, nil
 }

@@ -8,12 +8,15 @@ import (
 	"slices"
 	"time"
 
+	"khien.vn/khien/internal/asset"
 	"khien.vn/khien/internal/authz"
 	"khien.vn/khien/internal/backup"
 	"khien.vn/khien/internal/backup/restic"
 	"khien.vn/khien/internal/job"
 	"khien.vn/khien/internal/notify"
 	"khien.vn/khien/internal/secret"
+	"khien.vn/khien/internal/system"
+	"khien.vn/khien/internal/vuln"
 )
 
 // openBackups builds backup assurance over the backend, with the keyring
@@ -28,6 +31,7 @@ func (c *Core) openBackups() error {
 		return fmt.Errorf("open the keyring: %w", err)
 	}
 	c.Backups = backup.NewService(c.Backend, c.Backend, keys, c.Audit)
+	c.Backups.SetReadinessFacts(c.readinessFacts)
 	c.registerBackupJobs()
 	return nil
 }
@@ -162,4 +166,37 @@ func backupNotification(plan backup.Plan, is backup.Issue, now time.Time) notify
 		TitleVI: fmt.Sprintf("Sao lưu “%s”: %s", plan.Name, is.VI), TitleEN: fmt.Sprintf("Backup “%s”: %s", plan.Name, is.EN),
 		Link:      fmt.Sprintf("/api/v1/backup-plans/%d", plan.ID),
 		DedupeKey: fmt.Sprintf("backup_issue:%d:%s:%s", plan.ID, is.Kind, now.In(time.FixedZone("ICT", 7*3600)).Format(time.DateOnly))}
+}
+
+// readinessFacts gives a system's ransomware readiness its facts beyond
+// backups: the built-in detection pack (which holds the ransomware rules)
+// on, and the open critical or known-exploited vulnerability findings of
+// the system's assets.
+func (c *Core) readinessFacts(ctx context.Context, sys system.System) (backup.ReadinessFacts, error) {
+	f := backup.ReadinessFacts{RansomwareRules: c.Config.Detect.BuiltinRules}
+	assets, err := c.Backend.ListAssets(ctx, asset.Filter{SystemID: sys.ID})
+	if err != nil {
+		return f, err
+	}
+	units, in := map[int64]bool{}, map[int64]bool{}
+	for _, a := range assets {
+		units[a.UnitID], in[a.ID] = true, true
+	}
+	if len(in) == 0 {
+		return f, nil
+	}
+	ids := make([]int64, 0, len(units))
+	for u := range units {
+		ids = append(ids, u)
+	}
+	stats, err := c.Backend.VulnFindingStats(ctx, ids, time.Now().Add(time.Hour)) // no fixed finding
+	if err != nil {
+		return f, err
+	}
+	for _, st := range stats {
+		if in[st.AssetID] && st.Status == vuln.Open && (st.Severity == vuln.Critical || st.KEV) {
+			f.OpenCritical++
+		}
+	}
+	return f, nil
 }

@@ -2,6 +2,7 @@ package app_test
 
 import (
 	"context"
+	"html"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -88,6 +89,16 @@ func TestBackupCollectJob(t *testing.T) {
 	if res := probeOutcome(t, a, sys.ID, compliance.BackupProbeID); res.Status != compliance.StatusMet || !strings.Contains(res.Proof, "“CSDL”") {
 		t.Errorf("backup probe after the first collection: %+v", res)
 	}
+	// The page: the plan, its readiness (no offline copy: 80), no issue.
+	a.mkUser("backup.lead", authz.RoleSecurityLead, 1)
+	b := a.browser()
+	b.login("backup.lead", testPassword)
+	pg := b.get("/backups")
+	for _, want := range []string{`id="nav-backups"`, "CSDL", "Ransomware readiness 80/100", "No issue", "No copy is offline or immutable"} {
+		if pg.status != 200 || !strings.Contains(html.UnescapeString(string(pg.body)), want) {
+			t.Errorf("backups page (%d) lacks %q", pg.status, want)
+		}
+	}
 	notes, _ := a.core.Backend.ListNotifications(ctx, notify.Filter{})
 	for _, n := range notes {
 		if n.Kind == app.NotifyBackupIssue {
@@ -120,5 +131,8 @@ func TestBackupCollectJob(t *testing.T) {
 	}
 	if res := probeOutcome(t, a, sys.ID, compliance.BackupProbeID); res.Status != compliance.StatusNotMet || !strings.Contains(res.Proof, "disappeared") {
 		t.Errorf("backup probe after the deletion: %+v", res)
+	}
+	if pg := b.get("/backups"); !strings.Contains(string(pg.body), "disappeared") || !strings.Contains(string(pg.body), ">critical<") {
+		t.Errorf("backups page after the deletion lacks the critical issue:\n%s", pg.body)
 	}
 }

@@ -100,7 +100,7 @@ func NewServer(ctx context.Context, core *Core, opts ServeOptions) (*Server, err
 	logins := opts.Metrics.NewCounterVec("khien_login_attempts_total", "Login attempts by result.", "result")
 	uiH, err := ui.New(ui.Deps{Units: core.Units, Users: core.Users, Audit: core.Audit, Jobs: core.Jobs, Systems: core.Systems, Assets: core.Assets, Checks: core.Checks,
 		Compliance: core.Compliance, Notify: core.Notify, Ingest: s.ingest, Alerts: core.Alerts, Hunt: hunts, Intel: core.Intel, Feeds: core.Feeds, SavedQueries: core.SavedQueries, HuntRecords: huntRecords, Warnings: core.Warnings,
-		Incidents: core.Incidents, IncidentForms: forms, Vulns: core.Vulns, VulnFetch: core.Config.Vuln.FetchInterval > 0,
+		Incidents: core.Incidents, IncidentForms: forms, Vulns: core.Vulns, VulnFetch: core.Config.Vuln.FetchInterval > 0, Backups: core.Backups,
 		Catalog: core.Catalog, Static: static, Logger: core.Logger, Version: version.Get().Version, Location: loc,
 		OnLogin: func(result string) { logins.Inc(result) }})
 	if err != nil {

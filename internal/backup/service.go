@@ -34,6 +34,13 @@ type Service struct {
 	audit   *audit.Log
 	exp     *Expectations
 	now     func() time.Time
+	facts   func(ctx context.Context, sys system.System) (ReadinessFacts, error)
+}
+
+// SetReadinessFacts sets where the facts of a system's readiness beyond
+// its backups come from (nil: none hold).
+func (s *Service) SetReadinessFacts(f func(ctx context.Context, sys system.System) (ReadinessFacts, error)) {
+	s.facts = f
 }
 
 // NewService returns a Service with Khiên's expectations; log may be nil
@@ -263,6 +270,8 @@ type PlanView struct {
 	Level  int     `json:"level"`
 	Checks []Check `json:"checks"`
 	Issues []Issue `json:"issues"`
+	// Readiness is the system's ransomware readiness as this plan shows it.
+	Readiness Readiness `json:"readiness"`
 	// State is what the checks and issues were computed from.
 	State State `json:"-"`
 }
@@ -294,7 +303,15 @@ func (s *Service) view(ctx context.Context, plan Plan) (PlanView, error) {
 	if st.LastRestore != nil {
 		v.RestoredAt, v.RestoreOK = st.LastRestore.StartedAt, st.LastRestore.OK()
 	}
-	return PlanView{Plan: plan, Level: l, Checks: CheckPlan(plan, v, exp, l), Issues: Evaluate(plan, st, s.now()), State: st}, nil
+	var facts ReadinessFacts
+	if s.facts != nil {
+		if facts, err = s.facts(ctx, sys); err != nil {
+			return PlanView{}, err
+		}
+	}
+	now := s.now()
+	return PlanView{Plan: plan, Level: l, Checks: CheckPlan(plan, v, exp, l), Issues: Evaluate(plan, st, now),
+		Readiness: ReadinessOf(&plan, st, facts, now), State: st}, nil
 }
 
 // AddRepository records a restic repository as copy copyName of plan

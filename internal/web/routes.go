@@ -234,6 +234,7 @@ func (s *Server) routeTable() []Route {
 		auth("GET", "/frameworks/{id}", u.FrameworkView),
 		auth("GET", "/vulnerabilities", u.Vulnerabilities),
 		auth("GET", "/vulnerabilities/dashboard", u.VulnDashboard),
+		auth("GET", "/backups", u.Backups),
 		auth("POST", "/vulnerabilities/feeds", u.FetchVulnFeeds),
 		auth("GET", "/assets/{id}/vulnerabilities", u.AssetVulns),
 		auth("POST", "/vulnerabilities/inventories", u.ImportInventory),

@@ -17,6 +17,7 @@ import (
 	"khien.vn/khien/internal/asset"
 	"khien.vn/khien/internal/audit"
 	"khien.vn/khien/internal/authz"
+	"khien.vn/khien/internal/backup"
 	"khien.vn/khien/internal/compliance"
 	"khien.vn/khien/internal/hunt"
 	"khien.vn/khien/internal/i18n"
@@ -89,6 +90,8 @@ type Deps struct {
 	// Vulns holds software inventories, advisories and vulnerability
 	// findings (nil: not served).
 	Vulns *vuln.Service
+	// Backups holds backup plans and what they prove (nil: not served).
+	Backups *backup.Service
 	// VulnFetch says the advisory feeds are fetched on a schedule
 	// (vuln.fetch_interval): the dashboard then offers to fetch now.
 	VulnFetch bool
@@ -108,7 +111,7 @@ var pageNames = []string{"login", "login_mfa", "password", "home", "units", "uni
 	"frameworks", "framework", "notifications", "channels", "sources", "unknown_sources", "detection_rules",
 	"alerts", "alert", "hunt", "intel", "hunts", "hunt_record", "warnings", "warning", "incidents", "incident",
 	"incident_evidence", "incident_form", "incident_metrics", "incident_edit",
-	"response_plan", "drills", "vulns", "vuln_dashboard", "asset_vulns"}
+	"response_plan", "drills", "vulns", "vuln_dashboard", "asset_vulns", "backups"}
 
 // partials are shared templates some pages include.
 var partials = map[string][]string{"home": {"audit_table"}, "audit": {"audit_table"},
@@ -270,6 +273,7 @@ func (h *Handler) base(w http.ResponseWriter, r *http.Request, titleKey, nav str
 		b.Can["alert_read"] = p.Can(authz.PermAlertRead) && h.Deps.Alerts != nil
 		b.Can["incident_read"] = p.Can(authz.PermIncidentRead) && h.Deps.Incidents != nil
 		b.Can["vuln_read"] = p.Can(authz.PermVulnRead) && h.Deps.Vulns != nil
+		b.Can["backup_read"] = p.Can(authz.PermBackupRead) && h.Deps.Backups != nil
 		if h.Notify != nil {
 			b.Unread, _ = h.Notify.Unread(r.Context(), p)
 		}

@@ -20,10 +20,6 @@ import (
 	"khien.vn/khien/internal/authz"
 	"khien.vn/khien/internal/backup"
 	"khien.vn/khien/internal/backup/restic"
-	"khien.vn/khien/internal/secret"
-	"khien.vn/khien/internal/storage/sqlite"
-	"khien.vn/khien/internal/system"
-	"khien.vn/khien/internal/unit"
 )
 
 // Backup assurance with Debian's real restic (issue 10's first
@@ -37,25 +33,8 @@ func TestCollectWithRestic(t *testing.T) {
 		t.Skip("restic is not installed (Debian package restic; ./scripts/test installs it)")
 	}
 	ctx := context.Background()
-	dir := t.TempDir()
-	db, err := sqlite.Open(ctx, filepath.Join(dir, "k.db"), sqlite.Options{AutoMigrate: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	keys, err := secret.OpenKeyring(filepath.Join(dir, secret.FileName))
-	if err != nil {
-		t.Fatal(err)
-	}
-	u := unit.Unit{Code: "SO", Name: "Sở A"}
-	if err := db.CreateUnit(ctx, &u); err != nil {
-		t.Fatal(err)
-	}
-	sys := system.System{UnitID: u.ID, Code: "GD", Name: "Giao dịch", Status: system.Operating, Hosting: system.OnPremises,
-		PackID: "decree85-2016", ProposedLevel: 3}
-	if err := db.CreateSystem(ctx, &sys); err != nil {
-		t.Fatal(err)
-	}
+	f := newFixture(t)
+	dir, db, keys, u, sys := f.dir, f.db, f.keys, f.unit, f.sys
 	svc := backup.NewService(db, db, keys, nil)
 	owner := &authz.Principal{UserID: 1, Username: "owner", Role: authz.RoleSystemOwner, Units: map[int64]bool{u.ID: true}}
 	plan, err := svc.SavePlan(ctx, owner, backup.Plan{SystemID: sys.ID, Name: "Dữ liệu giao dịch", Every: 24 * time.Hour,

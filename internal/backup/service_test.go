@@ -26,25 +26,10 @@ import (
 // snapshot deleted outside the retention.
 func TestServicePlansRunsAndRepositories(t *testing.T) {
 	ctx := context.Background()
-	dir := t.TempDir()
-	db, err := sqlite.Open(ctx, filepath.Join(dir, "k.db"), sqlite.Options{AutoMigrate: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	keys, err := secret.OpenKeyring(filepath.Join(dir, secret.FileName))
-	if err != nil {
-		t.Fatal(err)
-	}
-	u, other := unit.Unit{Code: "SO", Name: "Sở A"}, unit.Unit{Code: "KHAC", Name: "Khác"}
-	for _, x := range []*unit.Unit{&u, &other} {
-		if err := db.CreateUnit(ctx, x); err != nil {
-			t.Fatal(err)
-		}
-	}
-	sys := system.System{UnitID: u.ID, Code: "GD", Name: "Giao dịch", Status: system.Operating, Hosting: system.OnPremises,
-		PackID: "decree85-2016", ProposedLevel: 3}
-	if err := db.CreateSystem(ctx, &sys); err != nil {
+	f := newFixture(t)
+	db, keys, u, sys := f.db, f.keys, f.unit, f.sys
+	other := unit.Unit{Code: "KHAC", Name: "Khác"}
+	if err := db.CreateUnit(ctx, &other); err != nil {
 		t.Fatal(err)
 	}
 	owner := &authz.Principal{UserID: 1, Username: "owner", Role: authz.RoleSystemOwner, Units: map[int64]bool{u.ID: true}}
@@ -174,6 +159,40 @@ func TestServicePlansRunsAndRepositories(t *testing.T) {
 	if kinds := issueKinds(v.Issues); kinds != "snapshot_deleted" {
 		t.Errorf("issues after a deletion: %s", kinds)
 	}
+}
+
+// fixture is a SQLite database with a unit, a level-3 system of it and a
+// keyring, in a test directory.
+type fixture struct {
+	dir  string
+	db   *sqlite.DB
+	keys *secret.Keyring
+	unit unit.Unit
+	sys  system.System
+}
+
+func newFixture(t *testing.T) fixture {
+	t.Helper()
+	ctx := context.Background()
+	f := fixture{dir: t.TempDir()}
+	var err error
+	if f.db, err = sqlite.Open(ctx, filepath.Join(f.dir, "k.db"), sqlite.Options{AutoMigrate: true}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.db.Close() })
+	if f.keys, err = secret.OpenKeyring(filepath.Join(f.dir, secret.FileName)); err != nil {
+		t.Fatal(err)
+	}
+	f.unit = unit.Unit{Code: "SO", Name: "Sở A"}
+	if err := f.db.CreateUnit(ctx, &f.unit); err != nil {
+		t.Fatal(err)
+	}
+	f.sys = system.System{UnitID: f.unit.ID, Code: "GD", Name: "Giao dịch", Status: system.Operating, Hosting: system.OnPremises,
+		PackID: "decree85-2016", ProposedLevel: 3}
+	if err := f.db.CreateSystem(ctx, &f.sys); err != nil {
+		t.Fatal(err)
+	}
+	return f
 }
 
 func issueKinds(list []backup.Issue) string {

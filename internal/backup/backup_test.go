@@ -39,6 +39,9 @@ func TestValidate(t *testing.T) {
 		{"copy twice", func(p *Plan) { p.Copies[1].Name = "nas TẠI CHỖ" }, "copies"},
 		{"unknown medium", func(p *Plan) { p.Copies[0].Media = "floppy" }, "copies"},
 		{"negative distance", func(p *Plan) { p.Copies[0].DistanceKM = -1 }, "copies"},
+		{"job named", func(p *Plan) { p.Copies[0].Job = " TRADING-DB-daily " }, ""},
+		{"job with a line break", func(p *Plan) { p.Copies[0].Job = "a\nb" }, "copies"},
+		{"job too long", func(p *Plan) { p.Copies[0].Job = strings.Repeat("j", 201) }, "copies"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			p := goodPlan()

@@ -18,6 +18,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/goccy/go-yaml"
@@ -60,6 +61,10 @@ type Copy struct {
 	// RepositoryID is the restic repository Khiên watches as this copy (0:
 	// none; runs are reported instead).
 	RepositoryID int64 `json:"repository_id,omitempty"`
+	// Job is the name the backup software gives the job that writes this
+	// copy ("TRADING-DB-daily"): its syslog messages about that job are
+	// recorded as runs of this copy ("": none are).
+	Job string `json:"job,omitempty"`
 }
 
 // Plan is the backup plan of an information system.
@@ -126,7 +131,7 @@ func (p *Plan) Validate() error {
 	seen := map[string]bool{}
 	for i := range p.Copies {
 		c := &p.Copies[i]
-		c.Name, c.Location = strings.TrimSpace(c.Name), strings.TrimSpace(c.Location)
+		c.Name, c.Location, c.Job = strings.TrimSpace(c.Name), strings.TrimSpace(c.Location), strings.TrimSpace(c.Job)
 		switch {
 		case c.Name == "" || utf8.RuneCountInString(c.Name) > maxName:
 			return errs.Invalid("copies", "err.required")
@@ -134,8 +139,10 @@ func (p *Plan) Validate() error {
 			return errs.Invalid("copies", "err.backup_copy_twice", c.Name)
 		case !slices.Contains(MediaList, c.Media):
 			return errs.Invalid("copies", "err.invalid")
-		case utf8.RuneCountInString(c.Location) > maxLocation:
+		case utf8.RuneCountInString(c.Location) > maxLocation || utf8.RuneCountInString(c.Job) > maxName:
 			return errs.Invalid("copies", "err.too_long")
+		case strings.ContainsFunc(c.Job, unicode.IsControl):
+			return errs.Invalid("copies", "err.invalid")
 		case c.DistanceKM < 0 || c.DistanceKM > 40000:
 			return errs.Invalid("copies", "err.invalid")
 		}

@@ -6,12 +6,16 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
+	"strings"
 	"time"
 
+	"khien.vn/khien/internal/alert"
 	"khien.vn/khien/internal/asset"
 	"khien.vn/khien/internal/authz"
 	"khien.vn/khien/internal/backup"
 	"khien.vn/khien/internal/backup/restic"
+	"khien.vn/khien/internal/detect"
 	"khien.vn/khien/internal/job"
 	"khien.vn/khien/internal/notify"
 	"khien.vn/khien/internal/secret"
@@ -110,7 +114,13 @@ func (c *Core) collectBackups(ctx context.Context, rc backup.Restic, p *job.Prog
 			if ok {
 				notes++
 			}
+			if _, err := c.raiseBackupAlert(ctx, v.Plan, is, now); err != nil {
+				return len(list), failed, notes, err
+			}
 		}
+	}
+	if _, err := c.Alerts.Flush(ctx); err != nil {
+		return len(list), failed, notes, err
 	}
 	return len(list), failed, notes, nil
 }
@@ -169,11 +179,14 @@ func backupNotification(plan backup.Plan, is backup.Issue, now time.Time) notify
 }
 
 // readinessFacts gives a system's ransomware readiness its facts beyond
-// backups: the built-in detection pack (which holds the ransomware rules)
-// on, and the open critical or known-exploited vulnerability findings of
+// backups: the ransomware detection rules loaded and on for the system's
+// unit, and the open critical or known-exploited vulnerability findings of
 // the system's assets.
 func (c *Core) readinessFacts(ctx context.Context, sys system.System) (backup.ReadinessFacts, error) {
-	f := backup.ReadinessFacts{RansomwareRules: c.Config.Detect.BuiltinRules}
+	var f backup.ReadinessFacts
+	if d, err := c.Detection(); err == nil {
+		f.RansomwareRules, f.RulesOff = ransomwareRules(d.Rules(), c.Alerts.Policy(), sys.UnitID)
+	}
 	assets, err := c.Backend.ListAssets(ctx, asset.Filter{SystemID: sys.ID})
 	if err != nil {
 		return f, err
@@ -199,4 +212,84 @@ func (c *Core) readinessFacts(ctx context.Context, sys system.System) (backup.Re
 		}
 	}
 	return f, nil
+}
+
+// ransomwareTags mark the ransomware rules: ATT&CK T1486 (data encrypted
+// for impact) and T1490 (inhibit system recovery).
+var ransomwareTags = []string{"attack.t1486", "attack.t1490"}
+
+// ransomwareRules says whether the ransomware rules are on for unit: at
+// least one is loaded and none is switched off for the unit (or a parent);
+// off names those that are (at most five, then how many more).
+func ransomwareRules(rules []detect.RuleStatus, pol *alert.Policy, unit int64) (on bool, off []string) {
+	loaded, disabled := 0, 0
+	for _, st := range rules {
+		if !st.Loaded || !slices.ContainsFunc(st.Rule.Tags, func(t string) bool { return slices.Contains(ransomwareTags, strings.ToLower(t)) }) {
+			continue
+		}
+		loaded++
+		id := st.Rule.ID
+		if id == "" {
+			id = st.Rule.Title
+		}
+		if pol.Enabled(unit, id) {
+			continue
+		}
+		if disabled++; len(off) < 5 {
+			off = append(off, st.Rule.Title)
+		}
+	}
+	if disabled > len(off) {
+		off = append(off, fmt.Sprintf("+%d", disabled-len(off)))
+	}
+	return loaded > 0 && disabled == 0, off
+}
+
+// backupAlertRules are the alert rules of the critical backup issues: the
+// signs of an attack on the backups (tampering, encrypted data backed up)
+// and backups that will not restore. Their ids are what analysts filter,
+// set per unit and except, like Sigma rules' ids.
+var backupAlertRules = map[backup.IssueKind]*alert.Rule{
+	backup.IssueSnapshotDeleted: {ID: "khien-backup-snapshot-deleted", Level: "critical", Tags: []string{"attack.impact", "attack.t1490"},
+		Title: "Backup snapshots deleted outside the retention policy — Bản sao lưu bị xóa ngoài chính sách lưu giữ"},
+	backup.IssueEncrypted: {ID: "khien-backup-encrypted-content", Level: "critical", Tags: []string{"attack.impact", "attack.t1486"},
+		Title: "Encrypted data backed up — Dữ liệu đã bị mã hóa được sao lưu"},
+	backup.IssueSizeDrop: {ID: "khien-backup-size-drop", Level: "high", Tags: []string{"attack.impact", "attack.t1485"},
+		Title: "Sudden drop in backup size — Dung lượng sao lưu giảm đột ngột"},
+	backup.IssueIntegrity: {ID: "khien-backup-integrity-failed", Level: "high",
+		Title: "Backup integrity check failed — Kiểm tra toàn vẹn bản sao lưu thất bại"},
+	backup.IssueRestoreFailed: {ID: "khien-backup-restore-failed", Level: "high",
+		Title: "Backup restore test failed — Thử phục hồi bản sao lưu thất bại"},
+}
+
+// Fields of a backup alert's key and sample.
+const (
+	fieldBackupPlan = "khien.backup.plan_id"
+	fieldBackupRef  = "khien.backup.ref"
+)
+
+// raiseBackupAlert raises an alert for a critical issue of plan — once per
+// occurrence (the issue's Ref): an alert of the same rule, plan and
+// occurrence, in any status, is not raised again, so that closing it ends
+// it. It reports whether one was raised (pending until the next flush).
+func (c *Core) raiseBackupAlert(ctx context.Context, plan backup.Plan, is backup.Issue, now time.Time) (bool, error) {
+	rule := backupAlertRules[is.Kind]
+	if rule == nil || !is.Critical || is.Ref == "" {
+		return false, nil
+	}
+	planID := strconv.FormatInt(plan.ID, 10)
+	key := alert.KeyString([]alert.Field{{Name: fieldBackupPlan, Value: planID}, {Name: fieldBackupRef, Value: is.Ref}})
+	have, err := c.Backend.ListAlerts(ctx, alert.Filter{Units: []int64{plan.UnitID}, RuleID: rule.ID})
+	if err != nil {
+		return false, err
+	}
+	if slices.ContainsFunc(have, func(a alert.Alert) bool { return a.GroupKey == key }) {
+		return false, nil
+	}
+	r := *rule
+	r.KeyFields = []string{fieldBackupPlan, fieldBackupRef}
+	return c.Alerts.Add(alert.Hit{Rule: &r, UnitID: plan.UnitID, Time: now,
+		Fields: map[string]string{fieldBackupPlan: planID, fieldBackupRef: is.Ref,
+			alert.FieldSystemIDs: strconv.FormatInt(plan.SystemID, 10), "khien.backup.plan": plan.Name},
+		Message: fmt.Sprintf("%s: %s / %s", plan.Name, is.VI, is.EN)}), nil
 }

@@ -6,10 +6,12 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"khien.vn/khien/internal/alert"
 	"khien.vn/khien/internal/app"
 	"khien.vn/khien/internal/authz"
 	"khien.vn/khien/internal/backup"
@@ -25,6 +27,61 @@ import (
 // run records the snapshot, checks the data, tests a restore and examines
 // the content; after the repository's snapshot is deleted (and a new one
 // made), the next run finds the deletion and notifies it as critical.
+// The ransomware rules of readiness are those tagged T1486/T1490, on for
+// the system's unit: one switched off for the unit costs the item, named.
+func TestBackupReadinessRulesPerUnit(t *testing.T) {
+	a := startApp(t, nil)
+	ctx := context.Background()
+	sys, err := a.core.Systems.Create(ctx, authz.System(), system.System{UnitID: 1, Code: "GD", Name: "Giao dịch",
+		Status: system.Operating, Hosting: system.OnPremises, Profile: regulation.Profile{SystemType: "internal", InfoTypes: []string{"public"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan, err := a.core.Backups.SavePlan(ctx, authz.System(), backup.Plan{SystemID: sys.ID, Name: "CSDL", Every: 24 * time.Hour,
+		RPO: 24 * time.Hour, RTO: time.Hour, RetentionDays: 30, RestoreEvery: 30 * 24 * time.Hour,
+		Copies: []backup.Copy{{Name: "NAS", Media: backup.NAS}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rules := func() backup.ReadinessItem {
+		t.Helper()
+		v, err := a.core.Backups.View(ctx, authz.System(), plan.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, it := range v.Readiness.Items {
+			if it.Code == "rules" {
+				return it
+			}
+		}
+		t.Fatal("no rules item")
+		return backup.ReadinessItem{}
+	}
+	if it := rules(); !it.OK {
+		t.Fatalf("the built-in pack on, nothing switched off: %+v", it)
+	}
+	d, err := a.core.Detection()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var id, title string
+	for _, st := range d.Rules() {
+		if st.Loaded && slices.Contains(st.Rule.Tags, "attack.t1486") {
+			id, title = st.Rule.ID, st.Rule.Title
+			break
+		}
+	}
+	if id == "" {
+		t.Fatal("no loaded rule tagged attack.t1486 in the built-in pack")
+	}
+	if err := a.core.Alerts.SetRuleEnabled(ctx, authz.System(), 1, id, false); err != nil {
+		t.Fatal(err)
+	}
+	if it := rules(); it.OK || !strings.Contains(it.EN, title) || !strings.Contains(it.VI, "đang tắt cho đơn vị") {
+		t.Errorf("one ransomware rule off for the unit: %+v", it)
+	}
+}
+
 func TestBackupCollectJob(t *testing.T) {
 	if _, err := exec.LookPath("restic"); err != nil {
 		t.Skip("restic is not installed (Debian package restic; ./scripts/test installs it)")
@@ -129,10 +186,71 @@ func TestBackupCollectJob(t *testing.T) {
 	if len(deleted) != 1 || deleted[0].Severity != notify.Critical || deleted[0].SystemID != sys.ID {
 		t.Errorf("deletion notifications: %+v", deleted)
 	}
+	// And an alert, raised once for this deletion, in the incident path.
+	alerts := func() []alert.Alert {
+		t.Helper()
+		list, err := a.core.Backend.ListAlerts(ctx, alert.Filter{RuleID: "khien-backup-snapshot-deleted"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return list
+	}
+	got := alerts()
+	if len(got) != 1 || got[0].Severity != alert.Critical || got[0].SystemID != sys.ID || got[0].UnitID != 1 ||
+		!strings.Contains(got[0].RuleTitle, "Bản sao lưu bị xóa") || !slices.Contains(got[0].Tags, "attack.t1490") {
+		t.Fatalf("deletion alerts: %+v", got)
+	}
+	if _, err := a.core.Alerts.Close(ctx, authz.System(), got[0].ID, alert.TruePositive, "khôi phục từ băng từ"); err != nil {
+		t.Fatal(err)
+	}
+	run() // the same deletion, its alert closed: not raised again
+	if got := alerts(); len(got) != 1 || got[0].Status != alert.Closed {
+		t.Errorf("after closing, the same deletion raised again: %+v", got)
+	}
 	if res := probeOutcome(t, a, sys.ID, compliance.BackupProbeID); res.Status != compliance.StatusNotMet || !strings.Contains(res.Proof, "disappeared") {
 		t.Errorf("backup probe after the deletion: %+v", res)
 	}
 	if pg := b.get("/backups"); !strings.Contains(string(pg.body), "disappeared") || !strings.Contains(string(pg.body), ">critical<") {
 		t.Errorf("backups page after the deletion lacks the critical issue:\n%s", pg.body)
+	}
+}
+
+// The design-measure probes read the plans and their runs: centrally
+// managed and current (D14); a copy 30 km away that a recent good run
+// named (D19).
+func TestBackupDesignProbes(t *testing.T) {
+	a := startApp(t, nil)
+	ctx := context.Background()
+	sys, err := a.core.Systems.Create(ctx, authz.System(), system.System{UnitID: 1, Code: "GD", Name: "Giao dịch",
+		Status: system.Operating, Hosting: system.OnPremises, Profile: regulation.Profile{SystemType: "internal", InfoTypes: []string{"public"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res := probeOutcome(t, a, sys.ID, compliance.CentralBackupProbeID); res.Status != compliance.StatusNotMet || !strings.Contains(res.Proof, "no backup plan") {
+		t.Errorf("central, no plan: %+v", res)
+	}
+	plan, err := a.core.Backups.SavePlan(ctx, authz.System(), backup.Plan{SystemID: sys.ID, Name: "CSDL", Every: 24 * time.Hour,
+		RPO: 24 * time.Hour, RTO: time.Hour, RetentionDays: 30, RestoreEvery: 30 * 24 * time.Hour, Central: true,
+		Copies: []backup.Copy{{Name: "NAS", Media: backup.NAS}, {Name: "DR Hà Nội", Media: backup.ObjectStorage, Offsite: true, DistanceKM: 1150, Immutable: true}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	report := func(copyName string) {
+		t.Helper()
+		if _, err := a.core.Backups.ReportRun(ctx, authz.System(), backup.Run{PlanID: plan.ID, Copy: copyName, Status: backup.RunSuccess,
+			FinishedAt: time.Now().Add(-time.Hour)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	report("NAS")
+	if res := probeOutcome(t, a, sys.ID, compliance.CentralBackupProbeID); res.Status != compliance.StatusMet || !strings.Contains(res.Proof, "centrally managed") {
+		t.Errorf("central, current: %+v", res)
+	}
+	if res := probeOutcome(t, a, sys.ID, compliance.GeoBackupProbeID); res.Status != compliance.StatusNotMet || !strings.Contains(res.Proof, "no good backup run that names it") {
+		t.Errorf("geo, the far copy never named: %+v", res)
+	}
+	report("dr hà nội") // copy names match case-insensitively
+	if res := probeOutcome(t, a, sys.ID, compliance.GeoBackupProbeID); res.Status != compliance.StatusMet || !strings.Contains(res.Proof, "1150 km") {
+		t.Errorf("geo, the far copy current: %+v", res)
 	}
 }

@@ -3,10 +3,13 @@ package app
 import (
 	"context"
 	"errors"
+	"slices"
+	"strings"
 	"time"
 
 	"khien.vn/khien/internal/asset"
 	"khien.vn/khien/internal/authz"
+	"khien.vn/khien/internal/backup"
 	"khien.vn/khien/internal/compliance"
 	"khien.vn/khien/internal/errs"
 	"khien.vn/khien/internal/incident"
@@ -135,7 +138,17 @@ func newProbes(c *Core) *compliance.Registry {
 	r.Register(compliance.NewVulnScanProbe(facts, "mgmt.ops.vulnerability", VulnScanInterval, time.Now))
 	// Backups current and restorable (the backup requirement of every level;
 	// docs/backups.md).
-	r.Register(compliance.NewBackupProbe(facts, "tech.data.backup", time.Now))
+	// and the design measures of centralised backup (D14) and of a backup
+	// site far enough away (D19), with the requirements and the distance
+	// of Khiên's backup expectations (data: internal/backup/rules).
+	exp := backup.DefaultExpectations()
+	r.Register(compliance.NewBackupProbe(facts, exp.Requirements.Backup, time.Now))
+	r.Register(compliance.NewCentralBackupProbe(facts, exp.Requirements.Central, time.Now))
+	geoKM := 0
+	for _, e := range exp.Levels {
+		geoKM = max(geoKM, e.GeoKM)
+	}
+	r.Register(compliance.NewGeoBackupProbe(facts, exp.Requirements.Geo, geoKM, time.Now))
 	return r
 }
 
@@ -248,7 +261,22 @@ func (f probeFacts) BackupPlans(ctx context.Context, systemID int64) ([]complian
 		if err != nil {
 			return nil, err
 		}
-		fact := compliance.BackupPlanFact{Name: p.Name, LastSuccess: v.State.LastSuccess, RPO: p.RPO, RestoreEvery: p.RestoreEvery}
+		fact := compliance.BackupPlanFact{Name: p.Name, LastSuccess: v.State.LastSuccess, RPO: p.RPO, RestoreEvery: p.RestoreEvery,
+			Central: p.Central}
+		runs, err := f.c.Backend.ListBackupRuns(ctx, p.ID, 500)
+		if err != nil {
+			return nil, err
+		}
+		for _, cp := range p.Copies {
+			cf := compliance.BackupCopyFact{Name: cp.Name, Offsite: cp.Offsite, DistanceKM: cp.DistanceKM}
+			// Runs are newest first: the first good one naming the copy.
+			if i := slices.IndexFunc(runs, func(r backup.Run) bool {
+				return r.Status != backup.RunFailed && strings.EqualFold(r.Copy, cp.Name)
+			}); i >= 0 {
+				cf.LastSuccess = runs[i].FinishedAt
+			}
+			fact.Copies = append(fact.Copies, cf)
+		}
 		if t := v.State.LastRestore; t != nil && t.OK() {
 			fact.RestoredAt = t.StartedAt
 		}

@@ -152,28 +152,29 @@ func TestEvaluate(t *testing.T) {
 		edit  func(*State)
 		kinds []IssueKind
 		want  string // in the first issue's English text
+		ref   string // the first issue's Ref
 	}{
-		{"all good", func(*State) {}, nil, ""},
-		{"never backed up", func(s *State) { *s = State{} }, []IssueKind{IssueNoBackup, IssueRestoreOverdue}, "No successful backup"},
-		{"late but within grace", func(s *State) { s.LastSuccess = now.Add(-35 * time.Hour) }, nil, ""},
-		{"missed", func(s *State) { s.LastSuccess = now.Add(-50 * time.Hour) }, []IssueKind{IssueMissed}, "50 hours ago"},
+		{"all good", func(*State) {}, nil, "", ""},
+		{"never backed up", func(s *State) { *s = State{} }, []IssueKind{IssueNoBackup, IssueRestoreOverdue}, "No successful backup", ""},
+		{"late but within grace", func(s *State) { s.LastSuccess = now.Add(-35 * time.Hour) }, nil, "", ""},
+		{"missed", func(s *State) { s.LastSuccess = now.Add(-50 * time.Hour) }, []IssueKind{IssueMissed}, "50 hours ago", "since:2026-11-26T07:00:00Z"},
 		{"failed run", func(s *State) {
-			s.LastRun = &Run{Status: RunFailed, FinishedAt: now.Add(-time.Hour), Message: "disk full"}
-		}, []IssueKind{IssueRunFailed}, "disk full"},
-		{"integrity", func(s *State) { s.LastCheck = &IntegrityCheck{At: now, Errors: "pack 3f2a… contains 1 error"} },
-			[]IssueKind{IssueIntegrity}, "pack 3f2a"},
-		{"restore overdue", func(s *State) { s.LastRestore.StartedAt = now.Add(-100 * day) }, []IssueKind{IssueRestoreOverdue}, "90 days"},
-		{"restore failed", func(s *State) { s.LastRestore.Errors = "2 files differ" }, []IssueKind{IssueRestoreFailed}, "2 files differ"},
+			s.LastRun = &Run{ID: 7, Status: RunFailed, FinishedAt: now.Add(-time.Hour), Message: "disk full"}
+		}, []IssueKind{IssueRunFailed}, "disk full", "run:7"},
+		{"integrity", func(s *State) { s.LastCheck = &IntegrityCheck{ID: 3, At: now, Errors: "pack 3f2a… contains 1 error"} },
+			[]IssueKind{IssueIntegrity}, "pack 3f2a", "check:3"},
+		{"restore overdue", func(s *State) { s.LastRestore.StartedAt = now.Add(-100 * day) }, []IssueKind{IssueRestoreOverdue}, "90 days", ""},
+		{"restore failed", func(s *State) { s.LastRestore.ID, s.LastRestore.Errors = 5, "2 files differ" }, []IssueKind{IssueRestoreFailed}, "2 files differ", "restore:5"},
 		{"snapshot deleted early", func(s *State) {
-			s.Gone = []Snapshot{{ID: "cccccccccccc", Time: now.Add(-5 * day)}, {ID: "dddddddddddd", Time: now.Add(-40 * day)}}
-		}, []IssueKind{IssueSnapshotDeleted}, "1 snapshots younger than the 30-day retention"},
-		{"pruned by policy", func(s *State) { s.Gone = []Snapshot{{ID: "dddddddddddd", Time: now.Add(-40 * day)}} }, nil, ""},
-		{"size drop", func(s *State) { s.Latest.Size = 400 }, []IssueKind{IssueSizeDrop}, "a drop of 60%"},
-		{"size down a little", func(s *State) { s.Latest.Size = 600 }, nil, ""},
+			s.Gone = []Snapshot{{ID: "eeeeeeeeeeee", Time: now.Add(-3 * day)}, {ID: "cccccccccccc", Time: now.Add(-5 * day)}, {ID: "dddddddddddd", Time: now.Add(-40 * day)}}
+		}, []IssueKind{IssueSnapshotDeleted}, "2 snapshots younger than the 30-day retention", "gone:cccccccc,eeeeeeee"},
+		{"pruned by policy", func(s *State) { s.Gone = []Snapshot{{ID: "dddddddddddd", Time: now.Add(-40 * day)}} }, nil, "", ""},
+		{"size drop", func(s *State) { s.Latest.Size = 400 }, []IssueKind{IssueSizeDrop}, "a drop of 60%", "snapshot:bbbbbbbbbbbb"},
+		{"size down a little", func(s *State) { s.Latest.Size = 600 }, nil, "", ""},
 		{"encrypted", func(s *State) {
-			s.Content = &ContentSignal{Suspicious: true, Score: 92, EN: []string{"1,204 files renamed to .lockbit"}, VI: []string{"1.204 tệp đổi đuôi .lockbit"}}
-		}, []IssueKind{IssueEncrypted}, ".lockbit"},
-		{"content looked at, fine", func(s *State) { s.Content = &ContentSignal{Score: 3} }, nil, ""},
+			s.Content = &ContentSignal{SnapshotID: "bbbbbbbbbbbb", Suspicious: true, Score: 92, EN: []string{"1,204 files renamed to .lockbit"}, VI: []string{"1.204 tệp đổi đuôi .lockbit"}}
+		}, []IssueKind{IssueEncrypted}, ".lockbit", "content:bbbbbbbbbbbb"},
+		{"content looked at, fine", func(s *State) { s.Content = &ContentSignal{Score: 3} }, nil, "", ""},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			s := good()
@@ -193,6 +194,9 @@ func TestEvaluate(t *testing.T) {
 				if kinds[i] != c.kinds[i] {
 					t.Fatalf("issues %v, want %v", kinds, c.kinds)
 				}
+			}
+			if len(issues) > 0 && issues[0].Ref != c.ref {
+				t.Errorf("ref %q, want %q", issues[0].Ref, c.ref)
 			}
 			if c.want != "" && !strings.Contains(issues[0].EN, c.want) {
 				t.Errorf("issue text %q lacks %q", issues[0].EN, c.want)
@@ -229,6 +233,13 @@ func TestReadiness(t *testing.T) {
 	for _, it := range r.Items {
 		if it.Code == "critical" && !strings.Contains(it.EN, "2 open critical") {
 			t.Errorf("critical item %q", it.EN)
+		}
+	}
+	off := ReadinessOf(&p, stale, ReadinessFacts{RulesOff: []string{"Mass file encryption on one host"}}, now)
+	for _, it := range off.Items {
+		if it.Code == "rules" && (it.OK || !strings.Contains(it.EN, "1 ransomware detection rules are off") ||
+			!strings.Contains(it.VI, "Mass file encryption on one host")) {
+			t.Errorf("rules item with one rule off: %+v", it)
 		}
 	}
 	none := ReadinessOf(nil, State{}, ReadinessFacts{RansomwareRules: true}, now)

@@ -2,6 +2,7 @@ package backup
 
 import (
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -11,6 +12,9 @@ type ReadinessFacts struct {
 	// RansomwareRules: the detection rules for ransomware are enabled for
 	// the system's events (the built-in pack, not disabled).
 	RansomwareRules bool
+	// RulesOff names the ransomware rules switched off for the system's
+	// unit (by the unit's or a parent's rule setting).
+	RulesOff []string
 	// OpenCritical counts the open critical (or KEV) vulnerability
 	// findings on the system's assets.
 	OpenCritical int
@@ -102,9 +106,16 @@ func ReadinessOf(p *Plan, s State, f ReadinessFacts, now time.Time) Readiness {
 				fmt.Sprintf("Thử phục hồi đạt ngày %s, phục hồi trong %s dữ liệu cũ %s.", vn(t.StartedAt), t.Duration.Round(time.Second), hoursVI(t.DataAge().Round(time.Hour))))
 		}
 	}
-	add("rules", f.RansomwareRules, weightRules,
-		yesNo(f.RansomwareRules, "The ransomware detection rules are on.", "The ransomware detection rules are off."),
-		yesNo(f.RansomwareRules, "Các luật phát hiện mã độc tống tiền đang bật.", "Các luật phát hiện mã độc tống tiền đang tắt."))
+	rulesEN, rulesVI := "The ransomware detection rules are on.", "Các luật phát hiện mã độc tống tiền đang bật."
+	switch {
+	case f.RansomwareRules:
+	case len(f.RulesOff) > 0:
+		rulesEN = fmt.Sprintf("%d ransomware detection rules are off for the system's unit: %s.", len(f.RulesOff), strings.Join(f.RulesOff, "; "))
+		rulesVI = fmt.Sprintf("%d luật phát hiện mã độc tống tiền đang tắt cho đơn vị của hệ thống: %s.", len(f.RulesOff), strings.Join(f.RulesOff, "; "))
+	default:
+		rulesEN, rulesVI = "The ransomware detection rules are off.", "Các luật phát hiện mã độc tống tiền đang tắt."
+	}
+	add("rules", f.RansomwareRules, weightRules, rulesEN, rulesVI)
 	add("critical", f.OpenCritical == 0, weightCritical,
 		yesNo(f.OpenCritical == 0, "No open critical vulnerability on the system.",
 			fmt.Sprintf("%d open critical or known-exploited vulnerabilities on the system.", f.OpenCritical)),

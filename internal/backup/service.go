@@ -259,7 +259,7 @@ func (s *Service) State(ctx context.Context, plan Plan) (State, error) {
 	}
 	if len(content) > 0 {
 		c := content[0]
-		st.Content = &ContentSignal{Suspicious: c.Suspicious, Score: c.Score, EN: c.EN, VI: c.VI}
+		st.Content = &ContentSignal{SnapshotID: c.SnapshotID, Suspicious: c.Suspicious, Score: c.Score, EN: c.EN, VI: c.VI}
 	}
 	return st, nil
 }

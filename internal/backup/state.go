@@ -3,6 +3,7 @@ package backup
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -89,6 +90,8 @@ type Snapshot struct {
 // snapshot against the one before (package ransom): whether it looks like
 // encrypted data being backed up, with a score and reasons.
 type ContentSignal struct {
+	// SnapshotID is the snapshot examined.
+	SnapshotID string   `json:"snapshot_id,omitempty"`
 	Suspicious bool     `json:"suspicious"`
 	Score      int      `json:"score"`
 	EN         []string `json:"en,omitempty"`
@@ -155,6 +158,11 @@ type Issue struct {
 	Critical bool      `json:"critical"`
 	EN       string    `json:"en"`
 	VI       string    `json:"vi"`
+	// Ref identifies the occurrence: the run, check, restore test or
+	// snapshots it is about, the same across evaluations of the same
+	// occurrence ("" for a standing condition such as no backup). An alert
+	// is raised once per critical issue and Ref.
+	Ref string `json:"ref,omitempty"`
 }
 
 // Thresholds of Evaluate.
@@ -172,8 +180,10 @@ const (
 // Evaluate says what is wrong with plan p's backups in state s at now.
 func Evaluate(p Plan, s State, now time.Time) []Issue {
 	var out []Issue
+	var ref string // the occurrence of the issue added next
 	add := func(kind IssueKind, critical bool, en, vi string) {
-		out = append(out, Issue{Kind: kind, Critical: critical, EN: en, VI: vi})
+		out = append(out, Issue{Kind: kind, Critical: critical, EN: en, VI: vi, Ref: ref})
+		ref = ""
 	}
 	vn := func(t time.Time) string { return t.In(vietnam).Format("2006-01-02 15:04") }
 	limit := p.Every + time.Duration(float64(p.Every)*MissedGrace)
@@ -181,16 +191,19 @@ func Evaluate(p Plan, s State, now time.Time) []Issue {
 	case s.LastSuccess.IsZero():
 		add(IssueNoBackup, false, "No successful backup is recorded.", "Chưa ghi nhận lần sao lưu thành công nào.")
 	case now.Sub(s.LastSuccess) > limit:
+		ref = "since:" + s.LastSuccess.UTC().Format(time.RFC3339)
 		add(IssueMissed, false,
 			fmt.Sprintf("The last successful backup finished %s, %s ago; the plan backs up every %s.", vn(s.LastSuccess), hours(now.Sub(s.LastSuccess).Truncate(time.Hour)), hours(p.Every)),
 			fmt.Sprintf("Lần sao lưu thành công gần nhất kết thúc lúc %s, cách đây %s; kế hoạch sao lưu %s một lần.", vn(s.LastSuccess), hoursVI(now.Sub(s.LastSuccess).Truncate(time.Hour)), hoursVI(p.Every)))
 	}
 	if r := s.LastRun; r != nil && r.Status == RunFailed {
+		ref = fmt.Sprintf("run:%d", r.ID)
 		add(IssueRunFailed, false,
 			fmt.Sprintf("The last backup run (%s) failed: %s", vn(r.FinishedAt), orDash(r.Message)),
 			fmt.Sprintf("Lần sao lưu gần nhất (%s) thất bại: %s", vn(r.FinishedAt), orDash(r.Message)))
 	}
 	if c := s.LastCheck; c != nil && !c.OK {
+		ref = fmt.Sprintf("check:%d", c.ID)
 		add(IssueIntegrity, true,
 			fmt.Sprintf("The integrity check of %s found errors: %s", vn(c.At), orDash(c.Errors)),
 			fmt.Sprintf("Lần kiểm tra toàn vẹn lúc %s phát hiện lỗi: %s", vn(c.At), orDash(c.Errors)))
@@ -199,6 +212,7 @@ func Evaluate(p Plan, s State, now time.Time) []Issue {
 	case t == nil:
 		add(IssueRestoreOverdue, false, "No restore test is recorded.", "Chưa ghi nhận lần thử phục hồi nào.")
 	case !t.OK():
+		ref = fmt.Sprintf("restore:%d", t.ID)
 		add(IssueRestoreFailed, true,
 			fmt.Sprintf("The restore test of %s failed: %s", vn(t.StartedAt), orDash(t.Errors)),
 			fmt.Sprintf("Lần thử phục hồi lúc %s thất bại: %s", vn(t.StartedAt), orDash(t.Errors)))
@@ -216,6 +230,11 @@ func Evaluate(p Plan, s State, now time.Time) []Issue {
 	}
 	if len(early) > 0 {
 		slices.SortFunc(early, func(a, b Snapshot) int { return a.Time.Compare(b.Time) })
+		ids := make([]string, len(early))
+		for i, g := range early {
+			ids[i] = shortID(g.ID)
+		}
+		ref = "gone:" + strings.Join(ids, ",")
 		add(IssueSnapshotDeleted, true,
 			fmt.Sprintf("%d snapshots younger than the %d-day retention disappeared (the oldest %s of %s): deleted or pruned outside the policy.",
 				len(early), p.RetentionDays, shortID(early[0].ID), vn(early[0].Time)),
@@ -223,6 +242,7 @@ func Evaluate(p Plan, s State, now time.Time) []Issue {
 				len(early), p.RetentionDays, shortID(early[0].ID), vn(early[0].Time)))
 	}
 	if s.Latest != nil && s.Previous != nil && s.Previous.Size > 0 && float64(s.Latest.Size) < SizeDropRatio*float64(s.Previous.Size) {
+		ref = "snapshot:" + s.Latest.ID
 		add(IssueSizeDrop, true,
 			fmt.Sprintf("The newest snapshot (%s) restores %d bytes, against %d in the one before: a drop of %.0f%%.",
 				vn(s.Latest.Time), s.Latest.Size, s.Previous.Size, 100*(1-float64(s.Latest.Size)/float64(s.Previous.Size))),
@@ -230,6 +250,7 @@ func Evaluate(p Plan, s State, now time.Time) []Issue {
 				vn(s.Latest.Time), s.Latest.Size, s.Previous.Size, 100*(1-float64(s.Latest.Size)/float64(s.Previous.Size))))
 	}
 	if c := s.Content; c != nil && c.Suspicious {
+		ref = "content:" + c.SnapshotID
 		add(IssueEncrypted, true,
 			fmt.Sprintf("The newest snapshot looks like encrypted data being backed up (score %d): %s", c.Score, joinOr(c.EN, "see the report")),
 			fmt.Sprintf("Bản sao lưu mới nhất có dấu hiệu dữ liệu đã bị mã hóa (điểm %d): %s", c.Score, joinOr(c.VI, "xem báo cáo")))

@@ -26,6 +26,21 @@ type BackupPlanFact struct {
 	// encrypted content, failed integrity check or restore), in English
 	// and Vietnamese.
 	Critical, CriticalVI []string
+	// Central: the plan's backups are managed by a central backup product;
+	// Copies its copies.
+	Central bool
+	Copies  []BackupCopyFact
+}
+
+// BackupCopyFact is what the design-measure probes need of one copy of a
+// plan.
+type BackupCopyFact struct {
+	Name       string
+	Offsite    bool
+	DistanceKM int
+	// LastSuccess is when the newest good run that named this copy
+	// finished (zero: none did).
+	LastSuccess time.Time
 }
 
 // BackupFacts answers questions about the backups of systems.

@@ -82,6 +82,9 @@ func (c *Core) SeedDemo(ctx context.Context) ([]DemoAccount, error) {
 	if err := c.seedVulns(ctx, root); err != nil {
 		return nil, err
 	}
+	if err := c.seedBackups(ctx); err != nil {
+		return nil, err
+	}
 	// One finished job, so the jobs page shows what a job looks like.
 	if _, err := c.Jobs.Submit(ctx, job.Spec{Kind: JobAuditVerify}); err != nil {
 		return nil, fmt.Errorf("seed job: %w", err)

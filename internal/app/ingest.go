@@ -80,6 +80,8 @@ type Ingest struct {
 	Detection *Detection
 	// Tracker follows every source: last seen, rates, parse errors.
 	Tracker *sources.Tracker
+	// BackupRuns records backup software's job results as plan runs.
+	BackupRuns *BackupRuns
 
 	syslog     []*syslog.Listener
 	httpSrv    *http.Server
@@ -151,7 +153,7 @@ func OpenIngest(ctx context.Context, core *Core, webTLS *tls.Config) (in *Ingest
 		return nil, err
 	}
 	in.Attributor, in.Normalizer, in.defaultUnit = proc.attributor, proc.normalizer, proc.defaultUnit
-	in.Detection = proc.detection
+	in.Detection, in.BackupRuns = proc.detection, proc.backupRuns
 	in.Tracker = sources.New(sources.Options{SilentAfter: time.Duration(cfg.Ingest.SilentAfter)})
 	if err := in.Tracker.LoadFile(in.sourcesFile()); err != nil {
 		in.logger.Warn("source statistics not restored; starting afresh", "file", in.sourcesFile(), "err", err)
@@ -255,6 +257,7 @@ type processor struct {
 	detection   *Detection
 	alerts      *alert.Service
 	intel       pipeline.Stage
+	backupRuns  *BackupRuns
 }
 
 func (c *Core) newProcessor(ctx context.Context) (*processor, error) {
@@ -271,6 +274,9 @@ func (c *Core) newProcessor(ctx context.Context) (*processor, error) {
 	}
 	p.alerts = c.Alerts
 	p.intel = c.intelStage()
+	if p.backupRuns, err = c.newBackupRuns(); err != nil {
+		return nil, err
+	}
 	if roots := tree.Children(0); len(roots) > 0 {
 		p.defaultUnit = roots[0]
 	}
@@ -300,6 +306,7 @@ func (p *processor) stages() []pipeline.Stage {
 			}
 		},
 		p.detection.Stage(p.alerts),
+		p.backupRuns.Stage,
 		p.intel,
 	}
 }

@@ -47,6 +47,17 @@ func registerIngestMetrics(reg *metrics.Registry, in *Ingest) {
 	reg.CollectVec("khien_alert_write_failures_total", "Alert flushes that could not write to the database (their matches are kept and retried).", "counter", nil, func(emit func(float64, ...string)) {
 		emit(float64(in.core.Alerts.Stats().WriteFails))
 	})
+	reg.CollectVec("khien_backup_syslog_results_total", "Backup job results recognised in ingested messages, by outcome: recorded (a run of a plan's copy), duplicate, unknown_job (no copy names the job), ambiguous (several do), failed (not stored).", "counter", []string{"outcome"}, func(emit func(float64, ...string)) {
+		if in.BackupRuns == nil {
+			return
+		}
+		st := in.BackupRuns.Stats()
+		emit(float64(st.Recorded), "recorded")
+		emit(float64(st.Duplicates), "duplicate")
+		emit(float64(st.UnknownJob), "unknown_job")
+		emit(float64(st.Ambiguous), "ambiguous")
+		emit(float64(st.Failed), "failed")
+	})
 	reg.CollectVec("khien_ingest_connections", "Open connections of a stream listener.", "gauge", []string{"listener"}, func(emit func(float64, ...string)) {
 		for _, sl := range in.syslog {
 			open, _ := sl.Conns()

@@ -43,7 +43,7 @@ func (c *Core) openBackups() error {
 // JobBackupCollect is the job kind that collects every watched backup
 // repository (hourly): new snapshots, their content check, a data check
 // once a day, a restore test when the plan's interval has passed; then it
-// notifies each plan's issues.
+// notifies every plan's issues and raises their alerts.
 const JobBackupCollect = "backup.collect"
 
 // NotifyBackupIssue is the notification kind of a backup plan's issue.
@@ -66,8 +66,8 @@ func (c *Core) registerBackupJobs() {
 	})
 }
 
-// collectBackups runs the collector over every watched repository and
-// notifies the plans' issues. A repository that fails is logged (its last
+// collectBackups runs the collector over every watched repository, then
+// notifies every plan's issues and raises their alerts. A repository that fails is logged (its last
 // error kept) and the others go on.
 func (c *Core) collectBackups(ctx context.Context, rc backup.Restic, p *job.Progress) (repos, failed, notes int, err error) {
 	sys := authz.System()
@@ -85,7 +85,6 @@ func (c *Core) collectBackups(ctx context.Context, rc backup.Restic, p *job.Prog
 	}
 	scratch := filepath.Join(c.Config.DataDir, "backup-scratch")
 	now := time.Now()
-	plans := map[int64]bool{}
 	for i, r := range list {
 		if ctx.Err() != nil {
 			return i, failed, notes, ctx.Err()
@@ -93,16 +92,21 @@ func (c *Core) collectBackups(ctx context.Context, rc backup.Restic, p *job.Prog
 		if p != nil {
 			p.Set(int64(i), int64(len(list)))
 		}
-		plans[r.PlanID] = true
 		if err := c.collectRepository(ctx, rc, r, scratch, now); err != nil {
 			failed++
 			c.Logger.Warn("collect a backup repository", "repository", r.ID, "plan", r.PlanID, "err", err)
 		}
 	}
-	for planID := range plans {
-		v, err := c.Backups.View(ctx, sys, planID)
+	// Every plan is evaluated, watched or not: runs reported by webhook or
+	// syslog (or none at all) have their issues too.
+	plans, err := c.Backend.ListBackupPlans(ctx, ids, 0)
+	if err != nil {
+		return len(list), failed, notes, err
+	}
+	for _, pl := range plans {
+		v, err := c.Backups.View(ctx, sys, pl.ID)
 		if err != nil {
-			c.Logger.Warn("evaluate a backup plan", "plan", planID, "err", err)
+			c.Logger.Warn("evaluate a backup plan", "plan", pl.ID, "err", err)
 			continue
 		}
 		for _, is := range v.Issues {
@@ -245,11 +249,20 @@ func ransomwareRules(rules []detect.RuleStatus, pol *alert.Policy, unit int64) (
 	return loaded > 0 && disabled == 0, off
 }
 
-// backupAlertRules are the alert rules of the critical backup issues: the
-// signs of an attack on the backups (tampering, encrypted data backed up)
-// and backups that will not restore. Their ids are what analysts filter,
-// set per unit and except, like Sigma rules' ids.
+// backupAlertRules are the alert rules of the backup issues: the signs of
+// an attack on the backups (tampering, encrypted data backed up) and
+// backups that will not restore, critical or high; missed and failed
+// backups, medium; a restore test overdue, low. Their ids are what
+// analysts filter, set per unit and except, like Sigma rules' ids.
 var backupAlertRules = map[backup.IssueKind]*alert.Rule{
+	backup.IssueNoBackup: {ID: "khien-backup-none", Level: "medium",
+		Title: "No successful backup of a backup plan — Kế hoạch sao lưu chưa có lần sao lưu thành công"},
+	backup.IssueMissed: {ID: "khien-backup-missed", Level: "medium",
+		Title: "Backup missed — Sao lưu không được thực hiện đúng hạn"},
+	backup.IssueRunFailed: {ID: "khien-backup-run-failed", Level: "medium",
+		Title: "Backup run failed — Lần sao lưu thất bại"},
+	backup.IssueRestoreOverdue: {ID: "khien-backup-restore-overdue", Level: "low",
+		Title: "Backup restore test overdue — Quá hạn thử phục hồi bản sao lưu"},
 	backup.IssueSnapshotDeleted: {ID: "khien-backup-snapshot-deleted", Level: "critical", Tags: []string{"attack.impact", "attack.t1490"},
 		Title: "Backup snapshots deleted outside the retention policy — Bản sao lưu bị xóa ngoài chính sách lưu giữ"},
 	backup.IssueEncrypted: {ID: "khien-backup-encrypted-content", Level: "critical", Tags: []string{"attack.impact", "attack.t1486"},
@@ -268,13 +281,13 @@ const (
 	fieldBackupRef  = "khien.backup.ref"
 )
 
-// raiseBackupAlert raises an alert for a critical issue of plan — once per
+// raiseBackupAlert raises an alert for an issue of plan — once per
 // occurrence (the issue's Ref): an alert of the same rule, plan and
 // occurrence, in any status, is not raised again, so that closing it ends
 // it. It reports whether one was raised (pending until the next flush).
 func (c *Core) raiseBackupAlert(ctx context.Context, plan backup.Plan, is backup.Issue, now time.Time) (bool, error) {
 	rule := backupAlertRules[is.Kind]
-	if rule == nil || !is.Critical || is.Ref == "" {
+	if rule == nil || is.Ref == "" {
 		return false, nil
 	}
 	planID := strconv.FormatInt(plan.ID, 10)

@@ -162,6 +162,9 @@ func TestBackupCollectJob(t *testing.T) {
 			t.Errorf("a notification with everything in place: %+v", n)
 		}
 	}
+	if list, _ := a.core.Backend.ListAlerts(ctx, alert.Filter{}); slices.ContainsFunc(list, func(x alert.Alert) bool { return strings.HasPrefix(x.RuleID, "khien-backup-") }) {
+		t.Errorf("a backup alert with everything in place: %+v", list)
+	}
 
 	// The snapshot deleted, a new backup made: the next run finds it.
 	snaps, err := rc.Snapshots(ctx, repo)
@@ -252,5 +255,76 @@ func TestBackupDesignProbes(t *testing.T) {
 	report("dr hà nội") // copy names match case-insensitively
 	if res := probeOutcome(t, a, sys.ID, compliance.GeoBackupProbeID); res.Status != compliance.StatusMet || !strings.Contains(res.Proof, "1150 km") {
 		t.Errorf("geo, the far copy current: %+v", res)
+	}
+}
+
+// Plans without a watched repository are evaluated by the hourly job too:
+// a failed run reported by a tool raises its alert (medium, once per run),
+// with the plan never backed up and never restore-tested (low).
+func TestBackupAlertsFromReportedRuns(t *testing.T) {
+	a := startApp(t, nil)
+	ctx := context.Background()
+	sys, err := a.core.Systems.Create(ctx, authz.System(), system.System{UnitID: 1, Code: "MAIL", Name: "Thư điện tử",
+		Status: system.Operating, Hosting: system.OnPremises, Profile: regulation.Profile{SystemType: "internal", InfoTypes: []string{"public"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan, err := a.core.Backups.SavePlan(ctx, authz.System(), backup.Plan{SystemID: sys.ID, Name: "mail01", Every: 24 * time.Hour,
+		RPO: 24 * time.Hour, RTO: time.Hour, RetentionDays: 30, RestoreEvery: 180 * 24 * time.Hour,
+		Copies: []backup.Copy{{Name: "NAS", Media: backup.NAS, Job: "MAIL-daily"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fail := func(msg string) {
+		t.Helper()
+		if _, err := a.core.Backups.ReportRun(ctx, authz.System(), backup.Run{PlanID: plan.ID, Copy: "NAS", Status: backup.RunFailed,
+			FinishedAt: time.Now().Add(-time.Minute), Message: msg}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	run := func() {
+		t.Helper()
+		j, err := a.core.Jobs.Submit(ctx, job.Spec{Kind: app.JobBackupCollect})
+		if err != nil {
+			t.Fatal(err)
+		}
+		waitUntil(t, "the collection job", func() bool {
+			j, _ = a.core.Jobs.Get(ctx, j.ID)
+			return j.Status.Final()
+		})
+		if j.Status != job.Succeeded {
+			t.Fatalf("collection job: %s %s", j.Status, j.Error)
+		}
+	}
+	count := func() map[string][]alert.Alert {
+		t.Helper()
+		list, err := a.core.Backend.ListAlerts(ctx, alert.Filter{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := map[string][]alert.Alert{}
+		for _, x := range list {
+			out[x.RuleID] = append(out[x.RuleID], x)
+		}
+		return out
+	}
+	fail("No space left on device")
+	run()
+	got := count()
+	if f := got["khien-backup-run-failed"]; len(f) != 1 || f[0].Severity != alert.Medium || f[0].SystemID != sys.ID ||
+		!slices.ContainsFunc(f[0].Sample, func(s alert.Field) bool { return strings.Contains(s.Value, "No space left on device") }) {
+		t.Errorf("failed-run alerts: %+v", f)
+	}
+	if len(got["khien-backup-none"]) != 1 || len(got["khien-backup-restore-overdue"]) != 1 || got["khien-backup-restore-overdue"][0].Severity != alert.Low {
+		t.Errorf("alerts: %+v", got)
+	}
+	run() // nothing new
+	if again := count(); len(again["khien-backup-run-failed"]) != 1 || len(again["khien-backup-none"]) != 1 || len(again["khien-backup-restore-overdue"]) != 1 {
+		t.Errorf("the same issues raised again: %+v", again)
+	}
+	fail("Tape drive offline") // a new failure: a new alert
+	run()
+	if f := count()["khien-backup-run-failed"]; len(f) != 2 {
+		t.Errorf("a second failed run: %d alerts", len(f))
 	}
 }

@@ -155,7 +155,7 @@ func TestEvaluate(t *testing.T) {
 		ref   string // the first issue's Ref
 	}{
 		{"all good", func(*State) {}, nil, "", ""},
-		{"never backed up", func(s *State) { *s = State{} }, []IssueKind{IssueNoBackup, IssueRestoreOverdue}, "No successful backup", ""},
+		{"never backed up", func(s *State) { *s = State{} }, []IssueKind{IssueNoBackup, IssueRestoreOverdue}, "No successful backup", "never"},
 		{"late but within grace", func(s *State) { s.LastSuccess = now.Add(-35 * time.Hour) }, nil, "", ""},
 		{"missed", func(s *State) { s.LastSuccess = now.Add(-50 * time.Hour) }, []IssueKind{IssueMissed}, "50 hours ago", "since:2026-11-26T07:00:00Z"},
 		{"failed run", func(s *State) {
@@ -163,7 +163,7 @@ func TestEvaluate(t *testing.T) {
 		}, []IssueKind{IssueRunFailed}, "disk full", "run:7"},
 		{"integrity", func(s *State) { s.LastCheck = &IntegrityCheck{ID: 3, At: now, Errors: "pack 3f2a… contains 1 error"} },
 			[]IssueKind{IssueIntegrity}, "pack 3f2a", "check:3"},
-		{"restore overdue", func(s *State) { s.LastRestore.StartedAt = now.Add(-100 * day) }, []IssueKind{IssueRestoreOverdue}, "90 days", ""},
+		{"restore overdue", func(s *State) { s.LastRestore.StartedAt = now.Add(-100 * day) }, []IssueKind{IssueRestoreOverdue}, "90 days", "restore-due:0"},
 		{"restore failed", func(s *State) { s.LastRestore.ID, s.LastRestore.Errors = 5, "2 files differ" }, []IssueKind{IssueRestoreFailed}, "2 files differ", "restore:5"},
 		{"snapshot deleted early", func(s *State) {
 			s.Gone = []Snapshot{{ID: "eeeeeeeeeeee", Time: now.Add(-3 * day)}, {ID: "cccccccccccc", Time: now.Add(-5 * day)}, {ID: "dddddddddddd", Time: now.Add(-40 * day)}}

@@ -160,8 +160,7 @@ type Issue struct {
 	VI       string    `json:"vi"`
 	// Ref identifies the occurrence: the run, check, restore test or
 	// snapshots it is about, the same across evaluations of the same
-	// occurrence ("" for a standing condition such as no backup). An alert
-	// is raised once per critical issue and Ref.
+	// occurrence. An alert is raised once per issue and Ref.
 	Ref string `json:"ref,omitempty"`
 }
 
@@ -189,6 +188,7 @@ func Evaluate(p Plan, s State, now time.Time) []Issue {
 	limit := p.Every + time.Duration(float64(p.Every)*MissedGrace)
 	switch {
 	case s.LastSuccess.IsZero():
+		ref = "never"
 		add(IssueNoBackup, false, "No successful backup is recorded.", "Chưa ghi nhận lần sao lưu thành công nào.")
 	case now.Sub(s.LastSuccess) > limit:
 		ref = "since:" + s.LastSuccess.UTC().Format(time.RFC3339)
@@ -210,6 +210,7 @@ func Evaluate(p Plan, s State, now time.Time) []Issue {
 	}
 	switch t := s.LastRestore; {
 	case t == nil:
+		ref = "restore-due:none"
 		add(IssueRestoreOverdue, false, "No restore test is recorded.", "Chưa ghi nhận lần thử phục hồi nào.")
 	case !t.OK():
 		ref = fmt.Sprintf("restore:%d", t.ID)
@@ -217,6 +218,7 @@ func Evaluate(p Plan, s State, now time.Time) []Issue {
 			fmt.Sprintf("The restore test of %s failed: %s", vn(t.StartedAt), orDash(t.Errors)),
 			fmt.Sprintf("Lần thử phục hồi lúc %s thất bại: %s", vn(t.StartedAt), orDash(t.Errors)))
 	case now.Sub(t.StartedAt) > p.RestoreEvery:
+		ref = fmt.Sprintf("restore-due:%d", t.ID)
 		add(IssueRestoreOverdue, false,
 			fmt.Sprintf("The last restore test was on %s; the plan tests every %s.", vn(t.StartedAt), days(p.RestoreEvery)),
 			fmt.Sprintf("Lần thử phục hồi gần nhất là %s; kế hoạch thử phục hồi %s một lần.", vn(t.StartedAt), daysVI(p.RestoreEvery)))

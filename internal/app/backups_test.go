@@ -125,10 +125,16 @@ func TestBackupCollectJob(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		waitUntil(t, "the collection job", func() bool {
-			j, _ = a.core.Jobs.Get(ctx, j.ID)
-			return j.Status.Final()
-		})
+		// restic runs several times (each costs its key derivation): a
+		// loaded CI machine under -race needs more than waitUntil's 15 s.
+		for deadline := time.Now().Add(3 * time.Minute); ; time.Sleep(50 * time.Millisecond) {
+			if j, _ = a.core.Jobs.Get(ctx, j.ID); j.Status.Final() {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("timed out waiting for the collection job: %+v", j)
+			}
+		}
 		if j.Status != job.Succeeded {
 			t.Fatalf("collection job: %s %s", j.Status, j.Error)
 		}

@@ -36,6 +36,7 @@ func (c *Core) openBackups() error {
 	}
 	c.Backups = backup.NewService(c.Backend, c.Backend, keys, c.Audit)
 	c.Backups.SetReadinessFacts(c.readinessFacts)
+	c.Backups.SetSystemLister(c.Backend)
 	c.registerBackupJobs()
 	return nil
 }
@@ -178,7 +179,7 @@ func backupNotification(plan backup.Plan, is backup.Issue, now time.Time) notify
 	}
 	return notify.Notification{UnitID: plan.UnitID, SystemID: plan.SystemID, Kind: NotifyBackupIssue, Severity: sev,
 		TitleVI: fmt.Sprintf("Sao lưu “%s”: %s", plan.Name, is.VI), TitleEN: fmt.Sprintf("Backup “%s”: %s", plan.Name, is.EN),
-		Link:      fmt.Sprintf("/api/v1/backup-plans/%d", plan.ID),
+		Link:      fmt.Sprintf("/backups/%d", plan.ID),
 		DedupeKey: fmt.Sprintf("backup_issue:%d:%s:%s", plan.ID, is.Kind, now.In(time.FixedZone("ICT", 7*3600)).Format(time.DateOnly))}
 }
 

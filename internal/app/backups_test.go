@@ -2,6 +2,7 @@ package app_test
 
 import (
 	"context"
+	"fmt"
 	"html"
 	"os"
 	"os/exec"
@@ -192,7 +193,8 @@ func TestBackupCollectJob(t *testing.T) {
 			deleted = append(deleted, n)
 		}
 	}
-	if len(deleted) != 1 || deleted[0].Severity != notify.Critical || deleted[0].SystemID != sys.ID {
+	if len(deleted) != 1 || deleted[0].Severity != notify.Critical || deleted[0].SystemID != sys.ID ||
+		deleted[0].Link != fmt.Sprintf("/backups/%d", plan.ID) {
 		t.Errorf("deletion notifications: %+v", deleted)
 	}
 	// And an alert, raised once for this deletion, in the incident path.

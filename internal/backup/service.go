@@ -35,6 +35,7 @@ type Service struct {
 	exp     *Expectations
 	now     func() time.Time
 	facts   func(ctx context.Context, sys system.System) (ReadinessFacts, error)
+	lister  SystemLister // nil: Overview uses systems when it can list
 }
 
 // SetReadinessFacts sets where the facts of a system's readiness beyond
@@ -291,27 +292,13 @@ func (s *Service) view(ctx context.Context, plan Plan) (PlanView, error) {
 	if err != nil {
 		return PlanView{}, err
 	}
-	st, err := s.State(ctx, plan)
-	if err != nil {
-		return PlanView{}, err
-	}
-	exp, l := s.exp.For(level(sys))
-	var v Verification
-	if st.LastCheck != nil {
-		v.CheckedAt, v.CheckOK = st.LastCheck.At, st.LastCheck.OK
-	}
-	if st.LastRestore != nil {
-		v.RestoredAt, v.RestoreOK = st.LastRestore.StartedAt, st.LastRestore.OK()
-	}
 	var facts ReadinessFacts
 	if s.facts != nil {
 		if facts, err = s.facts(ctx, sys); err != nil {
 			return PlanView{}, err
 		}
 	}
-	now := s.now()
-	return PlanView{Plan: plan, Level: l, Checks: CheckPlan(plan, v, exp, l), Issues: Evaluate(plan, st, now),
-		Readiness: ReadinessOf(&plan, st, facts, now), State: st}, nil
+	return s.viewOf(ctx, plan, sys, facts)
 }
 
 // AddRepository records a restic repository as copy copyName of plan

@@ -111,11 +111,12 @@ var pageNames = []string{"login", "login_mfa", "password", "home", "units", "uni
 	"frameworks", "framework", "notifications", "channels", "sources", "unknown_sources", "detection_rules",
 	"alerts", "alert", "hunt", "intel", "hunts", "hunt_record", "warnings", "warning", "incidents", "incident",
 	"incident_evidence", "incident_form", "incident_metrics", "incident_edit",
-	"response_plan", "drills", "vulns", "vuln_dashboard", "asset_vulns", "backups"}
+	"response_plan", "drills", "vulns", "vuln_dashboard", "asset_vulns", "backups", "backup_plan", "backup_form"}
 
 // partials are shared templates some pages include.
 var partials = map[string][]string{"home": {"audit_table"}, "audit": {"audit_table"},
-	"vulns": {"vuln_flags"}, "asset_vulns": {"vuln_flags"}}
+	"vulns": {"vuln_flags"}, "asset_vulns": {"vuln_flags"},
+	"backups": {"backup_parts"}, "backup_plan": {"backup_parts"}}
 
 // New parses every page for every language. A missing or broken template
 // fails here, at start-up.

@@ -140,6 +140,9 @@ func TestServiceOverviewAndHistory(t *testing.T) {
 		ov.Units[1].WithoutPlan != 0 || len(ov.Units[1].Systems[0].Plans) != 1 {
 		t.Errorf("everything: %+v %v", ov, err)
 	}
+	if list, err := svc.Plans(ctx, authz.System(), 0); err != nil || len(list) != 3 {
+		t.Errorf("Khiên's own plans list: %d plans, %v", len(list), err)
+	}
 	if ov, err := svc.Overview(ctx, outsider); err != nil || len(ov.Units) != 1 || ov.Units[0].Systems[0].System.ID != far.ID {
 		t.Errorf("the other unit's overview: %+v %v", ov, err)
 	}

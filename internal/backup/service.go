@@ -127,6 +127,19 @@ func (s *Service) Plans(ctx context.Context, p *authz.Principal, systemID int64)
 		return nil, err
 	}
 	units := p.ScopeList()
+	if p.All {
+		// Khiên itself (jobs, the command line): every unit that has a
+		// system, as the lister tells.
+		list, _, err := s.listSystems(ctx, nil)
+		if err != nil {
+			return nil, err
+		}
+		for _, sys := range list {
+			if !slices.Contains(units, sys.UnitID) {
+				units = append(units, sys.UnitID)
+			}
+		}
+	}
 	if len(units) == 0 {
 		return nil, nil
 	}

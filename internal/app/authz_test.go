@@ -444,6 +444,14 @@ var routeCases = map[string]routeCase{
 		return "POST", "/api/v1/backup-plans/" + id(f.backupPlanFor(in)) + "/repositories",
 			map[string]any{"copy": "NAS", "location": "/srv/restic/" + id(int64(f.next())), "password": "p@ss"}
 	}},
+	"DELETE /api/v1/backup-plans/{id}/repositories/{repo}": {perm: authz.PermBackupWrite, scope: "unit", req: func(f *authzFixture, _ authz.Role, in bool) (string, string, any) {
+		plan := f.backupPlanFor(in)
+		r, err := f.app.core.Backups.AddRepository(context.Background(), authz.System(), plan, "NAS", "/srv/restic/"+id(int64(f.next())), "p@ss", nil, "")
+		if err != nil {
+			f.app.t.Fatal(err)
+		}
+		return "DELETE", "/api/v1/backup-plans/" + id(plan) + "/repositories/" + id(r.ID), nil
+	}},
 	"POST /api/v1/backup-runs": {perm: authz.PermBackupWrite, scope: "unit", req: func(f *authzFixture, _ authz.Role, in bool) (string, string, any) {
 		return "POST", "/api/v1/backup-runs", map[string]any{"plan_id": f.backupPlanFor(in), "status": "success",
 			"finished_at": time.Now().Add(-time.Minute).Format(time.RFC3339)}

@@ -280,6 +280,32 @@ func TestBackupPagesEndToEnd(t *testing.T) {
 		t.Fatalf("a refused post deleted the plan: %v", err)
 	}
 
+	// The repository: the analyst and the other unit cannot stop watching
+	// it; the lead can, from the plan page, and its history stays.
+	repos, err := a.core.Backend.ListBackupRepositories(ctx, []int64{unitA}, planID)
+	if err != nil || len(repos) != 1 {
+		t.Fatalf("repositories: %+v %v", repos, err)
+	}
+	repoDelete := planPath + "/repositories/" + itoa(repos[0].ID) + "/delete"
+	if pg := lead.bkPage(planPath, http.StatusOK); !strings.Contains(pg, `action="`+repoDelete+`"`) {
+		t.Error("the lead's plan page has no way to stop watching the repository")
+	}
+	if strings.Contains(analyst.bkPage(planPath, http.StatusOK), repoDelete) {
+		t.Error("the analyst is offered to stop watching the repository")
+	}
+	if r := analyst.post(repoDelete, url.Values{}); r.status != http.StatusForbidden {
+		t.Errorf("analyst stops watching: %d", r.status)
+	}
+	if r := other.post(repoDelete, url.Values{}); r.status != http.StatusForbidden && r.status != http.StatusNotFound {
+		t.Errorf("other unit stops watching: %d", r.status)
+	}
+	if r := lead.post(repoDelete, url.Values{}); r.status != http.StatusSeeOther {
+		t.Fatalf("stop watching: %d %s", r.status, r.body)
+	}
+	if pg := lead.bkPage(planPath, http.StatusOK); !strings.Contains(pg, `id="backup-repos-none"`) || !strings.Contains(pg, "Job GD-daily finished") {
+		t.Error("after stopping: the repository still listed, or the history gone")
+	}
+
 	// Deleted by the lead.
 	if r := lead.post(planPath+"/delete", url.Values{}); r.status != http.StatusSeeOther || r.header.Get("Location") != "/backups" {
 		t.Fatalf("delete: %d %s", r.status, r.header.Get("Location"))

@@ -399,6 +399,29 @@ func validSubset(s string) bool {
 	return ok && err1 == nil && err2 == nil && a >= 1 && b >= a && b <= 10000
 }
 
+// DeleteRepository stops watching repository id as a copy of plan planID
+// (backup.write): its sealed credentials and the snapshots seen in it are
+// removed; the plan's runs, checks, restore tests and content checks stay.
+// A repository of another plan is errs.ErrNotFound.
+func (s *Service) DeleteRepository(ctx context.Context, p *authz.Principal, planID, id int64) error {
+	plan, err := s.plan(ctx, p, planID, authz.PermBackupWrite)
+	if err != nil {
+		return err
+	}
+	r, err := s.store.GetBackupRepository(ctx, id)
+	if err != nil {
+		return err
+	}
+	if r.PlanID != plan.ID {
+		return fmt.Errorf("repository %d of plan %d: %w", id, planID, errs.ErrNotFound)
+	}
+	if err := s.store.DeleteBackupRepository(ctx, id); err != nil {
+		return err
+	}
+	return s.record(ctx, p, plan.UnitID, "backup.repository_delete", "backup_plan:"+strconv.FormatInt(plan.ID, 10),
+		fmt.Sprintf("%s: %s", r.Copy, r.Location))
+}
+
 // Repositories lists the repositories watched as copies of plan planID
 // (backup.read), without their credentials.
 func (s *Service) Repositories(ctx context.Context, p *authz.Principal, planID int64) ([]Repository, error) {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -158,6 +159,45 @@ func TestServicePlansRunsAndRepositories(t *testing.T) {
 	v, _ = svc.View(ctx, owner, saved.ID)
 	if kinds := issueKinds(v.Issues); kinds != "snapshot_deleted" {
 		t.Errorf("issues after a deletion: %s", kinds)
+	}
+
+	// Stop watching the repository: only backup.write of the plan's unit,
+	// only through its own plan; the history stays.
+	second, err := svc.SavePlan(ctx, owner, backup.Plan{SystemID: sys.ID, Name: "Tệp", Every: 24 * time.Hour, RPO: 24 * time.Hour,
+		RTO: time.Hour, RetentionDays: 30, RestoreEvery: 90 * 24 * time.Hour, Copies: []backup.Copy{{Name: "NAS", Media: backup.NAS}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		p    *authz.Principal
+		plan int64
+		want error
+	}{{analyst, saved.ID, errs.ErrForbidden}, {outsider, saved.ID, errs.ErrForbidden}, {owner, second.ID, errs.ErrNotFound}} {
+		if err := svc.DeleteRepository(ctx, c.p, c.plan, repo.ID); !errors.Is(err, c.want) {
+			t.Errorf("%s deletes repository %d through plan %d: %v, want %v", c.p.Username, repo.ID, c.plan, err, c.want)
+		}
+	}
+	if err := svc.DeleteRepository(ctx, owner, saved.ID, repo.ID); err != nil {
+		t.Fatal(err)
+	}
+	if list, err := svc.Repositories(ctx, owner, saved.ID); err != nil || len(list) != 0 {
+		t.Errorf("repositories after the deletion: %+v %v", list, err)
+	}
+	if seen, err := db.ListSeenSnapshots(ctx, repo.ID); err != nil || len(seen) != 0 {
+		t.Errorf("snapshots seen after the deletion: %d %v", len(seen), err)
+	}
+	if checks, _ := db.ListIntegrityChecks(ctx, saved.ID, 0); len(checks) != 1 {
+		t.Errorf("the plan's checks went with the repository: %d", len(checks))
+	}
+	if err := svc.DeleteRepository(ctx, owner, saved.ID, repo.ID); !errors.Is(err, errs.ErrNotFound) {
+		t.Errorf("deleted twice: %v", err)
+	}
+	entries, err = db.ListAudit(ctx, audit.Filter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.ContainsFunc(entries, func(e audit.Entry) bool { return e.Action == "backup.repository_delete" }) {
+		t.Error("no audit entry for the deletion")
 	}
 }
 

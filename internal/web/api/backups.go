@@ -3,6 +3,7 @@ package api
 import (
 	"fmt"
 	"net/http"
+	"strconv"
 	"time"
 
 	"khien.vn/khien/internal/backup"
@@ -135,6 +136,25 @@ func (h *Handler) ListBackupRepositories(w http.ResponseWriter, r *http.Request)
 		list = []backup.Repository{}
 	}
 	return ok(w, list)
+}
+
+// DeleteBackupRepository stops watching repository {repo} of plan {id}
+// (permission backup.write): its credentials and the snapshots seen go,
+// the plan's history stays.
+func (h *Handler) DeleteBackupRepository(w http.ResponseWriter, r *http.Request) error {
+	svc, err := h.backups()
+	if err != nil {
+		return err
+	}
+	repo, err := strconv.ParseInt(r.PathValue("repo"), 10, 64)
+	if err != nil || repo <= 0 {
+		return errs.NotFound("repository", r.PathValue("repo"))
+	}
+	if err := svc.DeleteRepository(r.Context(), respond.Principal(r), pathID(r), repo); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
 }
 
 // AddBackupRepository records a restic repository as a copy of plan {id}

@@ -648,6 +648,19 @@ func (h *Handler) DeleteBackupPlan(w http.ResponseWriter, r *http.Request) error
 	return h.redirect(w, r, "/backups", "ok", "backups.deleted")
 }
 
+// DeleteBackupRepository stops watching a repository of the plan.
+func (h *Handler) DeleteBackupRepository(w http.ResponseWriter, r *http.Request) error {
+	svc, err := h.backups()
+	if err != nil {
+		return err
+	}
+	id := parseID(r.PathValue("id"))
+	if err := svc.DeleteRepository(r.Context(), respond.Principal(r), id, parseID(r.PathValue("repo"))); err != nil {
+		return err
+	}
+	return h.redirect(w, r, "/backups/"+strconv.FormatInt(id, 10)+"#backup-repositories", "ok", "backups.repo_deleted")
+}
+
 // envKey is a backend variable's name.
 var envKey = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 

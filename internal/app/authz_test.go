@@ -452,6 +452,10 @@ var routeCases = map[string]routeCase{
 		}
 		return "DELETE", "/api/v1/backup-plans/" + id(plan) + "/repositories/" + id(r.ID), nil
 	}},
+	"GET /api/v1/backup-readiness": {perm: authz.PermBackupRead, scope: "list", req: func(f *authzFixture, _ authz.Role, _ bool) (string, string, any) {
+		f.backupPlanFor(false) // a plan of unit B the overview must not show
+		return "GET", "/api/v1/backup-readiness", nil
+	}, leak: func(f *authzFixture) string { return "PLAN-OF-B" }},
 	"POST /api/v1/backup-runs": {perm: authz.PermBackupWrite, scope: "unit", req: func(f *authzFixture, _ authz.Role, in bool) (string, string, any) {
 		return "POST", "/api/v1/backup-runs", map[string]any{"plan_id": f.backupPlanFor(in), "status": "success",
 			"finished_at": time.Now().Add(-time.Minute).Format(time.RFC3339)}

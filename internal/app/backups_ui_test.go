@@ -2,6 +2,7 @@ package app_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"html"
 	"net/http"
@@ -140,6 +141,24 @@ func TestBackupPagesEndToEnd(t *testing.T) {
 	}
 	if strings.Contains(pg, "Hệ thống đơn vị B") {
 		t.Error("backups page shows another unit's system")
+	}
+	// The home page sums it up, the weakest system first with its first gap;
+	// the API answers the same overview.
+	pg = lead.bkPage("/", http.StatusOK)
+	home := pg[strings.Index(pg, `id="home-backups"`)+1:]
+	if !strings.Contains(pg, `id="home-backups"`) || !strings.Contains(home, "2 systems in your units, 1 without a backup plan") ||
+		strings.Index(home, `href="/backups#backup-system-`+itoa(kt.ID)+`"`) < 0 || !strings.Contains(home, "The system has no backup plan.") ||
+		strings.Index(home, `#backup-system-`+itoa(kt.ID)) > strings.Index(home, `#backup-system-`+itoa(gd.ID)) {
+		t.Errorf("home page's readiness panel:\n%s", home[:min(len(home), 3000)])
+	}
+	if strings.Contains(other.bkPage("/", http.StatusOK), "#backup-system-"+itoa(gd.ID)) {
+		t.Error("another unit's home page shows this unit's system")
+	}
+	var ov backup.Overview
+	if r := a.api("GET", "/api/v1/backup-readiness", a.token("bk.lead"), nil); r.status != http.StatusOK || json.Unmarshal(r.body, &ov) != nil ||
+		len(ov.Units) != 1 || len(ov.Units[0].Systems) != 2 || ov.Units[0].WithoutPlan != 1 ||
+		ov.Units[0].Score != min(ov.Units[0].Systems[0].Readiness.Score, ov.Units[0].Systems[1].Readiness.Score) {
+		t.Errorf("readiness API: %d %s", r.status, r.body)
 	}
 
 	// Edited: renamed, a third copy (offline tape) added in a blank row.

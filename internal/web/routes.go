@@ -399,6 +399,7 @@ func (s *Server) routeTable() []Route {
 		apiRoute("POST", "/api/v1/backup-plans/{id}/repositories", a.AddBackupRepository),
 		apiRoute("DELETE", "/api/v1/backup-plans/{id}/repositories/{repo}", a.DeleteBackupRepository),
 		apiRoute("POST", "/api/v1/backup-runs", a.ReportBackupRun),
+		apiRoute("GET", "/api/v1/backup-readiness", a.BackupReadiness),
 		apiRoute("GET", "/api/v1/vuln-database", a.VulnDatabase),
 		apiRoute("GET", "/api/v1/vuln-findings", a.ListVulnFindings),
 		apiRoute("POST", "/api/v1/vuln-findings/{id}/accept", a.AcceptVulnFinding),

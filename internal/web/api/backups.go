@@ -121,6 +121,24 @@ func (h *Handler) ReportBackupRun(w http.ResponseWriter, r *http.Request) error 
 	return respond.WriteJSON(w, http.StatusCreated, run)
 }
 
+// BackupReadiness returns the ransomware readiness of every system in the
+// user's units, by unit, with each system's plans and the reasons
+// (backup.Overview; permission backup.read).
+func (h *Handler) BackupReadiness(w http.ResponseWriter, r *http.Request) error {
+	svc, err := h.backups()
+	if err != nil {
+		return err
+	}
+	ov, err := svc.Overview(r.Context(), respond.Principal(r))
+	if err != nil {
+		return err
+	}
+	if ov.Units == nil {
+		ov.Units = []backup.UnitReadiness{}
+	}
+	return ok(w, ov)
+}
+
 // ListBackupRepositories returns the repositories watched as copies of
 // plan {id}, never their credentials (permission backup.read).
 func (h *Handler) ListBackupRepositories(w http.ResponseWriter, r *http.Request) error {

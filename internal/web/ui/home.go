@@ -7,6 +7,7 @@ import (
 
 	"khien.vn/khien/internal/audit"
 	"khien.vn/khien/internal/authz"
+	"khien.vn/khien/internal/backup"
 	"khien.vn/khien/internal/compliance"
 	"khien.vn/khien/internal/job"
 	"khien.vn/khien/internal/system"
@@ -34,6 +35,15 @@ type homePage struct {
 	Systems      int
 	OverdueCount int
 	Overdue      []overdueRow
+	// Backups: the systems' ransomware readiness (nil: not shown).
+	Backups *homeBackups
+}
+
+// homeBackups sums up the ransomware readiness of the systems in scope:
+// how many, how many without a backup plan, the weakest ones first.
+type homeBackups struct {
+	Systems, WithoutPlan int
+	Weakest              []backup.SystemReadiness
 }
 
 type overdueRow struct {
@@ -126,6 +136,25 @@ func (h *Handler) Home(w http.ResponseWriter, r *http.Request) error {
 		// The longest overdue first, at most ten.
 		slices.SortStableFunc(v.Overdue, func(a, b overdueRow) int { return a.Due.At.Compare(b.Due.At) })
 		v.Overdue = v.Overdue[:min(len(v.Overdue), 10)]
+	}
+	if p.Can(authz.PermBackupRead) && h.Deps.Backups != nil {
+		ov, err := h.Deps.Backups.Overview(ctx, p)
+		if err != nil {
+			return err
+		}
+		hb := &homeBackups{}
+		for _, u := range ov.Units {
+			hb.Systems += len(u.Systems)
+			hb.WithoutPlan += u.WithoutPlan
+			hb.Weakest = append(hb.Weakest, u.Systems...)
+		}
+		// The five weakest systems, below full readiness.
+		slices.SortStableFunc(hb.Weakest, func(a, b backup.SystemReadiness) int { return a.Readiness.Score - b.Readiness.Score })
+		hb.Weakest = slices.DeleteFunc(hb.Weakest, func(s backup.SystemReadiness) bool { return s.Readiness.Score >= 100 })
+		hb.Weakest = hb.Weakest[:min(len(hb.Weakest), 5)]
+		if hb.Systems > 0 {
+			v.Backups = hb
+		}
 	}
 	if p.Can(authz.PermJobRead) {
 		for _, st := range []job.Status{job.Queued, job.Running} {

@@ -94,16 +94,30 @@ func csafDir(rawURL string) (string, error) {
 // changed since cursor (on the first run, within CSAFFirstDays), at most
 // CSAFMaxPerRun of them, oldest first, and stores their advisories. The
 // cursor is the changes.csv time of the newest document stored; it never
-// splits documents of one time, and never passes one not stored.
+// splits documents of one time, and never passes one not stored. When a
+// run has taken every change listed, the cursor keeps changes.csv's
+// validator too, and the next run's request of it is conditional: a 304
+// means nothing changed.
 func (f *Fetcher) fetchCSAF(ctx context.Context, name, rawDir, cursor string) (outcome, error) {
 	dir, err := csafDir(rawDir)
 	if err != nil {
 		return outcome{}, err
 	}
+	var since time.Time
+	cursor, cond := splitValidator(cursor)
+	if cursor != "" {
+		if since, err = time.Parse(time.RFC3339Nano, cursor); err != nil {
+			f.logger().Warn("vuln feed cursor unreadable, starting afresh", "feed", name, "cursor", cursor)
+			cursor, cond = "", validator{}
+		}
+	}
 	u := dir + "changes.csv"
-	data, err := f.getLimited(ctx, u, MaxCSAFChanges)
+	data, resp, err := f.readLimited(ctx, request{url: u, cond: cond}, MaxCSAFChanges)
 	if err != nil {
 		return outcome{}, err
+	}
+	if resp.notModified {
+		return outcome{cursor: withValidator(cursor, resp.validator), notModified: true}, nil
 	}
 	changes, err := parseCSAFChanges(data)
 	if err != nil {
@@ -121,13 +135,6 @@ func (f *Fetcher) fetchCSAF(ctx context.Context, name, rawDir, cursor string) (o
 		newest = later(newest, c.time)
 	}
 
-	var since time.Time
-	if cursor != "" {
-		if since, err = time.Parse(time.RFC3339Nano, cursor); err != nil {
-			f.logger().Warn("vuln feed cursor unreadable, starting afresh", "feed", name, "cursor", cursor)
-			cursor = ""
-		}
-	}
 	first := cursor == ""
 	if first {
 		days := f.Config.CSAFFirstDays
@@ -146,9 +153,9 @@ func (f *Fetcher) fetchCSAF(ctx context.Context, name, rawDir, cursor string) (o
 		if first {
 			// Nothing within the first days: what is older is for
 			// importing as files, and the next run starts after it.
-			return outcome{cursor: formatCursor(newest)}, nil
+			return outcome{cursor: withValidator(formatCursor(newest), resp.validator)}, nil
 		}
-		return outcome{cursor: cursor}, nil
+		return outcome{cursor: withValidator(cursor, resp.validator)}, nil
 	}
 	slices.SortFunc(todo, func(a, b csafChange) int {
 		if c := a.time.Compare(b.time); c != 0 {
@@ -156,11 +163,14 @@ func (f *Fetcher) fetchCSAF(ctx context.Context, name, rawDir, cursor string) (o
 		}
 		return strings.Compare(a.path, b.path)
 	})
+	done := resp.validator // every change listed taken: changes.csv's validator, for the cursor
 	if limit := f.csafMaxPerRun(); len(todo) > limit {
 		cut := csafCut(todo, limit)
 		f.logger().Info("vuln feed has more changes than a run takes, going on next run", "feed", name,
 			"changed", len(todo), "this_run", cut, "limit", limit)
-		todo = todo[:cut]
+		if cut < len(todo) {
+			todo, done = todo[:cut], validator{}
+		}
 	}
 
 	run := &csafRun{f: f, dir: dir}
@@ -184,7 +194,7 @@ func (f *Fetcher) fetchCSAF(ctx context.Context, name, rawDir, cursor string) (o
 		f.logger().Warn("vuln feed csaf documents older than changes.csv says", "feed", name,
 			"documents", run.stale, "example", run.staleExample)
 	}
-	return outcome{cursor: formatCursor(todo[len(todo)-1].time), written: written}, nil
+	return outcome{cursor: withValidator(formatCursor(todo[len(todo)-1].time), done), written: written}, nil
 }
 
 func (f *Fetcher) csafMaxPerRun() int {

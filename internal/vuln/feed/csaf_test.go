@@ -284,6 +284,52 @@ func TestCSAFMaxPerRun(t *testing.T) {
 	}
 }
 
+func TestCSAFConditional(t *testing.T) {
+	fx, name := newCSAFFixture(t)
+	ctx := t.Context()
+	fx.srv.validators("/csaf/changes.csv", `"c1"`, "")
+	ifNoneMatch := func() string { return fx.srv.header("/csaf/changes.csv").Get("If-None-Match") }
+
+	// Every change taken: the cursor keeps changes.csv's ETag, and the
+	// next request of it is conditional; a 304 fetches nothing else.
+	wantState(t, fx.f.Run(ctx)[0], `2025-03-18T12:00:00Z etag="c1"`, 3)
+	wantRequests(t, fx, csafDocs[1:]...)
+	wantState(t, fx.f.Run(ctx)[0], `2025-03-18T12:00:00Z etag="c1"`, 0)
+	wantRequests(t, fx)
+	if c := ifNoneMatch(); c != `"c1"` {
+		t.Errorf("If-None-Match %q", c)
+	}
+
+	// A run capped before the end of the changes keeps no validator: the
+	// next one asks for changes.csv whole and goes on.
+	docs := []csafDoc{
+		{"2025/a.json", "EXA-A", "CVE-2025-20001", "2025-03-19T00:00:00Z", ""},
+		{"2025/b.json", "EXA-B", "CVE-2025-20002", "2025-03-19T06:00:00Z", ""},
+	}
+	fx.publish(docs...)
+	fx.srv.set("/csaf/changes.csv", []byte(`"2025/b.json","2025-03-19T06:00:00Z"`+"\n"+`"2025/a.json","2025-03-19T00:00:00Z"`+"\n"+csafChanges))
+	fx.srv.validators("/csaf/changes.csv", `"c2"`, "")
+	fx.f.Config.CSAFMaxPerRun = 1
+	wantState(t, fx.f.Run(ctx)[0], "2025-03-19T00:00:00Z", 1)
+	wantRequests(t, fx, docs[0])
+	wantState(t, fx.f.Run(ctx)[0], `2025-03-19T06:00:00Z etag="c2"`, 1)
+	wantRequests(t, fx, docs[1])
+	if c := ifNoneMatch(); c != "" {
+		t.Errorf("after a capped run, If-None-Match %q", c)
+	}
+	wantState(t, fx.f.Run(ctx)[0], `2025-03-19T06:00:00Z etag="c2"`, 0)
+	wantRequests(t, fx)
+
+	// An unreadable cursor starts afresh, unconditionally.
+	fx.f.Config.CSAFMaxPerRun = 0
+	fx.store.states[name] = vuln.FeedState{Name: name, Cursor: `yesterday etag="c2"`}
+	wantState(t, fx.f.Run(ctx)[0], `2025-03-19T06:00:00Z etag="c2"`, 0) // stored before, not newer
+	wantRequests(t, fx, slices.Concat(csafDocs[1:], docs)...)
+	if c := ifNoneMatch(); c != "" {
+		t.Errorf("with an unreadable cursor, If-None-Match %q", c)
+	}
+}
+
 func TestCSAFCutAndProgress(t *testing.T) {
 	at := func(days ...int) []csafChange {
 		var out []csafChange

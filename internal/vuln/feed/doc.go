@@ -20,7 +20,8 @@
 //     modified_id.csv and then only the records modified after the cursor,
 //     {OSVBase}/{ecosystem}/{id}.json, or all.zip again when more than
 //     Config.OSVMaxChanged records changed. The cursor is the newest
-//     modification time seen. Ecosystems are named as in the bucket's
+//     modification time seen, and the validator of the modified_id.csv
+//     whose changes were all stored (see Conditional requests). Ecosystems are named as in the bucket's
 //     ecosystems.txt ("Debian", "Ubuntu", "Red Hat", "npm", "PyPI",
 //     "Maven"…): the bucket keeps each distribution's releases in one
 //     directory ("Debian" holds the records of Debian:11 and Debian:12;
@@ -50,7 +51,9 @@
 //     too large, malformed, or its hash differs), the run stops there:
 //     the documents before it are kept and the cursor advances over them
 //     (not into a time some of whose documents are not stored); it and
-//     the later ones are fetched again by the next run. A document that
+//     the later ones are fetched again by the next run. A run that took
+//     every change listed keeps changes.csv's validator in the cursor
+//     (not one stopped by the cap or a failure). A document that
 //     stays missing stops the feed until the provider mends it;
 //     LastError names it. When the first run finds nothing within its
 //     days, the cursor is the newest time listed. A document whose
@@ -59,7 +62,8 @@
 //     per run. index.txt, ROLIE feeds and provider-metadata.json are not
 //     read.
 //   - "kev": the catalogue JSON, stored whole (Sink.StoreKEV)
-//     unless its catalogVersion is the cursor.
+//     unless its catalogVersion is the cursor's. The request is
+//     conditional.
 //   - "nvd": the CVE API 2.0 by last-modification date
 //     (lastModStartDate/lastModEndDate, split into windows of at most 120
 //     days, which is all the API accepts), paged with startIndex and
@@ -75,12 +79,55 @@
 //     also loads it all, window by window: some 150 pages plus a request
 //     per 120 days, about 25 minutes at the pace without an API key.)
 //   - "epss": the day's scores file (gzip CSV), stored whole
-//     (Sink.StoreEPSS) unless its score date is the cursor.
+//     (Sink.StoreEPSS) unless its score date is the cursor's. The
+//     request is conditional.
+//
+// # Retries
+//
+// A request is repeated after a transient failure: HTTP 429, 502, 503 or
+// 504, or the connection reset, closed or timed out before a response.
+// It waits as the response's Retry-After says (seconds, or an HTTP date
+// read against Fetcher.Now), else Fetcher.RetryWait (2 s) doubled at
+// each retry, give or take a quarter (2, 4, 8 s); Fetcher.Retries (3)
+// times at most, so 4 attempts. No wait is over Fetcher.MaxRetryWait
+// (2 min): a Retry-After asking for longer fails the request at once
+// (the next run tries again), as does one the feed's remaining time
+// (FeedTimeout) cannot wait for. Retries of NVD requests wait at least
+// Fetcher.Pause, so that they keep to its rate limit. Nothing else is
+// retried: not another status (a 403 included: NVD documents its rate
+// limits but not the answer to a request over them, and also answers a
+// bad API key with a 403; the pause keeps under the limits), not a
+// refused connection or an unknown host, and never a response whose
+// body was being read (a body cut short fails the feed's run, which the
+// next run repeats). When ctx ends during a wait, the request returns at
+// once with ctx's cause. Each retry is logged (Warn: the URL without
+// user information, the error, the attempt and the wait; never the API
+// key).
+//
+// # Conditional requests
+//
+// The cursors of "kev" and "epss", and those of "osv:<ecosystem>" and
+// "csaf:<host><path>" for modified_id.csv and changes.csv, keep the
+// validator of the response their data came from: its ETag, else its
+// Last-Modified (an ETag of printable ASCII without spaces, at most 256
+// bytes; a valid HTTP date), after the cursor proper:
+// `2025.03.18 etag="5f2a"`, `2025-03-16T12:55:00Z last-modified=Sun, 16
+// Mar 2025 13:00:00 GMT`. The next request carries it (If-None-Match,
+// else If-Modified-Since); a 304 stores nothing, keeps the cursor (with
+// the ETag the 304 may bring anew) and records the run as a success that
+// wrote nothing, logged as "vuln feed not modified". A cursor without a
+// validator (as stored before conditional requests, or when the server
+// sent none) still reads, and the request is then unconditional; so is
+// one with a validator that is not usable. A failed run gains no
+// validator: KEV, EPSS and OSV keep the cursor they started with; a
+// CSAF run that stored part of its documents advances its cursor without
+// one.
 //
 // # Untrusted input
 //
-// Every response must be 2xx (else a *StatusError naming the URL, the
-// status and a short excerpt of the body) and at most Fetcher.MaxBytes
+// Every response must be 2xx, or 304 to a conditional request (else,
+// after any retries, a *StatusError naming the URL, the status and a
+// short excerpt of the body) and at most Fetcher.MaxBytes
 // (else an error wrapping ErrTooLarge); the parsers of
 // internal/vuln/advisory then apply their own limits (documents of 32 MiB,
 // zip entries and zip bombs, 256 MiB of EPSS once decompressed). A

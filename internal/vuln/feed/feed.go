@@ -41,6 +41,19 @@ const (
 	// DefaultFeedTimeout bounds one feed's run.
 	DefaultFeedTimeout = time.Hour
 
+	// DefaultRetries is how many times a request is repeated after a
+	// transient failure (HTTP 429, 502, 503, 504, or the connection reset
+	// or timed out before a response): 4 attempts in all.
+	DefaultRetries = 3
+	// DefaultRetryWait is the wait before the first retry when the server
+	// does not say (Retry-After), doubled before each next one (2 s, 4 s,
+	// 8 s), give or take a quarter.
+	DefaultRetryWait = 2 * time.Second
+	// DefaultMaxRetryWait bounds the waits before retries; a Retry-After
+	// asking for longer is not waited for: the request fails at once and
+	// the next run tries again.
+	DefaultMaxRetryWait = 2 * time.Minute
+
 	// NVDPause and NVDPauseWithKey space NVD requests as its rate limits
 	// ask: 5 requests in a rolling 30 seconds without an API key, 50 with
 	// one.
@@ -176,10 +189,27 @@ type Fetcher struct {
 	// TempDir receives all.zip downloads while they are read; "": the
 	// system's temporary directory.
 	TempDir string
+	// Retries is how many times a request is repeated after a transient
+	// failure: HTTP 429, 502, 503 or 504, or the connection reset, closed
+	// or timed out before a response (never after any of a body was read,
+	// nor after another status); 0: DefaultRetries, negative: none.
+	Retries int
+	// RetryWait is the wait before the first retry when the response has
+	// no Retry-After, doubled before each next one, give or take a
+	// quarter; 0: DefaultRetryWait. Retries of NVD requests wait at least
+	// Pause.
+	RetryWait time.Duration
+	// MaxRetryWait bounds the waits before retries; a Retry-After (seconds
+	// or an HTTP date, against Now) over it fails the request at once; 0:
+	// DefaultMaxRetryWait.
+	MaxRetryWait time.Duration
 
 	// batch is how many records of an all.zip are stored per call; 0:
 	// osvBatch (tests make it small).
 	batch int
+	// sleep waits before a retry, returning ctx's cause when ctx ends
+	// first; nil: sleepCtx (tests record the waits instead).
+	sleep func(ctx context.Context, d time.Duration) error
 }
 
 // New returns a Fetcher of cfg's feeds with the defaults filled in,
@@ -193,15 +223,18 @@ func New(cfg Config, sink Sink, state State, logger *slog.Logger) *Fetcher {
 	tr.DialContext = (&net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}).DialContext
 	tr.ResponseHeaderTimeout = 2 * time.Minute
 	return &Fetcher{
-		HTTP:        &http.Client{Transport: tr},
-		Config:      cfg,
-		Sink:        sink,
-		State:       state,
-		Now:         time.Now,
-		Pause:       pause,
-		Logger:      logger,
-		MaxBytes:    DefaultMaxBytes,
-		FeedTimeout: DefaultFeedTimeout,
+		HTTP:         &http.Client{Transport: tr},
+		Config:       cfg,
+		Sink:         sink,
+		State:        state,
+		Now:          time.Now,
+		Pause:        pause,
+		Logger:       logger,
+		MaxBytes:     DefaultMaxBytes,
+		FeedTimeout:  DefaultFeedTimeout,
+		Retries:      DefaultRetries,
+		RetryWait:    DefaultRetryWait,
+		MaxRetryWait: DefaultMaxRetryWait,
 	}
 }
 
@@ -212,11 +245,13 @@ type feed struct {
 }
 
 // outcome is what a feed's fetch achieved: the cursor of the next run and
-// how many records it wrote. After an error, cursor is the progress made
-// ("" when none: the old cursor stays).
+// how many records it wrote; notModified when the source answered that
+// nothing changed since the cursor (HTTP 304). After an error, cursor is
+// the progress made ("" when none: the old cursor stays).
 type outcome struct {
-	cursor  string
-	written int
+	cursor      string
+	written     int
+	notModified bool
 }
 
 // feeds lists the configured feeds in run order.
@@ -319,7 +354,11 @@ func (f *Fetcher) runFeed(ctx context.Context, fd feed) vuln.FeedState {
 		log.Warn("vuln feed failed", "err", st.LastError, "cursor", st.Cursor)
 	} else {
 		st.Cursor, st.LastOK, st.LastError, st.Written = out.cursor, start, "", out.written
-		log.Info("vuln feed fetched", "written", out.written, "cursor", st.Cursor)
+		if out.notModified {
+			log.Info("vuln feed not modified", "cursor", st.Cursor)
+		} else {
+			log.Info("vuln feed fetched", "written", out.written, "cursor", st.Cursor)
+		}
 	}
 
 	// The state is recorded even when ctx has just ended.
@@ -345,6 +384,30 @@ func (f *Fetcher) logger() *slog.Logger {
 		return slog.New(slog.DiscardHandler)
 	}
 	return f.Logger.With("component", "vuln.feed")
+}
+
+func (f *Fetcher) retries() int {
+	switch {
+	case f.Retries < 0:
+		return 0
+	case f.Retries == 0:
+		return DefaultRetries
+	}
+	return f.Retries
+}
+
+func (f *Fetcher) retryBase() time.Duration {
+	if f.RetryWait <= 0 {
+		return DefaultRetryWait
+	}
+	return f.RetryWait
+}
+
+func (f *Fetcher) maxRetryWait() time.Duration {
+	if f.MaxRetryWait <= 0 {
+		return DefaultMaxRetryWait
+	}
+	return f.MaxRetryWait
 }
 
 func (f *Fetcher) maxBytes() int64 {

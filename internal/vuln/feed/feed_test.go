@@ -7,7 +7,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
+	"math"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -15,6 +18,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -110,6 +114,10 @@ type server struct {
 	nvd     func(q url.Values) (int, []byte)
 	seen    []string
 	headers []http.Header
+	// etag and lastMod are the validators of files by escaped path: sent
+	// with them, and a request carrying the same answered with a 304.
+	etag, lastMod map[string]string
+	last          map[string]http.Header // the latest request's header by escaped path
 }
 
 func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -121,10 +129,26 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	s.seen = append(s.seen, req)
 	s.headers = append(s.headers, r.Header.Clone())
+	s.last[key] = r.Header.Clone()
 	data, ok := s.files[key]
 	status, forced := s.status[key]
 	nvd := s.nvd
+	etag, lastMod := s.etag[key], s.lastMod[key]
 	s.mu.Unlock()
+	if ok && !forced && etag != "" {
+		w.Header().Set("ETag", etag)
+		if r.Header.Get("If-None-Match") == etag {
+			w.WriteHeader(http.StatusNotModified)
+			return
+		}
+	}
+	if ok && !forced && lastMod != "" {
+		w.Header().Set("Last-Modified", lastMod)
+		if r.Header.Get("If-Modified-Since") == lastMod {
+			w.WriteHeader(http.StatusNotModified)
+			return
+		}
+	}
 	switch {
 	case forced:
 		w.WriteHeader(status)
@@ -144,6 +168,21 @@ func (s *server) set(path string, data []byte) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.files[path] = data
+}
+
+// validators sets the ETag and Last-Modified of the file at path (""
+// for none).
+func (s *server) validators(path, etag, lastMod string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.etag[path], s.lastMod[path] = etag, lastMod
+}
+
+// header returns the header of the latest request of path.
+func (s *server) header(path string) http.Header {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.last[path]
 }
 
 func (s *server) fail(path string, status int) {
@@ -217,18 +256,32 @@ func nvdPage(total, start int, cves ...string) []byte {
 }
 
 // fixture is a test server with every feed, a store and a fetcher over
-// them; now is the fetcher's clock.
+// them; now is the fetcher's clock. The fetcher does not wait before
+// retries: it records the waits.
 type fixture struct {
 	srv   *server
 	store *fakeStore
 	f     *Fetcher
 	now   time.Time
 	logs  *bytes.Buffer
+
+	mu    sync.Mutex
+	waits []time.Duration
+}
+
+// retryWaits returns the waits before retries since the last call.
+func (fx *fixture) retryWaits() []time.Duration {
+	fx.mu.Lock()
+	defer fx.mu.Unlock()
+	out := fx.waits
+	fx.waits = nil
+	return out
 }
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
-	srv := &server{files: map[string][]byte{}, status: map[string]int{}}
+	srv := &server{files: map[string][]byte{}, status: map[string]int{}, etag: map[string]string{}, lastMod: map[string]string{},
+		last: map[string]http.Header{}}
 	srv.files["/osv/Debian/all.zip"] = zipOf(t,
 		[3]string{"DSA-5901-1", "Debian:12", "2025-03-01T00:00:00Z"},
 		[3]string{"DSA-5902-1", "Debian:11", "2025-03-10T08:00:00.5Z"})
@@ -249,10 +302,17 @@ func newFixture(t *testing.T) *fixture {
 			NVDBase:       ts.URL + "/nvd",
 			EPSSURL:       ts.URL + "/epss.csv.gz",
 		},
-		Sink:   fx.store,
-		State:  fx.store,
-		Now:    func() time.Time { return fx.now },
-		Logger: slog.New(slog.NewTextHandler(fx.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		Sink:      fx.store,
+		State:     fx.store,
+		Now:       func() time.Time { return fx.now },
+		Logger:    slog.New(slog.NewTextHandler(fx.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		RetryWait: time.Millisecond,
+		sleep: func(ctx context.Context, d time.Duration) error {
+			fx.mu.Lock()
+			fx.waits = append(fx.waits, d)
+			fx.mu.Unlock()
+			return context.Cause(ctx)
+		},
 	}
 	return fx
 }
@@ -520,20 +580,40 @@ func TestNVDWindowsAndPaging(t *testing.T) {
 		t.Errorf("first run requests %+v", calls)
 	}
 
-	// A failure in the third window (300 days) keeps the first two.
+	// A 503 is retried, waiting at least the pause between requests.
 	calls = nil
 	fx.store.states = map[string]vuln.FeedState{}
 	fx.srv.nvd = func(q url.Values) (int, []byte) {
 		calls = append(calls, call{})
-		if len(calls) == 3 {
+		if len(calls) == 2 || len(calls) == 3 {
 			return http.StatusServiceUnavailable, nil
 		}
 		return 200, nvdPage(3, 0, "CVE-2025-0001", "CVE-2025-0002", "CVE-2025-0003")
 	}
 	fx.f.Config.NVDFirstDays = 300
+	fx.f.Pause = time.Millisecond
+	fx.f.RetryWait = time.Microsecond
+	fx.retryWaits()
+	wantState(t, fx.f.Run(t.Context())[0], "2025-03-20T06:00:00Z", 0)
+	if waits := fx.retryWaits(); len(calls) != 5 || !slices.Equal(waits, []time.Duration{fx.f.Pause, fx.f.Pause}) {
+		t.Errorf("retried NVD: %d requests, waits %v", len(calls), waits)
+	}
+
+	// A failure in the third window (300 days) that lasts keeps the
+	// first two.
+	calls = nil
+	fx.store.states = map[string]vuln.FeedState{}
+	fx.srv.nvd = func(q url.Values) (int, []byte) {
+		calls = append(calls, call{})
+		if len(calls) >= 3 {
+			return http.StatusServiceUnavailable, nil
+		}
+		return 200, nvdPage(3, 0, "CVE-2025-0001", "CVE-2025-0002", "CVE-2025-0003")
+	}
 	st = fx.f.Run(t.Context())[0]
-	if st.Cursor != "2025-01-19T06:00:00Z" || !strings.Contains(st.LastError, "HTTP 503") || !st.LastOK.IsZero() {
-		t.Errorf("failed second window: %+v", st)
+	if st.Cursor != "2025-01-19T06:00:00Z" || !strings.Contains(st.LastError, "HTTP 503") || !strings.Contains(st.LastError, "(4 attempts)") ||
+		!st.LastOK.IsZero() || len(calls) != 2+1+DefaultRetries {
+		t.Errorf("failed third window after %d requests: %+v", len(calls), st)
 	}
 }
 
@@ -599,13 +679,13 @@ func TestResponseSizeLimit(t *testing.T) {
 	defer ts.Close()
 	f := &Fetcher{HTTP: ts.Client(), MaxBytes: 1000}
 	for _, chunked = range []bool{false, true} {
-		_, err := f.getAll(t.Context(), ts.URL+"/big", nil)
+		_, err := f.getAll(t.Context(), request{url: ts.URL + "/big"})
 		if !errors.Is(err, ErrTooLarge) || !strings.Contains(err.Error(), "/big") || !strings.Contains(err.Error(), "1000") {
 			t.Errorf("chunked %v: %v", chunked, err)
 		}
 	}
 	f.MaxBytes = 1200
-	if data, err := f.getAll(t.Context(), ts.URL, nil); err != nil || len(data) != 1200 {
+	if data, err := f.getAll(t.Context(), request{url: ts.URL}); err != nil || len(data) != 1200 {
 		t.Errorf("exactly the limit: %d bytes, %v", len(data), err)
 	}
 
@@ -666,7 +746,8 @@ func TestDefaultConfigAndNew(t *testing.T) {
 	if c.OSVBase != DefaultOSVBase || c.KEVURL == "" || c.NVDBase == "" || c.EPSSURL == "" || len(c.OSVEcosystems) != 0 {
 		t.Errorf("default config %v", c)
 	}
-	if f := New(c, nil, nil, nil); f.Pause != NVDPause || f.HTTP == nil || f.MaxBytes != DefaultMaxBytes {
+	if f := New(c, nil, nil, nil); f.Pause != NVDPause || f.HTTP == nil || f.MaxBytes != DefaultMaxBytes ||
+		f.Retries != DefaultRetries || f.RetryWait != 2*time.Second || f.MaxRetryWait != 2*time.Minute {
 		t.Errorf("New: pause %v", f.Pause)
 	}
 	c.NVDAPIKey = "k"
@@ -687,5 +768,460 @@ func TestFeedTimeout(t *testing.T) {
 	st := fx.f.Run(t.Context())[0]
 	if st.LastError != "feed nvd took longer than 50ms" || len(fx.store.advs) != 1 {
 		t.Errorf("%+v", st)
+	}
+}
+
+// step is one answer of a scripted server: a status, its Retry-After
+// and body; or the connection closed (reset: with a TCP reset) or left
+// without an answer (hang) before any byte; or a body cut short of its
+// Content-Length.
+type step struct {
+	status           int
+	retryAfter, body string
+	closed, reset    bool
+	hang, cut        bool
+}
+
+// scripted serves steps in order, the last one again when there are no
+// more, and counts the requests.
+func scripted(t *testing.T, steps []step) (*httptest.Server, func() int) {
+	t.Helper()
+	var (
+		mu sync.Mutex
+		n  int
+	)
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		st := steps[min(n, len(steps)-1)]
+		n++
+		mu.Unlock()
+		switch {
+		case st.closed || st.reset:
+			conn, _, err := w.(http.Hijacker).Hijack()
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			if tc, ok := conn.(*net.TCPConn); ok && st.reset {
+				tc.SetLinger(0)
+			}
+			conn.Close()
+			return
+		case st.hang:
+			<-r.Context().Done() // the client gave up
+			return
+		case st.cut:
+			w.Header().Set("Content-Length", strconv.Itoa(len(st.body)+100))
+		}
+		if st.retryAfter != "" {
+			w.Header().Set("Retry-After", st.retryAfter)
+		}
+		w.WriteHeader(st.status)
+		io.WriteString(w, st.body)
+	}))
+	t.Cleanup(ts.Close)
+	return ts, func() int {
+		mu.Lock()
+		defer mu.Unlock()
+		return n
+	}
+}
+
+// firstTimesOut sends the first request through short, a transport that
+// soon gives up awaiting the headers, and the others through normal.
+type firstTimesOut struct {
+	n             atomic.Int32
+	short, normal http.RoundTripper
+}
+
+func (rt *firstTimesOut) RoundTrip(r *http.Request) (*http.Response, error) {
+	if rt.n.Add(1) == 1 {
+		return rt.short.RoundTrip(r)
+	}
+	return rt.normal.RoundTrip(r)
+}
+
+func TestRetries(t *testing.T) {
+	const key = "secret-nvd-key-0123"
+	now := time.Date(2025, 3, 20, 6, 0, 0, 0, time.UTC)
+	for _, c := range []struct {
+		name     string
+		steps    []step
+		minWait  time.Duration // request.minWait (NVD's pause)
+		timeout  bool          // the client times out awaiting headers
+		waits    []time.Duration
+		backoff  int // or this many waits of RetryWait (1 ms) doubled, give or take a quarter
+		requests int
+		body     string   // on success
+		err      []string // parts of the error
+	}{
+		{
+			name:  "503_twice_then_ok",
+			steps: []step{{status: 503, retryAfter: "1"}, {status: 503, retryAfter: "2"}, {status: 200, body: "ok"}},
+			waits: []time.Duration{time.Second, 2 * time.Second}, requests: 3, body: "ok",
+		},
+		{
+			name: "429_with_http_date",
+			steps: []step{{status: 429, retryAfter: now.Add(90 * time.Second).Format(http.TimeFormat), body: "slow down"},
+				{status: 200, body: "ok"}},
+			waits: []time.Duration{90 * time.Second}, requests: 2, body: "ok",
+		},
+		{
+			name:  "retry_after_in_the_past",
+			steps: []step{{status: 503, retryAfter: now.Add(-time.Hour).Format(http.TimeFormat)}, {status: 200, body: "ok"}},
+			waits: []time.Duration{0}, requests: 2, body: "ok",
+		},
+		{
+			name:     "retry_after_over_the_limit",
+			steps:    []step{{status: 503, retryAfter: "3600", body: "maintenance"}, {status: 200, body: "ok"}},
+			requests: 1, err: []string{"HTTP 503 Service Unavailable: maintenance", "Retry-After 1h0m0s, over 2m0s: not retried"},
+		},
+		{
+			name:    "backoff_then_give_up",
+			steps:   []step{{status: 502}, {status: 504}, {status: 503, retryAfter: "soon"}, {status: 503, body: "still down"}, {status: 200}},
+			backoff: 3, requests: 4, err: []string{"HTTP 503 Service Unavailable: still down (4 attempts)"},
+		},
+		{
+			name:    "nvd_pause_is_the_least_wait",
+			minWait: 6 * time.Second,
+			steps:   []step{{status: 503, retryAfter: "1"}, {status: 503}, {status: 200, body: "ok"}},
+			waits:   []time.Duration{6 * time.Second, 6 * time.Second}, requests: 3, body: "ok",
+		},
+		{
+			name:     "not_found_not_retried",
+			steps:    []step{{status: 404, body: "no such file"}, {status: 200}},
+			requests: 1, err: []string{"HTTP 404 Not Found: no such file"},
+		},
+		{
+			name:     "forbidden_not_retried",
+			steps:    []step{{status: 403, body: "Request forbidden by administrative rules"}, {status: 200}},
+			requests: 1, err: []string{"HTTP 403 Forbidden"},
+		},
+		{
+			name:     "server_error_not_retried",
+			steps:    []step{{status: 500}, {status: 200}},
+			requests: 1, err: []string{"HTTP 500 Internal Server Error"},
+		},
+		{
+			name:  "not_found_after_a_retry",
+			steps: []step{{status: 503, retryAfter: "1"}, {status: 404}},
+			waits: []time.Duration{time.Second}, requests: 2, err: []string{"HTTP 404 Not Found (2 attempts)"},
+		},
+		{
+			name:    "connection_closed_before_an_answer",
+			steps:   []step{{closed: true}, {status: 200, body: "ok"}},
+			backoff: 1, requests: 2, body: "ok",
+		},
+		{
+			name:    "connection_reset_before_an_answer",
+			steps:   []step{{reset: true}, {reset: true}, {status: 200, body: "ok"}},
+			backoff: 2, requests: 3, body: "ok",
+		},
+		{
+			name:    "timeout_awaiting_headers",
+			timeout: true,
+			steps:   []step{{hang: true}, {status: 200, body: "ok"}},
+			backoff: 1, requests: 2, body: "ok",
+		},
+		{
+			name:     "body_cut_not_retried",
+			steps:    []step{{status: 200, body: "partial", cut: true}, {status: 200, body: "ok"}},
+			requests: 1, err: []string{"/feed: read: unexpected EOF"},
+		},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			ts, requests := scripted(t, c.steps)
+			var logs bytes.Buffer
+			var waits []time.Duration
+			client := ts.Client()
+			if c.timeout {
+				short := client.Transport.(*http.Transport).Clone()
+				short.ResponseHeaderTimeout = 20 * time.Millisecond
+				client = &http.Client{Transport: &firstTimesOut{short: short, normal: client.Transport}}
+			}
+			f := &Fetcher{
+				HTTP:      client,
+				Config:    Config{NVDAPIKey: key},
+				Now:       func() time.Time { return now },
+				Logger:    slog.New(slog.NewTextHandler(&logs, nil)),
+				RetryWait: time.Millisecond,
+				sleep: func(ctx context.Context, d time.Duration) error {
+					waits = append(waits, d)
+					return context.Cause(ctx)
+				},
+			}
+			u := strings.Replace(ts.URL, "http://", "http://mirror:hunter2@", 1) + "/feed"
+			data, err := f.getAll(t.Context(), request{url: u, header: http.Header{"apiKey": {key}}, minWait: c.minWait})
+
+			if n := requests(); n != c.requests {
+				t.Errorf("%d requests, want %d", n, c.requests)
+			}
+			if c.backoff > 0 {
+				if len(waits) != c.backoff {
+					t.Errorf("waits %v, want %d", waits, c.backoff)
+				}
+				for i, w := range waits {
+					if base := time.Millisecond << i; w < base*3/4 || w > base*5/4 {
+						t.Errorf("wait %d: %v, want %v give or take a quarter", i+1, w, base)
+					}
+				}
+			} else if !slices.Equal(waits, c.waits) {
+				t.Errorf("waits %v, want %v", waits, c.waits)
+			}
+			if c.err == nil && (err != nil || string(data) != c.body) {
+				t.Errorf("got %q, %v; want %q", data, err, c.body)
+			}
+			for _, p := range c.err {
+				if err == nil || !strings.Contains(err.Error(), p) {
+					t.Errorf("error %v, want it to contain %q", err, p)
+				}
+			}
+			if n := strings.Count(logs.String(), `msg="vuln feed request failed, retrying"`); n != len(waits) {
+				t.Errorf("%d retries logged, %d made:\n%s", n, len(waits), &logs)
+			}
+			for _, secret := range []string{"hunter2", key} {
+				if strings.Contains(logs.String(), secret) || (err != nil && strings.Contains(err.Error(), secret)) {
+					t.Errorf("%s in the log or error:\n%s\n%v", secret, &logs, err)
+				}
+			}
+		})
+	}
+}
+
+func TestRetryWaits(t *testing.T) {
+	down := []step{{status: 503}, {status: 200, body: "ok"}}
+
+	t.Run("on_a_timer", func(t *testing.T) {
+		ts, requests := scripted(t, down)
+		f := &Fetcher{HTTP: ts.Client(), RetryWait: time.Millisecond}
+		if data, err := f.getAll(t.Context(), request{url: ts.URL}); err != nil || string(data) != "ok" || requests() != 2 {
+			t.Errorf("got %q, %v after %d requests", data, err, requests())
+		}
+	})
+
+	t.Run("context_ends_while_waiting", func(t *testing.T) {
+		ts, requests := scripted(t, down)
+		ctx, cancel := context.WithCancel(t.Context())
+		defer cancel()
+		f := &Fetcher{HTTP: ts.Client(), RetryWait: time.Hour, MaxRetryWait: 2 * time.Hour,
+			sleep: func(ctx context.Context, d time.Duration) error {
+				cancel()
+				return sleepCtx(ctx, d) // returns at once, or the test times out
+			}}
+		_, err := f.getAll(ctx, request{url: ts.URL})
+		if !errors.Is(err, context.Canceled) || !strings.Contains(err.Error(), "while waiting to retry after: GET") ||
+			!strings.Contains(err.Error(), "HTTP 503") || requests() != 1 {
+			t.Errorf("error %v after %d requests", err, requests())
+		}
+	})
+
+	t.Run("no_time_left", func(t *testing.T) {
+		ts, requests := scripted(t, []step{{status: 503, retryAfter: "100"}, {status: 200}})
+		ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+		defer cancel()
+		f := &Fetcher{HTTP: ts.Client(), sleep: func(context.Context, time.Duration) error {
+			t.Error("waited")
+			return nil
+		}}
+		_, err := f.getAll(ctx, request{url: ts.URL})
+		if err == nil || !strings.Contains(err.Error(), "HTTP 503") || !strings.Contains(err.Error(), "no time left to wait 1m40s") || requests() != 1 {
+			t.Errorf("error %v after %d requests", err, requests())
+		}
+	})
+
+	t.Run("retries_off", func(t *testing.T) {
+		ts, requests := scripted(t, down)
+		f := &Fetcher{HTTP: ts.Client(), Retries: -1}
+		if _, err := f.getAll(t.Context(), request{url: ts.URL}); err == nil || requests() != 1 {
+			t.Errorf("error %v after %d requests", err, requests())
+		}
+	})
+}
+
+func TestParseRetryAfter(t *testing.T) {
+	now := time.Date(2025, 3, 20, 6, 0, 0, 0, time.UTC)
+	for _, c := range []struct {
+		in   string
+		want time.Duration
+		ok   bool
+	}{
+		{"", 0, false},
+		{"120", 2 * time.Minute, true},
+		{" 0 ", 0, true},
+		{"-5", 0, false},
+		{"1.5", 0, false},
+		{"99999999999999999999", time.Duration(math.MaxInt64/int64(time.Second)) * time.Second, true},
+		{"Thu, 20 Mar 2025 06:01:30 GMT", 90 * time.Second, true},
+		{"Thursday, 20-Mar-25 06:01:30 GMT", 90 * time.Second, true}, // RFC 850
+		{"Thu Mar 20 06:01:30 2025", 90 * time.Second, true},         // asctime
+		{"Wed, 19 Mar 2025 06:00:00 GMT", 0, true},
+		{"tomorrow", 0, false},
+	} {
+		if got, ok := parseRetryAfter(c.in, now); got != c.want || ok != c.ok {
+			t.Errorf("parseRetryAfter(%q) = %v, %v; want %v, %v", c.in, got, ok, c.want, c.ok)
+		}
+	}
+}
+
+func TestCursorValidator(t *testing.T) {
+	for _, c := range []struct {
+		cursor string
+		key    string
+		v      validator
+		again  string // the cursor written back; "": cursor
+	}{
+		{cursor: "2025.03.18", key: "2025.03.18"}, // written before conditional requests
+		{cursor: "2025-03-16T12:55:00Z", key: "2025-03-16T12:55:00Z"},
+		{cursor: "", key: ""},
+		{cursor: `2025.03.18 etag="5f2a-b"`, key: "2025.03.18", v: validator{etag: `"5f2a-b"`}},
+		{cursor: `2025.03.18 etag=W/"5f2a"`, key: "2025.03.18", v: validator{etag: `W/"5f2a"`}},
+		{cursor: `2025-03-16T12:55:00Z last-modified=Sun, 16 Mar 2025 13:00:00 GMT`, key: "2025-03-16T12:55:00Z",
+			v: validator{lastModified: "Sun, 16 Mar 2025 13:00:00 GMT"}},
+		{cursor: ` etag="x"`, key: "", v: validator{etag: `"x"`}},
+		{cursor: `2025.03.18 etag="a b"`, key: "2025.03.18", again: "2025.03.18"},              // unusable: dropped
+		{cursor: `2025.03.18 last-modified=yesterday`, key: "2025.03.18", again: "2025.03.18"}, // unusable: dropped
+	} {
+		key, v := splitValidator(c.cursor)
+		again := c.again
+		if again == "" {
+			again = c.cursor
+		}
+		if key != c.key || v != c.v || withValidator(key, v) != again {
+			t.Errorf("splitValidator(%q) = %q, %+v (again %q); want %q, %+v", c.cursor, key, v, withValidator(key, v), c.key, c.v)
+		}
+	}
+
+	for _, c := range []struct {
+		etag, lastMod string
+		want          validator
+	}{
+		{`"abc"`, "Sun, 16 Mar 2025 13:00:00 GMT", validator{etag: `"abc"`}},
+		{"", "Sunday, 16-Mar-25 13:00:00 GMT", validator{lastModified: "Sun, 16 Mar 2025 13:00:00 GMT"}},
+		{`"a b"`, "", validator{}},
+		{`"` + strings.Repeat("x", maxETag) + `"`, "", validator{}},
+		{"\"\x01\"", "never", validator{}},
+	} {
+		h := http.Header{}
+		if c.etag != "" {
+			h.Set("ETag", c.etag)
+		}
+		if c.lastMod != "" {
+			h.Set("Last-Modified", c.lastMod)
+		}
+		if got := validatorOf(h); got != c.want {
+			t.Errorf("validatorOf(%q, %q) = %+v, want %+v", c.etag, c.lastMod, got, c.want)
+		}
+	}
+}
+
+func TestConditionalRequests(t *testing.T) {
+	fx := newFixture(t)
+	ctx := t.Context()
+	fx.f.Config.OSVEcosystems, fx.f.Config.NVDBase = []string{"Debian"}, ""
+	const (
+		lm1 = "Sun, 16 Mar 2025 13:00:00 GMT"
+		lm2 = "Thu, 20 Mar 2025 13:00:00 GMT"
+	)
+	fx.srv.validators("/kev.json", `"kev-1"`, "")
+	fx.srv.validators("/epss.csv.gz", "", lm1)
+	fx.srv.validators("/osv/Debian/modified_id.csv", `W/"csv-1"`, lm1) // the ETag is kept
+	// Debian's cursor was written before conditional requests: it still
+	// reads, and nothing changed after it.
+	fx.store.states["osv:Debian"] = vuln.FeedState{Name: "osv:Debian", Cursor: "2025-03-10T08:00:00.5Z"}
+	fx.srv.set("/osv/Debian/modified_id.csv", []byte("2025-03-10T08:00:00.5Z,DSA-5902-1\n2025-03-01T00:00:00Z,DSA-5901-1\n"))
+	conditional := func(path string) string {
+		h := fx.srv.header(path)
+		return h.Get("If-None-Match") + h.Get("If-Modified-Since")
+	}
+	const (
+		kevPath, epssPath, osvPath = "/kev.json", "/epss.csv.gz", "/osv/Debian/modified_id.csv"
+	)
+
+	// First run: no validator to send; the responses' are kept.
+	got := byName(fx.f.Run(ctx))
+	wantState(t, got["kev"], `2025.03.18 etag="kev-1"`, 2)
+	wantState(t, got["epss"], "2025-03-16T12:55:00Z last-modified="+lm1, 3)
+	wantState(t, got["osv:Debian"], `2025-03-10T08:00:00.5Z etag=W/"csv-1"`, 0)
+	for _, p := range []string{kevPath, epssPath, osvPath} {
+		if c := conditional(p); c != "" {
+			t.Errorf("first request of %s conditional: %q", p, c)
+		}
+	}
+	fx.srv.requests()
+
+	// Second run: nothing changed; the requests carry the validators, get
+	// 304s, and nothing is stored again.
+	fx.now = fx.now.Add(4 * time.Hour)
+	fx.logs.Reset()
+	got = byName(fx.f.Run(ctx))
+	wantState(t, got["kev"], `2025.03.18 etag="kev-1"`, 0)
+	wantState(t, got["epss"], "2025-03-16T12:55:00Z last-modified="+lm1, 0)
+	wantState(t, got["osv:Debian"], `2025-03-10T08:00:00.5Z etag=W/"csv-1"`, 0)
+	for p, want := range map[string]string{kevPath: `"kev-1"`, epssPath: lm1, osvPath: `W/"csv-1"`} {
+		if c := conditional(p); c != want {
+			t.Errorf("request of %s conditional on %q, want %q", p, c, want)
+		}
+	}
+	if reqs := fx.srv.requests(); !slices.Equal(reqs, []string{osvPath, kevPath, epssPath}) {
+		t.Errorf("second run requests %v", reqs)
+	}
+	if fx.store.kevCalls != 1 || fx.store.epssCall != 1 {
+		t.Errorf("not modified, stored again: KEV %d, EPSS %d", fx.store.kevCalls, fx.store.epssCall)
+	}
+	for _, name := range []string{"osv:Debian", "kev", "epss"} {
+		if !strings.Contains(fx.logs.String(), `msg="vuln feed not modified" component=vuln.feed feed=`+name) {
+			t.Errorf("%s not logged as not modified:\n%s", name, fx.logs)
+		}
+	}
+
+	// Third run: a new catalogue, the same scores republished; a new
+	// record in Debian.
+	fx.now = fx.now.Add(4 * time.Hour)
+	fx.srv.set(kevPath, kevJSON("2025.03.20"))
+	fx.srv.validators(kevPath, `"kev-2"`, "")
+	fx.srv.validators(epssPath, "", lm2)
+	fx.srv.set(osvPath, []byte("2025-03-20T09:00:00Z,DSA-5903-1\n2025-03-10T08:00:00.5Z,DSA-5902-1\n"))
+	fx.srv.set("/osv/Debian/DSA-5903-1.json", osvJSON("DSA-5903-1", "Debian:12", "2025-03-20T09:00:00Z"))
+	fx.srv.validators(osvPath, `W/"csv-2"`, "")
+	got = byName(fx.f.Run(ctx))
+	wantState(t, got["kev"], `2025.03.20 etag="kev-2"`, 2)
+	wantState(t, got["epss"], "2025-03-16T12:55:00Z last-modified="+lm2, 0)
+	wantState(t, got["osv:Debian"], `2025-03-20T09:00:00Z etag=W/"csv-2"`, 1)
+	if fx.store.kevCalls != 2 || fx.store.kevVer != "2025.03.20" || fx.store.epssCall != 1 {
+		t.Errorf("KEV stored %d times (%s), EPSS %d", fx.store.kevCalls, fx.store.kevVer, fx.store.epssCall)
+	}
+
+	// Cursors written before conditional requests, or with a validator
+	// that is not usable: the request is unconditional, the unchanged
+	// catalogue and scores are not stored again, and the cursors gain
+	// the validators.
+	for _, c := range []struct{ kev, epss string }{
+		{"2025.03.20", "2025-03-16T12:55:00Z"},
+		{`2025.03.20 etag="kev 2"`, "2025-03-16T12:55:00Z last-modified=then"},
+	} {
+		fx.store.states["kev"] = vuln.FeedState{Name: "kev", Cursor: c.kev}
+		fx.store.states["epss"] = vuln.FeedState{Name: "epss", Cursor: c.epss}
+		got = byName(fx.f.Run(ctx))
+		wantState(t, got["kev"], `2025.03.20 etag="kev-2"`, 0)
+		wantState(t, got["epss"], "2025-03-16T12:55:00Z last-modified="+lm2, 0)
+		if ck, ce := conditional(kevPath), conditional(epssPath); ck != "" || ce != "" {
+			t.Errorf("cursors %q, %q: conditional requests %q, %q", c.kev, c.epss, ck, ce)
+		}
+		if fx.store.kevCalls != 2 || fx.store.epssCall != 1 {
+			t.Errorf("cursors %q, %q: KEV stored %d times, EPSS %d", c.kev, c.epss, fx.store.kevCalls, fx.store.epssCall)
+		}
+	}
+
+	// A failed run keeps the validator: the next one is conditional.
+	fx.srv.fail(kevPath, http.StatusInternalServerError)
+	if st := fx.f.Run(ctx); byName(st)["kev"].Cursor != `2025.03.20 etag="kev-2"` || byName(st)["kev"].LastError == "" {
+		t.Errorf("failed run: %+v", byName(st)["kev"])
+	}
+	fx.srv.mu.Lock()
+	clear(fx.srv.status)
+	fx.srv.mu.Unlock()
+	wantState(t, byName(fx.f.Run(ctx))["kev"], `2025.03.20 etag="kev-2"`, 0)
+	if c := conditional(kevPath); c != `"kev-2"` {
+		t.Errorf("after a failure, conditional on %q", c)
 	}
 }

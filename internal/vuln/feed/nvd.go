@@ -92,7 +92,7 @@ func (r *nvdRun) window(ctx context.Context, from, to time.Time) (written int, e
 		if err := r.pause(ctx); err != nil {
 			return written, err
 		}
-		data, err := r.f.getAll(ctx, u, r.hdr)
+		data, err := r.f.getAll(ctx, request{url: u, header: r.hdr, minWait: r.f.Pause})
 		if err != nil {
 			return written, err
 		}
@@ -130,17 +130,11 @@ func (r *nvdRun) window(ctx context.Context, from, to time.Time) (written int, e
 }
 
 // pause waits Fetcher.Pause before every request but the run's first.
+// (Retries of a request wait at least as long.)
 func (r *nvdRun) pause(ctx context.Context) error {
 	r.requests++
 	if r.requests == 1 || r.f.Pause <= 0 {
 		return ctx.Err()
 	}
-	t := time.NewTimer(r.f.Pause)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return context.Cause(ctx)
-	case <-t.C:
-		return nil
-	}
+	return sleepCtx(ctx, r.f.Pause)
 }

@@ -23,11 +23,11 @@ const (
 // changed.
 func (f *Fetcher) fetchOSV(ctx context.Context, eco, cursor string) (outcome, error) {
 	dir := strings.TrimRight(f.Config.OSVBase, "/") + "/" + url.PathEscape(eco) + "/"
-	if cursor != "" {
-		since, err := time.Parse(time.RFC3339Nano, cursor)
+	if key, cond := splitValidator(cursor); key != "" {
+		since, err := time.Parse(time.RFC3339Nano, key)
 		if err != nil {
 			f.logger().Warn("vuln feed cursor unreadable, fetching everything", "feed", "osv:"+eco, "cursor", cursor)
-		} else if out, done, err := f.osvChanged(ctx, eco, dir, since); done || err != nil {
+		} else if out, done, err := f.osvChanged(ctx, eco, dir, since, cond); done || err != nil {
 			return out, err
 		}
 	}
@@ -36,14 +36,21 @@ func (f *Fetcher) fetchOSV(ctx context.Context, eco, cursor string) (outcome, er
 
 // osvChanged fetches and stores the records modified after since, unless
 // there are more than OSVMaxChanged of them: then it reports not done.
-func (f *Fetcher) osvChanged(ctx context.Context, eco, dir string, since time.Time) (out outcome, done bool, err error) {
+// The request of modified_id.csv is conditional on cond, the validator
+// of the list whose changes were all stored by the last run; a 304 means
+// nothing changed since. The cursor keeps the list's validator when all
+// its changes are stored.
+func (f *Fetcher) osvChanged(ctx context.Context, eco, dir string, since time.Time, cond validator) (out outcome, done bool, err error) {
 	u := dir + "modified_id.csv"
-	body, err := f.get(ctx, u, nil)
+	resp, err := f.open(ctx, request{url: u, cond: cond})
 	if err != nil {
 		return outcome{}, false, err
 	}
-	list, err := advisory.ParseOSVModified(body)
-	body.Close()
+	if resp.notModified {
+		return outcome{cursor: withValidator(formatCursor(since), resp.validator), notModified: true}, true, nil
+	}
+	list, err := advisory.ParseOSVModified(resp.body)
+	resp.body.Close()
 	if err != nil {
 		return outcome{}, false, bodyError(u, err)
 	}
@@ -66,9 +73,8 @@ func (f *Fetcher) osvChanged(ctx context.Context, eco, dir string, since time.Ti
 		f.logger().Info("vuln feed changed too much, fetching everything", "feed", "osv:"+eco, "changed", len(ids), "limit", limit)
 		return outcome{}, false, nil
 	}
-	cursor := formatCursor(newest)
 	if len(ids) == 0 {
-		return outcome{cursor: cursor}, true, nil
+		return outcome{cursor: withValidator(formatCursor(newest), resp.validator)}, true, nil
 	}
 	advs, err := f.osvRecords(ctx, dir, ids)
 	if err != nil {
@@ -81,7 +87,7 @@ func (f *Fetcher) osvChanged(ctx context.Context, eco, dir string, since time.Ti
 	if err != nil {
 		return outcome{}, true, fmt.Errorf("store osv advisories: %w", err)
 	}
-	return outcome{cursor: formatCursor(newest), written: n}, true, nil
+	return outcome{cursor: withValidator(formatCursor(newest), resp.validator), written: n}, true, nil
 }
 
 // osvRecords fetches the records ids of dir, a few at a time, and returns

@@ -3,6 +3,7 @@ package backup
 import (
 	"cmp"
 	"context"
+	"fmt"
 	"slices"
 
 	"khien.vn/khien/internal/authz"
@@ -139,22 +140,18 @@ func (s *Service) Overview(ctx context.Context, p *authz.Principal) (Overview, e
 	slices.SortFunc(systems, func(a, b system.System) int {
 		return cmp.Or(cmp.Compare(a.UnitID, b.UnitID), cmp.Compare(a.Code, b.Code), cmp.Compare(a.ID, b.ID))
 	})
+	systems = slices.DeleteFunc(systems, func(sys system.System) bool { return !p.InScope(sys.UnitID) })
+	facts, err := s.factsOf(ctx, systems)
+	if err != nil {
+		return Overview{}, err
+	}
 	now := s.now()
 	var out Overview
-	for _, sys := range systems {
-		if !p.InScope(sys.UnitID) {
-			continue
-		}
-		var facts ReadinessFacts
-		if s.facts != nil {
-			if facts, err = s.facts(ctx, sys); err != nil {
-				return Overview{}, err
-			}
-		}
+	for i, sys := range systems {
 		sr := SystemReadiness{System: sys}
 		_, sr.Level = s.exp.For(level(sys))
 		for _, pl := range bySystem[sys.ID] {
-			v, err := s.viewOf(ctx, pl, sys, facts)
+			v, err := s.viewOf(ctx, pl, sys, facts[i])
 			if err != nil {
 				return Overview{}, err
 			}
@@ -164,7 +161,7 @@ func (s *Service) Overview(ctx context.Context, p *authz.Principal) (Overview, e
 			}
 		}
 		if len(sr.Plans) == 0 {
-			sr.Readiness = ReadinessOf(nil, State{}, facts, now)
+			sr.Readiness = ReadinessOf(nil, State{}, facts[i], now)
 		}
 		if n := len(out.Units); n == 0 || out.Units[n-1].UnitID != sys.UnitID {
 			out.Units = append(out.Units, UnitReadiness{UnitID: sys.UnitID, Score: sr.Readiness.Score})
@@ -175,6 +172,43 @@ func (s *Service) Overview(ctx context.Context, p *authz.Principal) (Overview, e
 		if len(sr.Plans) == 0 {
 			u.WithoutPlan++
 		}
+	}
+	return out, nil
+}
+
+// SetReadinessFactsBatch sets how Overview takes the readiness facts of
+// many systems at once: f returns one ReadinessFacts per system, in the
+// order given, each what the function of SetReadinessFacts gives for that
+// system (which View still uses). Without it, Overview asks that function
+// system by system.
+func (s *Service) SetReadinessFactsBatch(f func(ctx context.Context, systems []system.System) ([]ReadinessFacts, error)) {
+	s.batch = f
+}
+
+// factsOf returns the readiness facts of systems, in order: in one call of
+// the batch function when set, else one call of the facts function per
+// system (none hold without either).
+func (s *Service) factsOf(ctx context.Context, systems []system.System) ([]ReadinessFacts, error) {
+	if s.batch != nil && len(systems) > 0 {
+		out, err := s.batch(ctx, systems)
+		if err != nil {
+			return nil, err
+		}
+		if len(out) != len(systems) {
+			return nil, fmt.Errorf("readiness facts: %d for %d systems", len(out), len(systems))
+		}
+		return out, nil
+	}
+	out := make([]ReadinessFacts, len(systems))
+	if s.facts == nil {
+		return out, nil
+	}
+	for i, sys := range systems {
+		f, err := s.facts(ctx, sys)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = f
 	}
 	return out, nil
 }

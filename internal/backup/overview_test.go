@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+
 	"khien.vn/khien/internal/audit"
 	"khien.vn/khien/internal/authz"
 	"khien.vn/khien/internal/backup"
@@ -179,5 +181,104 @@ func TestServiceOverviewAndHistory(t *testing.T) {
 	}
 	if h, err := svc.History(ctx, owner, weak.ID, 0); err != nil || len(h.Runs)+len(h.Checks)+len(h.RestoreTests)+len(h.ContentChecks)+len(h.Repositories) != 0 {
 		t.Errorf("an empty plan's history: %+v %v", h, err)
+	}
+}
+
+// With a batch facts function, Overview takes the facts of the systems in
+// scope in one call, in its order, and shows what the per-system function
+// would have given; View still asks the per-system function. A batch that
+// fails, or answers for the wrong number of systems, fails the overview.
+func TestServiceOverviewFactsBatch(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t)
+	db, u, gd := f.db, f.unit, f.sys
+	other := unit.Unit{Code: "KHAC", Name: "Khác"}
+	if err := db.CreateUnit(ctx, &other); err != nil {
+		t.Fatal(err)
+	}
+	kt := system.System{UnitID: u.ID, Code: "KT", Name: "Kế toán", Status: system.Operating, Hosting: system.OnPremises,
+		PackID: "decree85-2016", ProposedLevel: 2}
+	far := system.System{UnitID: other.ID, Code: "XA", Name: "Hệ thống xa", Status: system.Operating, Hosting: system.OnPremises,
+		PackID: "decree85-2016", ProposedLevel: 4}
+	for _, s := range []*system.System{&kt, &far} {
+		if err := db.CreateSystem(ctx, s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	facts := map[string]backup.ReadinessFacts{
+		"GD": {RansomwareRules: true},
+		"KT": {RulesOff: []string{"Shadow copies deleted"}, OpenCritical: 2},
+		"XA": {RansomwareRules: true, OpenCritical: 5},
+	}
+	perSystemCalls := 0
+	perSystem := func(_ context.Context, sys system.System) (backup.ReadinessFacts, error) {
+		perSystemCalls++
+		return facts[sys.Code], nil
+	}
+	var batches [][]string
+	var batchErr error
+	short := false
+	batch := func(_ context.Context, systems []system.System) ([]backup.ReadinessFacts, error) {
+		var codes []string
+		out := []backup.ReadinessFacts{}
+		for _, s := range systems {
+			codes = append(codes, s.Code)
+			out = append(out, facts[s.Code])
+		}
+		batches = append(batches, codes)
+		if short {
+			out = out[1:]
+		}
+		return out, batchErr
+	}
+	now := time.Date(2026, 11, 28, 9, 0, 0, 0, time.UTC)
+	newService := func() *backup.Service {
+		svc := backup.NewService(db, db, f.keys, nil)
+		svc.SetClock(func() time.Time { return now })
+		svc.SetSystemLister(db)
+		svc.SetReadinessFacts(perSystem)
+		return svc
+	}
+	oneByOne, batched := newService(), newService()
+	batched.SetReadinessFactsBatch(batch)
+	plan, err := batched.SavePlan(ctx, authz.System(), backup.Plan{SystemID: gd.ID, Name: "CSDL", Every: 24 * time.Hour, RPO: 24 * time.Hour,
+		RTO: 4 * time.Hour, RetentionDays: 30, RestoreEvery: 90 * 24 * time.Hour, Copies: []backup.Copy{{Name: "NAS", Media: backup.NAS}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	analyst := &authz.Principal{UserID: 2, Username: "analyst", Role: authz.RoleAnalyst, Units: map[int64]bool{u.ID: true}}
+
+	want, err := oneByOne.Overview(ctx, analyst)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if perSystemCalls != 2 {
+		t.Fatalf("one by one: %d calls of the per-system facts, want 2", perSystemCalls)
+	}
+	perSystemCalls = 0
+	got, err := batched.Overview(ctx, analyst)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("overview with the batch (-one by one +batch):\n%s", d)
+	}
+	if d := cmp.Diff([][]string{{"GD", "KT"}}, batches); d != "" || perSystemCalls != 0 {
+		t.Errorf("batches (-want +got):\n%s%d per-system calls", d, perSystemCalls)
+	}
+	if got.Units[0].Systems[1].Readiness.Score != 0 { // KT: no plan, rules off, critical findings
+		t.Errorf("KT's readiness from the batch's facts: %+v", got.Units[0].Systems[1].Readiness)
+	}
+	if _, err := batched.View(ctx, analyst, plan.ID); err != nil || perSystemCalls != 1 || len(batches) != 1 {
+		t.Errorf("View: %v, %d per-system calls, %d batches", err, perSystemCalls, len(batches))
+	}
+
+	short = true
+	if _, err := batched.Overview(ctx, analyst); err == nil {
+		t.Error("a batch answering for one system fewer: no error")
+	}
+	short, batchErr = false, errs.ErrInvalid
+	if _, err := batched.Overview(ctx, analyst); !errors.Is(err, errs.ErrInvalid) {
+		t.Errorf("a failing batch: %v", err)
 	}
 }

@@ -36,6 +36,9 @@ type Service struct {
 	now     func() time.Time
 	facts   func(ctx context.Context, sys system.System) (ReadinessFacts, error)
 	lister  SystemLister // nil: Overview uses systems when it can list
+	// batch gives Overview the facts of many systems at once (nil: facts,
+	// one system at a time).
+	batch func(ctx context.Context, systems []system.System) ([]ReadinessFacts, error)
 }
 
 // SetReadinessFacts sets where the facts of a system's readiness beyond

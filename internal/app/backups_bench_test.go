@@ -15,28 +15,45 @@ import (
 	"khien.vn/khien/internal/vuln"
 )
 
-// Sizes of the readiness overview benchmark.
+// The shape of the readiness overview benchmark: a unit per 100 systems
+// (system i in unit i mod units), 10 assets a system, a plan with 30 runs
+// for the first two systems in three, and 0–2 open findings an asset (one
+// per asset on average).
 const (
-	benchSystems       = 300 // in three units of 100
-	benchAssetsPerSys  = 10
-	benchPlans         = 200 // one each for the first 200 systems
-	benchRunsPerPlan   = 30
-	benchFindingsTotal = 3000 // open, 0–2 per asset
+	benchSystemsPerUnit = 100
+	benchAssetsPerSys   = 10
+	benchRunsPerPlan    = 30
 )
 
 // BenchmarkBackupOverview measures the ransomware readiness overview of
 // /backups (Service.Overview, no HTTP) for a security lead over 300
-// systems in three units, each with 10 assets; 200 systems have a plan
-// with 30 runs, and 3,000 open vulnerability findings are spread over the
-// assets (one in 20 critical, one in 50 known-exploited). batched is the
-// app's service (the readiness facts of all systems at once); one_by_one
+// systems in three units, and over 1,000 in ten, each with 10 assets; two
+// systems in three have a plan with 30 runs (200 and 666 plans), and
+// about one open vulnerability finding an asset is spread over the assets
+// (one in 20 critical, one in 50 known-exploited). batched is the app's
+// service (the readiness facts of all systems at once, the plans' states
+// in one store call); one_by_one (300 systems only: seconds an overview)
 // the same service asking each system's facts in turn, as View does.
 // queries/op counts the store calls of one Overview.
 // Run: go test ./internal/app -run '^$' -bench BackupOverview -benchtime 10x
 func BenchmarkBackupOverview(b *testing.B) {
+	for _, size := range []struct {
+		systems  int
+		oneByOne bool
+	}{
+		{300, true},
+		{1000, false},
+	} {
+		b.Run(fmt.Sprintf("%d_systems", size.systems), func(b *testing.B) {
+			benchBackupOverview(b, size.systems, size.oneByOne)
+		})
+	}
+}
+
+func benchBackupOverview(b *testing.B, systems int, withOneByOne bool) {
 	a := startApp(b, nil)
 	ctx := context.Background()
-	seedBackupOverview(b, a)
+	seedBackupOverview(b, a, systems)
 	a.mkUser("lead", authz.RoleSecurityLead, 1)
 	res, err := a.core.Users.Login(ctx, "lead", testPassword, user.Meta{IP: "127.0.0.1"})
 	if err != nil {
@@ -50,21 +67,25 @@ func BenchmarkBackupOverview(b *testing.B) {
 	oneByOne := backup.NewService(a.core.Backend, a.core.Backend, nil, nil)
 	oneByOne.SetSystemLister(a.core.Backend)
 	oneByOne.SetReadinessFacts(one)
-	for _, bc := range []struct {
+	cases := []struct {
 		name  string
 		svc   *backup.Service
 		batch bool
 	}{
 		{"batched", a.core.Backups, true},
 		{"one_by_one", oneByOne, false},
-	} {
+	}
+	if !withOneByOne {
+		cases = cases[:1]
+	}
+	for _, bc := range cases {
 		b.Run(bc.name, func(b *testing.B) {
 			ov, err := bc.svc.Overview(ctx, lead)
 			if err != nil {
 				b.Fatal(err)
 			}
-			if n := countSystems(ov); n != benchSystems {
-				b.Fatalf("the overview shows %d systems, want %d", n, benchSystems)
+			if n := countSystems(ov); n != systems {
+				b.Fatalf("the overview shows %d systems, want %d", n, systems)
 			}
 			// The same overview through a backend that counts the calls.
 			cnt := &countingBackend{Backend: a.core.Backend}
@@ -97,18 +118,22 @@ func countSystems(ov backup.Overview) int {
 	return n
 }
 
-// seedBackupOverview writes the benchmark's systems, assets, findings,
-// plans and runs straight into the backend (plans through the service).
-func seedBackupOverview(b *testing.B, a *testApp) {
+// seedBackupOverview writes the benchmark's systems (n, a unit per 100),
+// assets, findings, plans and runs straight into the backend (plans
+// through the service).
+func seedBackupOverview(b *testing.B, a *testApp, n int) {
 	b.Helper()
 	ctx := context.Background()
 	now := time.Now()
 	var units []int64
-	for i := range 3 {
+	for i := range (n + benchSystemsPerUnit - 1) / benchSystemsPerUnit {
 		units = append(units, a.mkUnit(1, fmt.Sprintf("BK%d", i)).ID)
 	}
-	findings := 0
-	for i := range benchSystems {
+	findings, wantFindings := 0, 0
+	for i := range n * benchAssetsPerSys {
+		wantFindings += i % 3
+	}
+	for i := range n {
 		sys := system.System{UnitID: units[i%len(units)], Code: fmt.Sprintf("S%03d", i), Name: "Hệ thống", Status: system.Operating,
 			Hosting: system.OnPremises, PackID: "decree85-2016", ProposedLevel: 2 + i%3}
 		if err := a.core.Backend.CreateSystem(ctx, &sys); err != nil {
@@ -141,7 +166,7 @@ func seedBackupOverview(b *testing.B, a *testApp) {
 				b.Fatal(err)
 			}
 		}
-		if i >= benchPlans {
+		if i >= n*2/3 { // the first two systems in three have a plan
 			continue
 		}
 		plan, err := a.core.Backups.SavePlan(ctx, authz.System(), backup.Plan{SystemID: sys.ID, Name: "CSDL", Every: 24 * time.Hour,
@@ -162,8 +187,8 @@ func seedBackupOverview(b *testing.B, a *testApp) {
 			}
 		}
 	}
-	if findings != benchFindingsTotal {
-		b.Fatalf("%d findings, want %d", findings, benchFindingsTotal)
+	if findings != wantFindings {
+		b.Fatalf("%d findings, want %d", findings, wantFindings)
 	}
 }
 
@@ -217,6 +242,11 @@ func (c *countingBackend) ListSeenSnapshots(ctx context.Context, repoID int64) (
 func (c *countingBackend) ListContentChecks(ctx context.Context, planID int64, limit int) ([]backup.ContentCheck, error) {
 	c.n++
 	return c.Backend.ListContentChecks(ctx, planID, limit)
+}
+
+func (c *countingBackend) BackupPlanStates(ctx context.Context, planIDs []int64, goneSince time.Time) (map[int64]backup.PlanFacts, error) {
+	c.n++
+	return c.Backend.BackupPlanStates(ctx, planIDs, goneSince)
 }
 
 func (c *countingBackend) ListAssets(ctx context.Context, f asset.Filter) ([]asset.Asset, error) {

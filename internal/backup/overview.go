@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"time"
 
 	"khien.vn/khien/internal/authz"
 	"khien.vn/khien/internal/system"
@@ -146,15 +147,25 @@ func (s *Service) Overview(ctx context.Context, p *authz.Principal) (Overview, e
 		return Overview{}, err
 	}
 	now := s.now()
+	// The states of the plans shown, read at once.
+	var planIDs []int64
+	for _, sys := range systems {
+		for _, pl := range bySystem[sys.ID] {
+			planIDs = append(planIDs, pl.ID)
+		}
+	}
+	var states map[int64]PlanFacts
+	if len(planIDs) > 0 {
+		if states, err = s.store.BackupPlanStates(ctx, planIDs, now.Add(-GoneWindow)); err != nil {
+			return Overview{}, err
+		}
+	}
 	var out Overview
 	for i, sys := range systems {
 		sr := SystemReadiness{System: sys}
 		_, sr.Level = s.exp.For(level(sys))
 		for _, pl := range bySystem[sys.ID] {
-			v, err := s.viewOf(ctx, pl, sys, facts[i])
-			if err != nil {
-				return Overview{}, err
-			}
+			v := s.viewOf(pl, sys, facts[i], StateOf(states[pl.ID], now), now)
 			sr.Plans = append(sr.Plans, v)
 			if len(sr.Plans) == 1 || v.Readiness.Score < sr.Readiness.Score {
 				sr.Readiness = v.Readiness
@@ -227,13 +238,10 @@ func (s *Service) listSystems(ctx context.Context, units []int64) (list []system
 	return list, true, err
 }
 
-// viewOf is plan's view when its system and the system's readiness facts
-// are known (View looks them up for one plan).
-func (s *Service) viewOf(ctx context.Context, plan Plan, sys system.System, facts ReadinessFacts) (PlanView, error) {
-	st, err := s.State(ctx, plan)
-	if err != nil {
-		return PlanView{}, err
-	}
+// viewOf is plan's view when its system, the system's readiness facts and
+// the plan's state at now are known (View looks them up for one plan,
+// Overview for many at once).
+func (s *Service) viewOf(plan Plan, sys system.System, facts ReadinessFacts, st State, now time.Time) PlanView {
 	exp, l := s.exp.For(level(sys))
 	var v Verification
 	if st.LastCheck != nil {
@@ -242,7 +250,6 @@ func (s *Service) viewOf(ctx context.Context, plan Plan, sys system.System, fact
 	if st.LastRestore != nil {
 		v.RestoredAt, v.RestoreOK = st.LastRestore.StartedAt, st.LastRestore.OK()
 	}
-	now := s.now()
 	return PlanView{Plan: plan, Level: l, Checks: CheckPlan(plan, v, exp, l), Issues: Evaluate(plan, st, now),
-		Readiness: ReadinessOf(&plan, st, facts, now), State: st}, nil
+		Readiness: ReadinessOf(&plan, st, facts, now), State: st}
 }

@@ -221,11 +221,13 @@ const GoneWindow = 30 * 24 * time.Hour
 
 // State gathers what Khiên knows of plan's backups at the service's clock:
 // its newest runs, check and restore test, and from its repositories the
-// newest two live snapshots and those found missing within GoneWindow.
+// newest two live snapshots and those found missing within GoneWindow
+// (StateOf of the plan's facts, read one by one; Overview reads many
+// plans' at once with Store.BackupPlanStates).
 func (s *Service) State(ctx context.Context, plan Plan) (State, error) {
-	var st State
+	var f PlanFacts
 	var err error
-	if st.LastRun, st.LastSuccess, err = s.store.LastBackupRuns(ctx, plan.ID); err != nil {
+	if f.LastRun, f.LastSuccess, err = s.store.LastBackupRuns(ctx, plan.ID); err != nil {
 		return State{}, err
 	}
 	checks, err := s.store.ListIntegrityChecks(ctx, plan.ID, 1)
@@ -233,36 +235,54 @@ func (s *Service) State(ctx context.Context, plan Plan) (State, error) {
 		return State{}, err
 	}
 	if len(checks) > 0 {
-		st.LastCheck = &checks[0]
+		f.LastCheck = &checks[0]
 	}
 	tests, err := s.store.ListRestoreTests(ctx, plan.ID, 1)
 	if err != nil {
 		return State{}, err
 	}
 	if len(tests) > 0 {
-		st.LastRestore = &tests[0]
+		f.LastRestore = &tests[0]
 	}
 	repos, err := s.store.ListBackupRepositories(ctx, []int64{plan.UnitID}, plan.ID)
 	if err != nil {
 		return State{}, err
 	}
-	now := s.now()
-	var live []Snapshot
 	for _, r := range repos {
 		seen, err := s.store.ListSeenSnapshots(ctx, r.ID)
 		if err != nil {
 			return State{}, err
 		}
-		for _, sn := range seen {
-			switch {
-			case sn.GoneAt.IsZero():
-				live = append(live, sn.Snapshot)
-			case now.Sub(sn.GoneAt) <= GoneWindow:
-				st.Gone = append(st.Gone, sn.Snapshot)
-			}
+		f.Snapshots = append(f.Snapshots, seen...)
+	}
+	content, err := s.store.ListContentChecks(ctx, plan.ID, 1)
+	if err != nil {
+		return State{}, err
+	}
+	if len(content) > 0 {
+		f.LastContent = &content[0]
+	}
+	return StateOf(f, s.now()), nil
+}
+
+// StateOf is the State that a plan's facts show at now: the newest runs,
+// check and restore test as they are; of the snapshots, those gone within
+// GoneWindow before now (in the order given) and the newest two live ones
+// as Latest and Previous (equal times in the order given: repository id,
+// then snapshot id); and the content check's verdict. State and Overview
+// both make their states with it.
+func StateOf(f PlanFacts, now time.Time) State {
+	st := State{LastRun: f.LastRun, LastSuccess: f.LastSuccess, LastCheck: f.LastCheck, LastRestore: f.LastRestore}
+	var live []Snapshot
+	for _, sn := range f.Snapshots {
+		switch {
+		case sn.GoneAt.IsZero():
+			live = append(live, sn.Snapshot)
+		case now.Sub(sn.GoneAt) <= GoneWindow:
+			st.Gone = append(st.Gone, sn.Snapshot)
 		}
 	}
-	slices.SortFunc(live, func(a, b Snapshot) int { return b.Time.Compare(a.Time) })
+	slices.SortStableFunc(live, func(a, b Snapshot) int { return b.Time.Compare(a.Time) })
 	if len(live) > 0 {
 		st.Latest = &live[0]
 	}
@@ -270,15 +290,10 @@ func (s *Service) State(ctx context.Context, plan Plan) (State, error) {
 		st.Previous = &live[1]
 	}
 	// The heuristics' verdict on the newest snapshot examined.
-	content, err := s.store.ListContentChecks(ctx, plan.ID, 1)
-	if err != nil {
-		return State{}, err
-	}
-	if len(content) > 0 {
-		c := content[0]
+	if c := f.LastContent; c != nil {
 		st.Content = &ContentSignal{SnapshotID: c.SnapshotID, Suspicious: c.Suspicious, Score: c.Score, EN: c.EN, VI: c.VI}
 	}
-	return st, nil
+	return st
 }
 
 // PlanView is a plan with what it proves.
@@ -314,7 +329,11 @@ func (s *Service) view(ctx context.Context, plan Plan) (PlanView, error) {
 			return PlanView{}, err
 		}
 	}
-	return s.viewOf(ctx, plan, sys, facts)
+	st, err := s.State(ctx, plan)
+	if err != nil {
+		return PlanView{}, err
+	}
+	return s.viewOf(plan, sys, facts, st, s.now()), nil
 }
 
 // AddRepository records a restic repository as copy copyName of plan

@@ -43,6 +43,25 @@ type SeenSnapshot struct {
 	GoneAt    time.Time `json:"gone_at,omitzero"`
 }
 
+// PlanFacts is what the store holds of one plan that its State is made of
+// (StateOf): the newest run (nil: none) and when the newest successful or
+// warning run finished (zero: never), the newest integrity check, restore
+// test and content check (nil: none), and snapshots seen in the plan's
+// repositories.
+type PlanFacts struct {
+	LastRun     *Run
+	LastSuccess time.Time
+	LastCheck   *IntegrityCheck
+	LastRestore *RestoreTest
+	LastContent *ContentCheck
+	// Snapshots are seen in the repositories of the plan (those of its
+	// unit), by repository id, then time, then snapshot id (bytewise), as
+	// ListSeenSnapshots gives them repository after repository. StateOf
+	// reads the plan's newest two live snapshots and those gone within
+	// GoneWindow; the others may be left out.
+	Snapshots []SeenSnapshot
+}
+
 // Store persists plans, runs, checks, restore tests, repositories and the
 // snapshots seen in them. Its methods are safe for concurrent use and stop
 // when ctx is done. (Method names say Backup where another domain's store
@@ -79,6 +98,16 @@ type SeenSnapshot struct {
 // back, reasons kept in order; an unknown plan is errs.ErrNotFound);
 // ListContentChecks returns a plan's newest first (by At, then id; limit
 // <= 0: 100).
+//
+// BackupPlanStates returns the PlanFacts of the plans planIDs (an id may
+// repeat) in a few statements whatever their number, each exactly what
+// the per-plan reads give: LastBackupRuns, the first of
+// ListIntegrityChecks, ListRestoreTests and ListContentChecks, and of the
+// snapshots of ListBackupRepositories([]int64{plan's unit}, plan) the
+// plan's newest two live ones (newest first by time, then repository id,
+// then snapshot id) and those gone at or after goneSince, by repository
+// id, then time, then snapshot id. A plan with none of these (and an
+// unknown id) has no entry; no ids give an empty map.
 type Store interface {
 	CreateBackupPlan(ctx context.Context, p *Plan) error
 	GetBackupPlan(ctx context.Context, id int64) (Plan, error)
@@ -105,4 +134,6 @@ type Store interface {
 
 	AddContentCheck(ctx context.Context, c *ContentCheck) error
 	ListContentChecks(ctx context.Context, planID int64, limit int) ([]ContentCheck, error)
+
+	BackupPlanStates(ctx context.Context, planIDs []int64, goneSince time.Time) (map[int64]PlanFacts, error)
 }

@@ -560,6 +560,8 @@ func testBackup(t *testing.T, open func(t *testing.T) Backend) {
 
 	t.Run("content_checks", func(t *testing.T) { testContentChecks(t, open) })
 
+	t.Run("plan_states", func(t *testing.T) { testBackupPlanStates(t, open) })
+
 	t.Run("repositories", func(t *testing.T) {
 		b := open(t)
 		ctx := t.Context()

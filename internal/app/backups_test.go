@@ -33,11 +33,7 @@ import (
 func TestBackupReadinessRulesPerUnit(t *testing.T) {
 	a := startApp(t, nil)
 	ctx := context.Background()
-	sys, err := a.core.Systems.Create(ctx, authz.System(), system.System{UnitID: 1, Code: "GD", Name: "Giao dịch",
-		Status: system.Operating, Hosting: system.OnPremises, Profile: regulation.Profile{SystemType: "internal", InfoTypes: []string{"public"}}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	sys := backupTestSystem(t, a, "GD", "Giao dịch")
 	plan, err := a.core.Backups.SavePlan(ctx, authz.System(), backup.Plan{SystemID: sys.ID, Name: "CSDL", Every: 24 * time.Hour,
 		RPO: 24 * time.Hour, RTO: time.Hour, RetentionDays: 30, RestoreEvery: 30 * 24 * time.Hour,
 		Copies: []backup.Copy{{Name: "NAS", Media: backup.NAS}}})
@@ -89,11 +85,7 @@ func TestBackupCollectJob(t *testing.T) {
 	}
 	a := startApp(t, nil)
 	ctx := context.Background()
-	sys, err := a.core.Systems.Create(ctx, authz.System(), system.System{UnitID: 1, Code: "GD", Name: "Giao dịch",
-		Status: system.Operating, Hosting: system.OnPremises, Profile: regulation.Profile{SystemType: "internal", InfoTypes: []string{"public"}}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	sys := backupTestSystem(t, a, "GD", "Giao dịch")
 	plan, err := a.core.Backups.SavePlan(ctx, authz.System(), backup.Plan{SystemID: sys.ID, Name: "CSDL", Every: 24 * time.Hour,
 		RPO: 24 * time.Hour, RTO: time.Hour, RetentionDays: 30, RestoreEvery: 30 * 24 * time.Hour,
 		Copies: []backup.Copy{{Name: "NAS", Media: backup.NAS}}})
@@ -232,11 +224,7 @@ func TestBackupCollectJob(t *testing.T) {
 func TestBackupDesignProbes(t *testing.T) {
 	a := startApp(t, nil)
 	ctx := context.Background()
-	sys, err := a.core.Systems.Create(ctx, authz.System(), system.System{UnitID: 1, Code: "GD", Name: "Giao dịch",
-		Status: system.Operating, Hosting: system.OnPremises, Profile: regulation.Profile{SystemType: "internal", InfoTypes: []string{"public"}}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	sys := backupTestSystem(t, a, "GD", "Giao dịch")
 	if res := probeOutcome(t, a, sys.ID, compliance.CentralBackupProbeID); res.Status != compliance.StatusNotMet || !strings.Contains(res.Proof, "no backup plan") {
 		t.Errorf("central, no plan: %+v", res)
 	}
@@ -272,11 +260,7 @@ func TestBackupDesignProbes(t *testing.T) {
 func TestBackupAlertsFromReportedRuns(t *testing.T) {
 	a := startApp(t, nil)
 	ctx := context.Background()
-	sys, err := a.core.Systems.Create(ctx, authz.System(), system.System{UnitID: 1, Code: "MAIL", Name: "Thư điện tử",
-		Status: system.Operating, Hosting: system.OnPremises, Profile: regulation.Profile{SystemType: "internal", InfoTypes: []string{"public"}}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	sys := backupTestSystem(t, a, "MAIL", "Thư điện tử")
 	plan, err := a.core.Backups.SavePlan(ctx, authz.System(), backup.Plan{SystemID: sys.ID, Name: "mail01", Every: 24 * time.Hour,
 		RPO: 24 * time.Hour, RTO: time.Hour, RetentionDays: 30, RestoreEvery: 180 * 24 * time.Hour,
 		Copies: []backup.Copy{{Name: "NAS", Media: backup.NAS, Job: "MAIL-daily"}}})
@@ -335,4 +319,16 @@ func TestBackupAlertsFromReportedRuns(t *testing.T) {
 	if f := count()["khien-backup-run-failed"]; len(f) != 2 {
 		t.Errorf("a second failed run: %d alerts", len(f))
 	}
+}
+
+// backupTestSystem creates an operating system of unit 1 for the backup
+// tests.
+func backupTestSystem(t *testing.T, a *testApp, code, name string) system.System {
+	t.Helper()
+	sys, err := a.core.Systems.Create(context.Background(), authz.System(), system.System{UnitID: 1, Code: code, Name: name,
+		Status: system.Operating, Hosting: system.OnPremises, Profile: regulation.Profile{SystemType: "internal", InfoTypes: []string{"public"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sys
 }
